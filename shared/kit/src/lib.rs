@@ -1,0 +1,39 @@
+//! # kit: everything a strategy binary needs that is not the strategy
+//!
+//! Each strategy in offload differs in one place: what happens between "the web front
+//! has a valid email" and "the SMTP server accepted it". Everything around that is the
+//! same for all six and lives here, so that a strategy's own crate holds only its lesson.
+//!
+//! ```text
+//!  curl ──HTTP──► http::serve ──parse + validate──► EmailService::submit ──► (the strategy)
+//!                     │  400 + {"error"} for bad input, never a mail
+//!                     └─ /healthz, /favicon.ico (404), the strategy's extra routes
+//! ```
+//!
+//! * [`config`]: the flags every binary shares, each with its environment variable.
+//! * [`http`]: the hyper server, the route table of the contract (`GET /<to>/<subject>/<text>`,
+//!   `POST /emails`, `GET /healthz`), strict percent-decoding, JSON answers, graceful shutdown.
+//! * [`service`]: the [`EmailService`] trait a strategy implements.
+//! * [`embedded`]: with no `SMTP_URL`, an in-process mail sink; with no `REDIS_URL`, a
+//!   private `redis-server` child. One `cargo run -p strategy-N` is a whole demo.
+//! * [`redis_server`]: the launcher that starts `redis-server` on a free port (tests, demos, harness).
+//! * [`logging`], [`shutdown`]: tracing setup, and SIGINT/SIGTERM as a cancellation token.
+//! * [`client`] and [`testing`]: a small HTTP client and helpers to run a strategy binary as a
+//!   real child process, for the tests and the load harness.
+//!
+//! kit makes no delivery promise of its own: it hands a valid email to the strategy and
+//! reports what the strategy said.
+
+pub mod client;
+pub mod config;
+pub mod embedded;
+pub mod http;
+pub mod logging;
+pub mod redis_server;
+pub mod service;
+pub mod shutdown;
+pub mod testing;
+
+pub use config::{HttpArgs, MailArgs, RedisArgs};
+pub use redis_server::{RedisOptions, RedisServer};
+pub use service::{BoxFuture, EmailService, Refusal};

@@ -1,0 +1,58 @@
+//! The one trait a strategy implements: what to do with a valid email.
+
+use bytes::Bytes;
+use hyper::{Method, StatusCode};
+use mailer::Email;
+use serde_json::{json, Map, Value};
+use std::future::Future;
+use std::pin::Pin;
+
+/// A boxed future, so that [`EmailService`] can be used as `Arc<dyn EmailService>`.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A strategy's "no": the HTTP status and the message the client gets as `{"error": ...}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+impl Refusal {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Refusal {
+        Refusal {
+            status,
+            message: message.into(),
+        }
+    }
+
+    /// 503: the strategy cannot take work right now (Redis is down, a child is restarting).
+    pub fn unavailable(message: impl Into<String>) -> Refusal {
+        Refusal::new(StatusCode::SERVICE_UNAVAILABLE, message)
+    }
+}
+
+/// What a strategy does between "the web front has a valid email" and "the client is told".
+///
+/// The web front answers `200 {"email": {...}, ...fields}` with the fields `submit` returned,
+/// or the refusal's status with `{"error": message}`. What `Ok` promises is the strategy's
+/// lesson: strategy 1 returns after the SMTP server accepted the mail, strategy 2 before
+/// anything was sent.
+pub trait EmailService: Send + Sync + 'static {
+    fn submit(&self, email: Email) -> BoxFuture<'_, Result<Map<String, Value>, Refusal>>;
+
+    /// `GET /healthz`: `Ok` answers 200 with the value, `Err` answers its status.
+    fn health(&self) -> BoxFuture<'_, Result<Value, Refusal>> {
+        Box::pin(async { Ok(json!({ "status": "ok" })) })
+    }
+
+    /// Routes of the strategy's own (strategy 5's `/resque/...` admin API, for example),
+    /// tried before the email route. `None` means "not mine".
+    fn extra_route<'a>(
+        &'a self,
+        _method: &'a Method,
+        _path: &'a str,
+        _body: Bytes,
+    ) -> Option<BoxFuture<'a, (StatusCode, Value)>> {
+        None
+    }
+}

@@ -1,0 +1,84 @@
+//! `mailer-sink`: the SMTP sink on its own, printing one line per delivery (like MailHog).
+//!
+//! ```text
+//! cargo run -p mailer --bin mailer-sink -- --port 2525 --ledger mail.jsonl --latency-ms 20..80
+//! ```
+
+use clap::Parser;
+use mailer::sink::{parse_rate, Faults, Latency, Sink, SinkConfig};
+use std::path::PathBuf;
+
+/// A real SMTP server that accepts every message (or fails on purpose) and records it.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, env = "HOST", default_value = "127.0.0.1")]
+    host: String,
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, env = "PORT", default_value_t = 2525)]
+    port: u16,
+    /// Append one JSON line per accepted message to this file.
+    #[arg(long, env = "LEDGER")]
+    ledger: Option<PathBuf>,
+    /// Delay before answering each message: `MS` or `MIN..MAX`.
+    #[arg(long, env = "MAILER_LATENCY_MS", default_value = "0")]
+    latency_ms: Latency,
+    /// Share of messages refused with 451 (transient; clients should retry).
+    #[arg(long, env = "MAILER_FAILURE_RATE", default_value = "0", value_parser = parse_rate)]
+    failure_rate: f64,
+    /// Share of messages refused with 554 (permanent).
+    #[arg(long, default_value = "0", value_parser = parse_rate)]
+    permanent_failure_rate: f64,
+    /// Share of messages whose connection is closed at the end of DATA, without a reply.
+    #[arg(long, default_value = "0", value_parser = parse_rate)]
+    drop_rate: f64,
+    /// Do not set TCP_QUICKACK (shows lettre's ~40 ms Nagle stall per message).
+    #[arg(long)]
+    no_quickack: bool,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let args = Args::parse();
+    let config = SinkConfig {
+        faults: Faults {
+            latency: args.latency_ms,
+            failure_rate: args.failure_rate,
+            permanent_failure_rate: args.permanent_failure_rate,
+            drop_rate: args.drop_rate,
+        },
+        ledger: args.ledger.clone(),
+        quickack: !args.no_quickack,
+        log_deliveries: true,
+    };
+    let sink = Sink::start(&format!("{}:{}", args.host, args.port), config).await?;
+    tracing::info!(
+        url = %sink.url(),
+        ledger = ?args.ledger,
+        latency = %args.latency_ms,
+        failure_rate = args.failure_rate,
+        permanent_failure_rate = args.permanent_failure_rate,
+        drop_rate = args.drop_rate,
+        "mailer-sink listening"
+    );
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    let stats = sink.stats();
+    tracing::info!(
+        accepted = stats.accepted,
+        transient_failures = stats.transient_failures,
+        permanent_failures = stats.permanent_failures,
+        dropped = stats.dropped,
+        "mailer-sink stopped"
+    );
+    Ok(())
+}
