@@ -189,3 +189,91 @@ impl Drop for ChildProcess {
         self.kill();
     }
 }
+
+/// One malformed request of the contract's bad-input table.
+#[derive(Debug, Clone)]
+pub struct BadRequestCase {
+    pub what: &'static str,
+    pub post_body: Option<&'static [u8]>,
+    pub path: String,
+}
+
+/// The bad-input table every strategy's web front must answer with `400 {"error": ...}`,
+/// sending nothing: invalid escapes, invalid UTF-8, missing segments, empty or malformed
+/// `to`, CR/LF (header injection), a 100 KB path, and bodies that are not an email.
+pub fn bad_requests() -> Vec<BadRequestCase> {
+    let get = |what, path: &str| BadRequestCase {
+        what,
+        post_body: None,
+        path: path.to_string(),
+    };
+    let post = |what, body: &'static [u8]| BadRequestCase {
+        what,
+        post_body: Some(body),
+        path: "/emails".to_string(),
+    };
+    vec![
+        get("truncated escape", "/you@example.com/Hello/%E0%A4%A"),
+        get("non-hex escape", "/you@example.com/%zzHello/World"),
+        get("invalid UTF-8", "/you@example.com/%FF%FEHello/World"),
+        get("missing text", "/you@example.com/Hello"),
+        get("missing subject and text", "/you@example.com"),
+        get("empty to", "//Hello/World"),
+        get("to is not an address", "/not-an-address/Hello/World"),
+        get("to with two @", "/a@b@example.com/Hello/World"),
+        get(
+            "CR/LF in to",
+            "/you@example.com%0D%0ABcc:%20evil@example.com/Hello/World",
+        ),
+        get(
+            "CR/LF in subject",
+            "/you@example.com/Hello%0D%0ABcc:%20evil@example.com/World",
+        ),
+        get(
+            "LF in text",
+            "/you@example.com/Hello/World%0A.%0AMAIL%20FROM",
+        ),
+        get(
+            "100 KB path",
+            &format!("/you@example.com/Hello/{}", "x".repeat(100 * 1024)),
+        ),
+        post("non-JSON body", b"to=you@example.com&subject=Hello"),
+        post(
+            "JSON without text",
+            br#"{"to":"you@example.com","subject":"Hello"}"#,
+        ),
+        post(
+            "JSON with a bad address",
+            br#"{"to":"nobody","subject":"Hello","text":"World"}"#,
+        ),
+        post(
+            "JSON with CR/LF in subject",
+            br#"{"to":"you@example.com","subject":"Hi\r\nBcc: evil@example.com","text":"World"}"#,
+        ),
+    ]
+}
+
+/// Sends every [`bad_requests`] case to `base` (`http://127.0.0.1:PORT`) and returns a
+/// description of each answer that was not `400` with a JSON `error` string.
+pub async fn check_bad_requests(base: &str) -> Vec<String> {
+    let client = HttpClient::default();
+    let mut failures = Vec::new();
+    for case in bad_requests() {
+        let url = format!("{base}{}", case.path);
+        let answer = match case.post_body {
+            Some(body) => client.post_raw(&url, body).await,
+            None => client.get(&url).await,
+        };
+        match answer {
+            Ok(answer)
+                if answer.status == hyper::StatusCode::BAD_REQUEST
+                    && answer.json["error"].is_string() => {}
+            Ok(answer) => failures.push(format!(
+                "{}: got {} {}",
+                case.what, answer.status, answer.json
+            )),
+            Err(e) => failures.push(format!("{}: request failed: {e}", case.what)),
+        }
+    }
+    failures
+}
