@@ -221,3 +221,34 @@ async fn a_raw_smtp_client_gets_auth_and_dot_stuffing_right() {
     expect("221").await;
     assert_eq!(sink.deliveries()[0].text, ".leading dot");
 }
+
+#[tokio::test]
+async fn a_client_that_hangs_up_during_the_delay_gets_nothing_recorded() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let sink = sink_with(Faults {
+        latency: Latency::fixed(300),
+        ..Faults::default()
+    })
+    .await;
+    let mut stream = tokio::net::TcpStream::connect(sink.addr()).await.unwrap();
+    stream
+        .write_all(b"HELO t\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<you@example.com>\r\nDATA\r\nSubject: gone\r\n\r\nbody\r\n.\r\n")
+        .await
+        .unwrap();
+    // Read until the 354, so the whole message is in, then hang up.
+    let mut seen = Vec::new();
+    while !String::from_utf8_lossy(&seen).contains("354") {
+        let mut buf = [0u8; 512];
+        let n = stream.read(&mut buf).await.unwrap();
+        seen.extend_from_slice(&buf[..n]);
+    }
+    drop(stream);
+    for _ in 0..400 {
+        if sink.stats().aborted == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(sink.stats().aborted, 1);
+    assert!(sink.deliveries().is_empty());
+}

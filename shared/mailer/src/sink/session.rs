@@ -83,6 +83,7 @@ pub(super) async fn run(stream: TcpStream, shared: Arc<Shared>) -> io::Result<()
             "AUTH" => authenticate(&mut conn, &line).await?,
             "DATA" => {
                 conn.reply("354 end data with <CR><LF>.<CR><LF>\r\n").await?;
+                shared.data_started();
                 conn.quickack = shared.quickack();
                 let body = read_body(&mut conn).await?;
                 conn.quickack = false;
@@ -157,6 +158,13 @@ async fn finish_message(conn: &mut LineReader, shared: &Shared, raw: &[u8]) -> i
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
+    // A client that gave up while we were slow (its process was killed, say) has closed
+    // the socket. A real server might still deliver that mail; we count it as aborted so
+    // that "the sender died before the answer" shows up as loss, as the sender believes.
+    if client_hung_up(&conn.stream) {
+        shared.count_aborted();
+        return Ok(false);
+    }
     let outcome = faults.draw();
     shared.count(outcome);
     match outcome {
@@ -189,6 +197,12 @@ async fn finish_message(conn: &mut LineReader, shared: &Shared, raw: &[u8]) -> i
             }
         },
     }
+}
+
+/// True if the peer closed its side: a read would return end-of-file right away.
+fn client_hung_up(stream: &TcpStream) -> bool {
+    let mut probe = [0u8; 1];
+    matches!(stream.try_read(&mut probe), Ok(0))
 }
 
 /// Decodes the MIME message with mail-parser: encoded words, transfer encodings, charsets.
