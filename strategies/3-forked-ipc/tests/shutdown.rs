@@ -1,5 +1,6 @@
 //! SIGTERM: the web server stops, the worker finishes the email it is sending and says how
-//! many it abandons, the supervisor exits 0 and leaves no child behind.
+//! many it abandons, the supervisor exits 0 and leaves no child behind. A SIGKILLed
+//! supervisor leaves none either.
 
 mod support;
 
@@ -37,6 +38,25 @@ async fn sigterm_stops_every_process_in_order_and_exits_zero() {
         "the worker stopped before the web server: {logs}"
     );
     for pid in children {
-        assert!(!is_alive(pid), "child {pid} outlived the supervisor");
+        assert!(!is_running(pid), "child {pid} outlived the supervisor");
+    }
+}
+
+#[tokio::test]
+async fn children_die_with_a_killed_supervisor() {
+    let sink = sink().await;
+    let mut app = start(&sink, &["--throttle-ms", "0"]).await;
+    let children = wait_until("every child is forked", || async {
+        let pids = pids(&app).await;
+        Some([pid_of(&pids, "web")?, pid_of(&pids, "worker")?])
+    })
+    .await;
+    app.kill();
+    // Each child is told twice: SIGTERM (PR_SET_PDEATHSIG) and the end of its socket.
+    for pid in children {
+        wait_until(&format!("child {pid} is gone"), || async {
+            (!is_running(pid)).then_some(())
+        })
+        .await;
     }
 }

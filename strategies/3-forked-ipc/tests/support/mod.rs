@@ -109,3 +109,16 @@ pub fn number_in_logs(logs: &str, before: &str, after: &str) -> Option<usize> {
         number.trim().parse().ok()
     })
 }
+
+/// Running, as opposed to gone or a zombie. A child orphaned by a SIGKILLed supervisor is
+/// re-parented to pid 1, which in a container may never reap it: `kill(pid, 0)` would
+/// still find the zombie, so this reads the state from /proc.
+pub fn is_running(pid: i32) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    let state = stat
+        .rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().next());
+    !matches!(state, Some("Z") | Some("X") | None)
+}
