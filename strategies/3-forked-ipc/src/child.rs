@@ -35,6 +35,13 @@ pub fn run(
     let _ = setpgid(Pid::from_raw(0), Pid::from_raw(0));
     // The supervisor blocks these to read them from its signalfd; the mask is inherited.
     let _ = supervisor_signals.thread_unblock();
+    // A panic is logged like everything else, through the supervisor; the default hook
+    // still writes it to stderr, in case this process dies before the line is sent.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        tracing::error!("panicked: {info}");
+        default_hook(info);
+    }));
 
     let runtime = match role {
         Role::Web => tokio::runtime::Builder::new_multi_thread(),
