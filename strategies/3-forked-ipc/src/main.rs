@@ -67,6 +67,19 @@
 //! every call. Between a worker's death and its re-fork, `"worker"` is `null` and the answer
 //! is still `200`: the strategy accepts work then (it holds it). With the embedded sink the
 //! answer also has `"mail_sink"`.
+//!
+//! ## Try it
+//!
+//! ```text
+//! cargo run -p strategy-3
+//! for i in 1 2 3 4 5; do curl -s localhost:8080/you@example.com/Hello/$i > /dev/null; done
+//! kill -9 $(curl -s localhost:8080/healthz | grep -o '"worker": [0-9]*' | grep -o '[0-9]*$')
+//! ```
+//!
+//! The log shows the worker's `died :(`, the ids of the emails that died with it, and the
+//! new worker a moment later: a death is noticed at once (SIGCHLD), the re-fork waits for
+//! the next check (up to `--check-interval-ms`), and a forked worker is ready in a few
+//! milliseconds.
 
 mod channel;
 mod child;
