@@ -1,15 +1,148 @@
-//! Strategy 4: web processes PUBLISH, worker processes SUBSCRIBE (Redis pub/sub): not built yet. This package exists so that the workspace layout is complete;
-//! running it says so and exits.
+//! # Strategy 4: Redis pub/sub between web processes and worker processes
+//!
+//! The web front PUBLISHes each email on a Redis channel and answers at once; worker
+//! processes SUBSCRIBE to that channel, queue what they hear in memory, and send it one at a
+//! time. Web and workers now live in separate processes, even on separate machines, and
+//! any number of each can run. But Redis pub/sub is a radio broadcast, not a queue: it
+//! delivers to whoever is listening at that instant and keeps nothing.
+//!
+//! ```text
+//!  client ──GET──► web ──PUBLISH emailz──► Redis ──► worker A: backlog ──SMTP──► mail server
+//!         ◄─ 200 {"receivers": N} ─┘         │  └──► worker B: backlog ──SMTP──► (a second copy)
+//!                                            └─ nobody subscribed: N = 0, the mail is gone
+//! ```
+//!
+//! **Delivery guarantee: at-most-once per worker, broadcast.** Every worker subscribed at the
+//! moment of the PUBLISH gets its own copy and sends it, so two workers send every mail
+//! twice: pub/sub shares messages, not work. Mail is lost, silently (the client got 200), when:
+//!
+//! * **nobody is subscribed at the moment of the PUBLISH** (no worker running, all of them
+//!   restarting, or between a worker losing its connection and resubscribing): `receivers`
+//!   is 0 and the web logs a warning, but nothing else happens. A worker that subscribes a
+//!   second later hears nothing of it. Tests: `zero_workers_mean_zero_receivers_and_no_mail`,
+//!   `worker_resubscribes_after_redis_restarts`.
+//! * **a worker dies with a backlog**: its queue was only in its memory. Test:
+//!   `killed_worker_loses_its_backlog`.
+//! * **a worker is stopped** (SIGTERM/SIGINT): it finishes the mail in progress and logs how
+//!   many queued mails it abandons. Graceful shutdown drains nothing from Redis, because
+//!   there is nothing in Redis to drain. Test: `sigterm_finishes_the_mail_in_progress_and_counts_the_rest`.
+//! * **the SMTP server refuses a mail for good** (5xx): the worker logs an error and gives up.
+//!   Transient failures (4xx, dropped connections) go to the back of the queue and are
+//!   retried as long as the worker lives. Test: `transient_failures_are_retried_permanent_ones_given_up`.
+//! * **Redis drops a subscriber** (restart, or a subscriber too slow to read: Redis
+//!   disconnects it past 32 MiB of unread output, or 8 MiB for 60 s): what was not yet read
+//!   is gone, and so is everything published until the worker resubscribes. Test:
+//!   `worker_resubscribes_after_redis_restarts`.
+//!
+//! When the web front cannot reach Redis, the client gets a 503 with an error: that mail is
+//! refused, not lost (same test). Bad input gets a 400 and is never published (test:
+//! `bad_input_is_refused_and_nothing_is_published`); a message on the channel that is not a
+//! valid email is logged and skipped by the worker (test: `garbage_on_the_channel_is_skipped`).
+//!
+//! Roles (`--role`): `all` (the default: web and one worker in one process, with a private
+//! redis-server when no `REDIS_URL` is given), `web`, `worker`.
 
-use clap::Parser;
+mod backlog;
+mod publisher;
+mod sender;
+mod subscriber;
+mod worker;
 
-/// Strategy 4: web processes PUBLISH, worker processes SUBSCRIBE (Redis pub/sub) (not built yet).
+use clap::{Parser, ValueEnum};
+use kit::{HttpArgs, MailArgs, RedisArgs};
+use publisher::Publisher;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::oneshot;
+use tokio_util::sync::CancellationToken;
+use worker::WorkerConfig;
+
+/// Strategy 4: web processes PUBLISH each email on a Redis channel, worker processes
+/// SUBSCRIBE and send. Whoever is not subscribed at that moment never hears of the mail.
 #[derive(Parser, Debug)]
 #[command(version, about)]
-struct Args {}
+struct Args {
+    /// Which part to run: `all` (web and one worker in one process), `web` or `worker`.
+    /// Any number of web and worker processes can share one Redis.
+    #[arg(long, env = "ROLE", value_enum, default_value_t = Role::All)]
+    role: Role,
+    /// The Redis channel mails travel on.
+    #[arg(long, env = "CHANNEL", default_value = "emailz")]
+    channel: String,
+    /// Worker: pause after each send attempt, in milliseconds (the original sent at most one
+    /// mail per second).
+    #[arg(long, env = "THROTTLE_MS", default_value_t = 1000)]
+    throttle_ms: u64,
+    #[command(flatten)]
+    http: HttpArgs,
+    #[command(flatten)]
+    mail: MailArgs,
+    #[command(flatten)]
+    redis: RedisArgs,
+}
 
-fn main() {
-    Args::parse();
-    eprintln!("strategy-4 is not built yet; see README.md for the strategies that are.");
-    std::process::exit(2);
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Role {
+    All,
+    Web,
+    Worker,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    kit::logging::init();
+    let args = Args::parse();
+    if args.role != Role::All && args.redis.redis_url.is_none() {
+        // A private Redis would be one that no other web or worker process can reach.
+        anyhow::bail!("--role web and --role worker need REDIS_URL (or --redis-url): the processes meet in that Redis");
+    }
+    let shutdown = kit::shutdown::on_signal();
+    // Kept alive until the end: dropping it stops the private redis-server.
+    let (redis_url, _private_redis) = kit::embedded::redis(&args.redis)?;
+    let client = redis::Client::open(redis_url.as_str())?;
+    match args.role {
+        Role::Web => run_web(&args, client, shutdown).await,
+        Role::Worker => {
+            let mail = kit::embedded::mail(&args.mail).await?;
+            let config = worker_config(&args, client, mail.mailer.clone());
+            let (ready, _) = oneshot::channel();
+            worker::run(config, ready, shutdown).await;
+            Ok(())
+        }
+        Role::All => {
+            let mail = kit::embedded::mail(&args.mail).await?;
+            let config = worker_config(&args, client.clone(), mail.mailer.clone());
+            let (ready, subscribed) = oneshot::channel();
+            let worker = tokio::spawn(worker::run(config, ready, shutdown.clone()));
+            // Open the web front only once the worker listens: otherwise the demo's first
+            // mails would be published to nobody.
+            tokio::select! {
+                _ = subscribed => {}
+                _ = shutdown.cancelled() => {}
+            }
+            let served = run_web(&args, client, shutdown).await;
+            worker.await?;
+            served
+        }
+    }
+}
+
+async fn run_web(
+    args: &Args,
+    client: redis::Client,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let publisher = Arc::new(Publisher::new(client, args.channel.clone())?);
+    let listener = kit::http::bind(&args.http.addr()).await?;
+    kit::http::serve(listener, publisher, shutdown).await;
+    Ok(())
+}
+
+fn worker_config(args: &Args, client: redis::Client, mailer: mailer::Mailer) -> WorkerConfig {
+    WorkerConfig {
+        client,
+        channel: args.channel.clone(),
+        mailer,
+        throttle: Duration::from_millis(args.throttle_ms),
+    }
 }
