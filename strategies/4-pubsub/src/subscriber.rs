@@ -23,7 +23,7 @@ const HEARTBEAT_EVERY: Duration = Duration::from_secs(5);
 const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(3);
 /// Reconnect delays: short at first, because every moment unsubscribed loses mail.
 const FIRST_RETRY: Duration = Duration::from_millis(50);
-const MAX_RETRY: Duration = Duration::from_secs(1);
+const MAX_RETRY: Duration = Duration::from_millis(500);
 
 /// Listens on `channel` until `shutdown`, reconnecting as often as needed. `ready` fires
 /// after the first successful SUBSCRIBE.
