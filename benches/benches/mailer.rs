@@ -9,6 +9,8 @@ use std::time::Duration;
 
 fn send(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().unwrap();
+    // lettre's pool spawns its cleanup task when the transport is built: it needs a runtime.
+    let _runtime = rt.enter();
     let email = Email::new("bench@example.com", "Hello", "World").unwrap();
     let mut group = c.benchmark_group("mailer");
     group
