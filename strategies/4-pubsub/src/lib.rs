@@ -12,9 +12,11 @@
 //!                                            └─ nobody subscribed: N = 0, the mail is gone
 //! ```
 //!
-//! **Delivery guarantee: at-most-once per worker, broadcast.** Every worker subscribed at the
-//! moment of the PUBLISH gets its own copy and sends it, so two workers send every mail
-//! twice: pub/sub shares messages, not work. Mail is lost, silently (the client got 200), when:
+//! **Delivery guarantee: at-most-once, broadcast.** Every worker subscribed at the moment of
+//! the PUBLISH gets its own copy and sends it at most once, so two workers send every mail
+//! twice: pub/sub shares messages, not work (test: `two_workers_deliver_every_mail_twice`).
+//! The original demo ignored PUBLISH's reply; here the client sees it as `receivers`.
+//! Mail is lost, silently (the client got 200), when:
 //!
 //! * **nobody is subscribed at the moment of the PUBLISH** (no worker running, all of them
 //!   restarting, or between a worker losing its connection and resubscribing): `receivers`
