@@ -31,13 +31,19 @@
 //! * **the SMTP server refuses a mail for good** (5xx): the worker logs an error and gives up.
 //!   Transient failures (4xx, dropped connections) go to the back of the queue and are
 //!   retried as long as the worker lives. Test: `transient_failures_are_retried_permanent_ones_given_up`.
-//! * **Redis drops a subscriber** (restart, or a subscriber too slow to read: Redis
-//!   disconnects it past 32 MiB of unread output, or 8 MiB for 60 s): what was not yet read
-//!   is gone, and so is everything published until the worker resubscribes. Test:
+//! * **Redis drops a subscriber** (a restart, a network cut, or a subscriber that stopped
+//!   reading: Redis disconnects it past 32 MiB of unread output, or 8 MiB for 60 s): what was
+//!   not yet read is gone, and so is everything published until the worker resubscribes.
+//!   The worker reconnects with a backoff capped at 500 ms and logs what it missed. Test:
 //!   `worker_resubscribes_after_redis_restarts`.
 //!
+//! A worker reads eagerly, so one that cannot keep up does not fall behind in Redis: its
+//! in-memory backlog grows instead (it logs `queued=N`), and so does what a crash would lose.
+//!
 //! When the web front cannot reach Redis, the client gets a 503 with an error: that mail is
-//! refused, not lost (same test). Bad input gets a 400 and is never published (test:
+//! refused, not lost (same test). One 503 is ambiguous: a PUBLISH that timed out (after 2 s)
+//! may have reached Redis before the answer was lost, so a client that retries it can get
+//! the mail twice. Bad input gets a 400 and is never published (test:
 //! `bad_input_is_refused_and_nothing_is_published`); a message on the channel that is not a
 //! valid email is logged and skipped by the worker (test: `garbage_on_the_channel_is_skipped`).
 //!
