@@ -34,8 +34,8 @@
 //! * **Redis drops a subscriber** (a restart, a network cut, or a subscriber that stopped
 //!   reading: Redis disconnects it past 32 MiB of unread output, or 8 MiB for 60 s): what was
 //!   not yet read is gone, and so is everything published until the worker resubscribes.
-//!   The worker reconnects with a backoff capped at 500 ms and logs what it missed. Test:
-//!   `worker_resubscribes_after_redis_restarts`.
+//!   The worker reconnects with a backoff capped at 500 ms and logs what it missed. Tests:
+//!   `worker_resubscribes_after_redis_restarts`, `worker_resubscribes_when_redis_drops_it`.
 //!
 //! A worker reads eagerly, so one that cannot keep up does not fall behind in Redis: its
 //! in-memory backlog grows instead (it logs `queued=N`), and so does what a crash would lose.

@@ -203,3 +203,32 @@ async fn worker_resubscribes_after_redis_restarts() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn worker_resubscribes_when_redis_drops_it() {
+    let redis_server = redis();
+    let sink = sink().await;
+    let worker = worker(&redis_server, &sink, 0).await;
+    let web = web(&redis_server).await;
+
+    // What Redis does to a subscriber that stops reading (client-output-buffer-limit pubsub),
+    // done on purpose: Redis stays up, the subscriber is cut off.
+    let client = redis::Client::open(redis_server.url()).unwrap();
+    let mut redis = client.get_multiplexed_async_connection().await.unwrap();
+    let killed: u64 = redis::cmd("CLIENT")
+        .arg(&["KILL", "TYPE", "pubsub"])
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    assert_eq!(killed, 1);
+    assert!(
+        worker
+            .wait_for_log("worker ready (resubscribed)", DEADLINE)
+            .await,
+        "{}",
+        worker.logs()
+    );
+    assert_eq!(publish(&web, "after-the-cut").await, 1);
+    assert!(sink.wait_for(1, DEADLINE).await);
+    assert_eq!(sink.deliveries()[0].subject, "after-the-cut");
+}
