@@ -49,12 +49,18 @@ pub async fn worker(redis: &RedisServer, sink: &Sink, throttle_ms: u64) -> Child
         &[("REDIS_URL", &redis.url()), ("SMTP_URL", &sink.url())],
     )
     .expect("starting the worker role");
+    expect_log(&process, "worker ready").await;
+    process
+}
+
+/// Waits until `process` has logged `needle`, and fails the test with its output if it
+/// never does.
+pub async fn expect_log(process: &ChildProcess, needle: &str) {
     assert!(
-        process.wait_for_log("worker ready", DEADLINE).await,
-        "the worker never subscribed; its output:\n{}",
+        process.wait_for_log(needle, DEADLINE).await,
+        "no {needle:?} in the output:\n{}",
         process.logs()
     );
-    process
 }
 
 /// `GET /<to>/<subject>/<text>` with `to` = `<subject>@example.com`.
