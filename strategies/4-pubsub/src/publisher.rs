@@ -8,7 +8,7 @@
 use kit::{BoxFuture, EmailService, Refusal};
 use mailer::Email;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::AsyncCommands;
+use redis::{FromRedisValue, RedisResult};
 use serde_json::{json, Map, Value};
 use std::time::Duration;
 
@@ -34,21 +34,39 @@ impl Publisher {
         let redis = client.get_connection_manager_lazy(config)?;
         Ok(Publisher { redis, channel })
     }
+
+    /// Runs `cmd`, and once more if the first try found no connection at all.
+    ///
+    /// After an outage the connection manager hands the next command the error of its last
+    /// failed reconnect, even when Redis is back by now, and only then reconnects. A refused
+    /// connection means the command never left this process, so trying again is safe and
+    /// asks the Redis that is there now. Any other error stands: a PUBLISH whose connection
+    /// broke may have reached Redis, and repeating it could send the mail twice.
+    async fn query<T: FromRedisValue>(&self, cmd: &redis::Cmd) -> RedisResult<T> {
+        let mut redis = self.redis.clone();
+        match cmd.query_async(&mut redis).await {
+            Err(e) if e.is_connection_refusal() => cmd.query_async(&mut redis).await,
+            answered => answered,
+        }
+    }
 }
 
 impl EmailService for Publisher {
     fn submit(&self, email: Email) -> BoxFuture<'_, Result<Map<String, Value>, Refusal>> {
-        let mut redis = self.redis.clone();
         Box::pin(async move {
             let payload = serde_json::to_string(&email).expect("an Email always serializes");
-            let receivers: u64 = redis
-                .publish(&self.channel, &payload)
+            let receivers: u64 = self
+                .query(redis::cmd("PUBLISH").arg(&self.channel).arg(&payload))
                 .await
                 .map_err(|e| {
                     tracing::warn!(to = %email.to, error = %e, "Redis is unreachable: the mail was refused with 503");
-                    // A timeout is ambiguous: Redis may have published before the answer was
-                    // lost. The client is told to retry, which can then deliver it twice.
-                    Refusal::unavailable(format!("Redis is unreachable, the mail was not published: {e}"))
+                    Refusal::unavailable(if e.is_timeout() {
+                        // Redis may have published before its answer was lost: a client
+                        // that retries this one can get the mail twice.
+                        format!("no answer from Redis in time, the mail may have been published: {e}")
+                    } else {
+                        format!("Redis is unreachable, the mail was not published: {e}")
+                    })
                 })?;
             if receivers == 0 {
                 tracing::warn!(
@@ -67,10 +85,8 @@ impl EmailService for Publisher {
     }
 
     fn health(&self) -> BoxFuture<'_, Result<Value, Refusal>> {
-        let mut redis = self.redis.clone();
         Box::pin(async move {
-            let pong: redis::RedisResult<String> = redis::cmd("PING").query_async(&mut redis).await;
-            match pong {
+            match self.query::<String>(&redis::cmd("PING")).await {
                 Ok(_) => Ok(json!({ "status": "ok", "channel": self.channel })),
                 Err(e) => Err(Refusal::unavailable(format!("Redis is unreachable: {e}"))),
             }
