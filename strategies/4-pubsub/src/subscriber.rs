@@ -24,6 +24,9 @@ const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(3);
 /// Reconnect delays: short at first, because every moment unsubscribed loses mail.
 const FIRST_RETRY: Duration = Duration::from_millis(50);
 const MAX_RETRY: Duration = Duration::from_millis(500);
+/// A subscription that ends sooner than this counts as a failed attempt, so a Redis (or a
+/// proxy) that drops every subscriber at once is retried with backoff, not in a tight loop.
+const STABLE_AFTER: Duration = Duration::from_secs(1);
 
 /// Listens on `channel` until `shutdown`, reconnecting as often as needed. `ready` fires
 /// after the first successful SUBSCRIBE.
@@ -49,15 +52,13 @@ pub async fn run(
                     _ => format!("no answer within {SUBSCRIBE_TIMEOUT:?}"),
                 };
                 tracing::warn!(%error, retry_in_ms = retry_in.as_millis() as u64, "cannot subscribe to Redis");
-                tokio::select! {
-                    _ = shutdown.cancelled() => return,
-                    _ = tokio::time::sleep(retry_in) => {}
+                if !back_off(&mut retry_in, &shutdown).await {
+                    return;
                 }
-                retry_in = (retry_in * 2).min(MAX_RETRY);
                 continue;
             }
         };
-        retry_in = FIRST_RETRY;
+        let subscribed_at = Instant::now();
         match unsubscribed_since.take() {
             None => tracing::info!(%channel, "worker ready: subscribed to {channel}"),
             Some(since) => {
@@ -83,9 +84,24 @@ pub async fn run(
                      worker resubscribes are lost"
                 );
                 unsubscribed_since = Some(Instant::now());
+                if subscribed_at.elapsed() >= STABLE_AFTER {
+                    retry_in = FIRST_RETRY; // resubscribe at once: Redis was fine until now
+                } else if !back_off(&mut retry_in, &shutdown).await {
+                    return;
+                }
             }
         }
     }
+}
+
+/// Waits `retry_in` and doubles it for next time (up to [`MAX_RETRY`]); false on shutdown.
+async fn back_off(retry_in: &mut Duration, shutdown: &CancellationToken) -> bool {
+    tokio::select! {
+        _ = shutdown.cancelled() => return false,
+        _ = tokio::time::sleep(*retry_in) => {}
+    }
+    *retry_in = (*retry_in * 2).min(MAX_RETRY);
+    true
 }
 
 async fn subscribe(
