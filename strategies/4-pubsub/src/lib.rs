@@ -22,7 +22,7 @@
 //!   restarting, or between a worker losing its connection and resubscribing): `receivers`
 //!   is 0 and the web logs a warning, but nothing else happens. A worker that subscribes a
 //!   second later hears nothing of it. Tests: `zero_workers_mean_zero_receivers_and_no_mail`,
-//!   `worker_resubscribes_after_redis_restarts`.
+//!   `mail_published_while_the_worker_is_not_subscribed_is_lost`.
 //! * **a worker dies with a backlog**: its queue was only in its memory. Test:
 //!   `killed_worker_loses_its_backlog`.
 //! * **a worker is stopped** (SIGTERM/SIGINT): it finishes the mail in progress and logs how
@@ -34,16 +34,17 @@
 //! * **Redis drops a subscriber** (a restart, a network cut, or a subscriber that stopped
 //!   reading: Redis disconnects it past 32 MiB of unread output, or 8 MiB for 60 s): what was
 //!   not yet read is gone, and so is everything published until the worker resubscribes.
-//!   The worker reconnects with a backoff capped at 500 ms and logs what it missed. Tests:
-//!   `worker_resubscribes_after_redis_restarts`, `worker_resubscribes_when_redis_drops_it`.
+//!   The worker resubscribes at once, then with a backoff capped at 500 ms, and logs what
+//!   it missed. Tests: `worker_resubscribes_after_redis_restarts`,
+//!   `worker_resubscribes_when_redis_drops_it`.
 //!
 //! A worker reads eagerly, so one that cannot keep up does not fall behind in Redis: its
 //! in-memory backlog grows instead (it logs `queued=N`), and so does what a crash would lose.
 //!
 //! When the web front cannot reach Redis, the client gets a 503 with an error: that mail is
-//! refused, not lost (same test). One 503 is ambiguous: a PUBLISH that timed out (after 2 s)
-//! may have reached Redis before the answer was lost, so a client that retries it can get
-//! the mail twice. Bad input gets a 400 and is never published (test:
+//! refused, not lost (test: `worker_resubscribes_after_redis_restarts`). One 503 is
+//! ambiguous: a PUBLISH that timed out (after 2 s) may have reached Redis before the answer
+//! was lost, so a client that retries it can get the mail twice. Bad input gets a 400 and is never published (test:
 //! `bad_input_is_refused_and_nothing_is_published`); a message on the channel that is not a
 //! valid email is logged and skipped by the worker (test: `garbage_on_the_channel_is_skipped`).
 //!

@@ -6,6 +6,7 @@ mod common;
 
 use common::*;
 use mailer::{Faults, Latency};
+use redis::aio::MultiplexedConnection;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_worker_loses_its_backlog() {
@@ -179,6 +180,51 @@ async fn worker_resubscribes_after_redis_restarts() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_published_while_the_worker_is_not_subscribed_is_lost() {
+    let redis_server = redis();
+    let sink = sink().await;
+    let client = redis::Client::open(redis_server.url()).unwrap();
+    let mut admin = client.get_multiplexed_async_connection().await.unwrap();
+    let acl = |args: &[&str]| {
+        redis::cmd("ACL")
+            .arg("SETUSER")
+            .arg("worker")
+            .arg(args)
+            .clone()
+    };
+    // The worker logs in as a user of its own, so that its right to listen can be taken
+    // away while Redis stays up and the web front (the default user) keeps publishing.
+    set_worker_rights(&mut admin, &["on", ">secret", "~*", "&*", "+@all"]).await;
+    let worker_url = format!("redis://worker:secret@127.0.0.1:{}/", redis_server.port());
+    let worker = worker_at(&worker_url, &sink, 0).await;
+    let web = web(&redis_server).await;
+
+    // Revoking the channel disconnects the subscriber and keeps it from subscribing again.
+    let () = acl(&["resetchannels"])
+        .query_async(&mut admin)
+        .await
+        .unwrap();
+    expect_log(&worker, "lost the subscription to Redis").await;
+    expect_log(&worker, "cannot subscribe to Redis").await;
+    assert_eq!(
+        publish(&web, "in-the-gap").await,
+        0,
+        "the client is told 200, and nobody heard it"
+    );
+
+    set_worker_rights(&mut admin, &["&*"]).await;
+    expect_log(&worker, "worker ready (resubscribed)").await;
+    assert_eq!(publish(&web, "after-the-gap").await, 1);
+    assert!(sink.wait_for(1, DEADLINE).await);
+    assert!(
+        !sink.wait_for(2, QUIET_PERIOD).await,
+        "{:?}",
+        sink.deliveries()
+    );
+    assert_eq!(sink.deliveries()[0].subject, "after-the-gap");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn worker_resubscribes_when_redis_drops_it() {
     let redis_server = redis();
     let sink = sink().await;
@@ -199,4 +245,15 @@ async fn worker_resubscribes_when_redis_drops_it() {
     assert_eq!(publish(&web, "after-the-cut").await, 1);
     assert!(sink.wait_for(1, DEADLINE).await);
     assert_eq!(sink.deliveries()[0].subject, "after-the-cut");
+}
+
+/// `ACL SETUSER worker <rules>`: what the Redis user `worker` may do.
+async fn set_worker_rights(admin: &mut MultiplexedConnection, rules: &[&str]) {
+    redis::cmd("ACL")
+        .arg("SETUSER")
+        .arg("worker")
+        .arg(rules)
+        .exec_async(admin)
+        .await
+        .unwrap();
 }

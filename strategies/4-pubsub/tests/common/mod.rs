@@ -42,11 +42,16 @@ pub async fn web(redis: &RedisServer) -> ChildProcess {
 
 /// A `--role worker` process that has confirmed its subscription.
 pub async fn worker(redis: &RedisServer, sink: &Sink, throttle_ms: u64) -> ChildProcess {
+    worker_at(&redis.url(), sink, throttle_ms).await
+}
+
+/// The same, reaching Redis through `redis_url` (for instance as another Redis user).
+pub async fn worker_at(redis_url: &str, sink: &Sink, throttle_ms: u64) -> ChildProcess {
     let throttle = throttle_ms.to_string();
     let process = ChildProcess::start(
         BIN,
         ["--role", "worker", "--throttle-ms", &throttle],
-        &[("REDIS_URL", &redis.url()), ("SMTP_URL", &sink.url())],
+        &[("REDIS_URL", redis_url), ("SMTP_URL", &sink.url())],
     )
     .expect("starting the worker role");
     expect_log(&process, "worker ready").await;
