@@ -75,7 +75,10 @@ async fn main() -> anyhow::Result<()> {
                 _ = subscribed => {}
                 _ = shutdown.cancelled() => {}
             }
-            let served = run_web(&args, client, shutdown).await;
+            let served = run_web(&args, client, shutdown.clone()).await;
+            // Also when the web front could not start (its port taken): a worker alone
+            // would keep the demo running with no way in.
+            shutdown.cancel();
             worker.await?;
             served
         }

@@ -131,3 +131,17 @@ async fn split_roles_require_redis_url() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn role_all_exits_when_its_port_is_taken() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let mut demo = ChildProcess::start(BIN, ["--port", &port], &[]).unwrap();
+    assert!(
+        eventually(DEADLINE, || demo.try_wait().is_some()).await,
+        "still running without its web front:\n{}",
+        demo.logs()
+    );
+    assert!(!demo.try_wait().unwrap().success());
+    assert!(demo.logs().contains("cannot listen"), "{}", demo.logs());
+}
