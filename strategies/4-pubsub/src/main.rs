@@ -18,7 +18,8 @@ use tokio_util::sync::CancellationToken;
 #[command(version, about)]
 struct Args {
     /// Which part to run: `all` (web and one worker in one process), `web` or `worker`.
-    /// Any number of web and worker processes can share one Redis.
+    /// Any number of web and worker processes can share one Redis; `web` and `worker` need
+    /// REDIS_URL to find it.
     #[arg(long, env = "ROLE", value_enum, default_value_t = Role::All)]
     role: Role,
     /// The Redis channel mails travel on.
