@@ -35,8 +35,9 @@
 //!   reading: Redis disconnects it past 32 MiB of unread output, or 8 MiB for 60 s): what was
 //!   not yet read is gone, and so is everything published until the worker resubscribes.
 //!   The worker resubscribes at once, then with a backoff capped at 500 ms, and logs what
-//!   it missed. Tests: `worker_resubscribes_after_redis_restarts`,
-//!   `worker_resubscribes_when_redis_drops_it`.
+//!   it missed; a connection that went silent is found by a PING every 5 s. Tests:
+//!   `worker_resubscribes_after_redis_restarts`, `worker_resubscribes_when_redis_drops_it`,
+//!   `worker_notices_a_redis_that_stopped_answering`.
 //!
 //! A worker reads eagerly, so one that cannot keep up does not fall behind in Redis: its
 //! in-memory backlog grows instead (it logs `queued=N`), and so does what a crash would lose.

@@ -6,6 +6,8 @@ mod common;
 
 use common::*;
 use mailer::{Faults, Latency};
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
 use redis::aio::MultiplexedConnection;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -245,6 +247,25 @@ async fn worker_resubscribes_when_redis_drops_it() {
     assert_eq!(publish(&web, "after-the-cut").await, 1);
     assert!(sink.wait_for(1, DEADLINE).await);
     assert_eq!(sink.deliveries()[0].subject, "after-the-cut");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn worker_notices_a_redis_that_stopped_answering() {
+    let redis = redis();
+    let sink = sink().await;
+    let worker = worker(&redis, &sink, 0).await;
+    let pid = Pid::from_raw(redis.pid().expect("running") as i32);
+
+    // A frozen Redis keeps its sockets open: nothing closes the subscription, only the
+    // worker's heartbeat PING going unanswered can tell that nobody is listening any more.
+    kill(pid, Signal::SIGSTOP).unwrap();
+    expect_log(&worker, "no answer to PING").await;
+    kill(pid, Signal::SIGCONT).unwrap();
+    expect_log(&worker, "worker ready (resubscribed)").await;
+
+    let web = web(&redis).await;
+    assert_eq!(publish(&web, "after-the-freeze").await, 1);
+    assert!(sink.wait_for(1, DEADLINE).await);
 }
 
 /// `ACL SETUSER worker <rules>`: what the Redis user `worker` may do.
