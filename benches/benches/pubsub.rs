@@ -21,7 +21,8 @@ fn pubsub(c: &mut Criterion) {
     let redis = RedisServer::start().unwrap();
     let client = redis::Client::open(redis.url()).unwrap();
     let shutdown = CancellationToken::new();
-    let sink = rt.block_on(async {
+    // Built inside the runtime: lettre's pool and the lazy Redis connection spawn tasks.
+    let (sink, heard, unheard) = rt.block_on(async {
         let sink = Sink::start_local(SinkConfig::default()).await.unwrap();
         let config = WorkerConfig {
             client: client.clone(),
@@ -32,10 +33,10 @@ fn pubsub(c: &mut Criterion) {
         let (ready, subscribed) = oneshot::channel();
         tokio::spawn(worker::run(config, ready, shutdown.clone()));
         subscribed.await.unwrap();
-        sink
+        let heard = Publisher::new(client.clone(), "emailz".into()).unwrap();
+        let unheard = Publisher::new(client, "nobody-listens".into()).unwrap();
+        (sink, heard, unheard)
     });
-    let heard = rt.block_on(async { Publisher::new(client.clone(), "emailz".into()).unwrap() });
-    let unheard = rt.block_on(async { Publisher::new(client, "nobody-listens".into()).unwrap() });
     let email = Email::new("bench@example.com", "Hello", "World").unwrap();
 
     let mut group = c.benchmark_group("pubsub");
