@@ -31,7 +31,7 @@ fn pubsub(c: &mut Criterion) {
             throttle: Duration::ZERO,
         };
         let (ready, subscribed) = oneshot::channel();
-        tokio::spawn(worker::run(config, ready, shutdown.clone()));
+        tokio::spawn(worker::run(config, Some(ready), shutdown.clone()));
         subscribed.await.unwrap();
         let heard = Publisher::new(client.clone(), "emailz".into()).unwrap();
         let unheard = Publisher::new(client, "nobody-listens".into()).unwrap();

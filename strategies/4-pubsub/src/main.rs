@@ -61,15 +61,14 @@ async fn main() -> anyhow::Result<()> {
         Role::Worker => {
             let mail = kit::embedded::mail(&args.mail).await?;
             let config = worker_config(&args, client, mail.mailer.clone());
-            let (ready, _) = oneshot::channel();
-            worker::run(config, ready, shutdown).await;
+            worker::run(config, None, shutdown).await;
             Ok(())
         }
         Role::All => {
             let mail = kit::embedded::mail(&args.mail).await?;
             let config = worker_config(&args, client.clone(), mail.mailer.clone());
             let (ready, subscribed) = oneshot::channel();
-            let worker = tokio::spawn(worker::run(config, ready, shutdown.clone()));
+            let worker = tokio::spawn(worker::run(config, Some(ready), shutdown.clone()));
             // Open the web front only once the worker listens: otherwise the demo's first
             // mails would be published to nobody.
             tokio::select! {

@@ -12,6 +12,7 @@ use redis::{FromRedisValue, RedisResult};
 use serde_json::{json, Map, Value};
 use std::time::Duration;
 
+/// The web role's [`EmailService`]: one PUBLISH per mail, answered with its receivers.
 pub struct Publisher {
     /// Reconnects by itself after Redis restarts. Requests made while Redis is down fail
     /// after a couple of quick reconnect attempts, and the client gets a 503.

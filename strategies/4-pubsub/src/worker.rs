@@ -15,18 +15,22 @@ pub struct WorkerConfig {
     pub throttle: Duration,
 }
 
-/// Runs until `shutdown`; `ready` fires once the first SUBSCRIBE is confirmed.
+/// Runs until `shutdown`; `ready`, if given, fires once the first SUBSCRIBE is confirmed.
 ///
 /// On shutdown the mail being sent is finished, and whatever is still queued is abandoned
 /// and counted. Nothing is left in Redis to drain: pub/sub stores nothing, so the queue in
 /// this process was the only copy of those mails.
-pub async fn run(config: WorkerConfig, ready: oneshot::Sender<()>, shutdown: CancellationToken) {
+pub async fn run(
+    config: WorkerConfig,
+    ready: Option<oneshot::Sender<()>>,
+    shutdown: CancellationToken,
+) {
     let backlog = Backlog::default();
     let listening = subscriber::run(
         config.client,
         config.channel,
         &backlog,
-        Some(ready),
+        ready,
         shutdown.clone(),
     );
     let sending = sender::run(config.mailer, &backlog, config.throttle, &shutdown);
