@@ -65,8 +65,7 @@ async fn garbage_on_the_channel_is_skipped() {
     let redis_server = redis();
     let sink = sink().await;
     let worker = worker(&redis_server, &sink, 0).await;
-    let client = redis::Client::open(redis_server.url()).unwrap();
-    let mut redis = client.get_multiplexed_async_connection().await.unwrap();
+    let mut redis = connect(&redis_server).await;
 
     // Anyone with access to Redis can publish on the channel, redis-cli included.
     let garbage = [

@@ -185,8 +185,7 @@ async fn worker_resubscribes_after_redis_restarts() {
 async fn mail_published_while_the_worker_is_not_subscribed_is_lost() {
     let redis_server = redis();
     let sink = sink().await;
-    let client = redis::Client::open(redis_server.url()).unwrap();
-    let mut admin = client.get_multiplexed_async_connection().await.unwrap();
+    let mut admin = connect(&redis_server).await;
     let acl = |args: &[&str]| {
         redis::cmd("ACL")
             .arg("SETUSER")
@@ -235,8 +234,7 @@ async fn worker_resubscribes_when_redis_drops_it() {
 
     // What Redis does to a subscriber that stops reading (client-output-buffer-limit pubsub),
     // done on purpose: Redis stays up, the subscriber is cut off.
-    let client = redis::Client::open(redis_server.url()).unwrap();
-    let mut redis = client.get_multiplexed_async_connection().await.unwrap();
+    let mut redis = connect(&redis_server).await;
     let killed: u64 = redis::cmd("CLIENT")
         .arg(&["KILL", "TYPE", "pubsub"])
         .query_async(&mut redis)

@@ -7,6 +7,7 @@ use kit::client::{Answer, HttpClient};
 use kit::testing::ChildProcess;
 use kit::RedisServer;
 use mailer::{Delivery, Faults, Sink, SinkConfig};
+use redis::aio::MultiplexedConnection;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -18,6 +19,15 @@ pub const QUIET_PERIOD: Duration = Duration::from_secs(2);
 
 pub fn redis() -> RedisServer {
     RedisServer::start().expect("starting redis-server")
+}
+
+/// A connection of the test's own, to publish or configure Redis behind the strategy's back.
+pub async fn connect(redis: &RedisServer) -> MultiplexedConnection {
+    redis::Client::open(redis.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .expect("connecting to the test's redis-server")
 }
 
 pub async fn sink() -> Sink {
