@@ -150,14 +150,9 @@ async fn worker_resubscribes_after_redis_restarts() {
     }
     // Stay down until the web front's own reconnect attempts have given up (the worker's
     // retries serve as the clock): that is when a stale error could outlive the outage.
-    let retries = count_lines(&worker, "cannot subscribe to Redis");
-    assert!(
-        eventually(DEADLINE, || count_lines(
-            &worker,
-            "cannot subscribe to Redis"
-        ) >= retries + 2)
-        .await
-    );
+    let failed_retries = || count_lines(&worker, "cannot subscribe to Redis");
+    let before = failed_retries();
+    assert!(eventually(DEADLINE, || failed_retries() >= before + 2).await);
 
     redis
         .restart()
@@ -186,13 +181,6 @@ async fn mail_published_while_the_worker_is_not_subscribed_is_lost() {
     let redis_server = redis();
     let sink = sink().await;
     let mut admin = connect(&redis_server).await;
-    let acl = |args: &[&str]| {
-        redis::cmd("ACL")
-            .arg("SETUSER")
-            .arg("worker")
-            .arg(args)
-            .clone()
-    };
     // The worker logs in as a user of its own, so that its right to listen can be taken
     // away while Redis stays up and the web front (the default user) keeps publishing.
     set_worker_rights(&mut admin, &["on", ">secret", "~*", "&*", "+@all"]).await;
@@ -201,10 +189,7 @@ async fn mail_published_while_the_worker_is_not_subscribed_is_lost() {
     let web = web(&redis_server).await;
 
     // Revoking the channel disconnects the subscriber and keeps it from subscribing again.
-    let () = acl(&["resetchannels"])
-        .query_async(&mut admin)
-        .await
-        .unwrap();
+    set_worker_rights(&mut admin, &["resetchannels"]).await;
     expect_log(&worker, "lost the subscription to Redis").await;
     expect_log(&worker, "cannot subscribe to Redis").await;
     assert_eq!(
