@@ -45,7 +45,9 @@
 //! When the web front cannot reach Redis, the client gets a 503 with an error: that mail is
 //! refused, not lost (test: `worker_resubscribes_after_redis_restarts`). One 503 is
 //! ambiguous: a PUBLISH that timed out (after 2 s) may have reached Redis before the answer
-//! was lost, so a client that retries it can get the mail twice. Bad input gets a 400 and is never published (test:
+//! was lost, so a client that retries it can get the mail twice.
+//!
+//! Bad input gets a 400 and is never published (test:
 //! `bad_input_is_refused_and_nothing_is_published`); a message on the channel that is not a
 //! valid email is logged and skipped by the worker (test: `garbage_on_the_channel_is_skipped`).
 //!
