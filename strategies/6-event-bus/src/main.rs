@@ -1,15 +1,6 @@
-//! Strategy 6: an append-only event log in Redis with consumer offsets: not built yet. This package exists so that the workspace layout is complete;
-//! running it says so and exits.
-
-use clap::Parser;
-
-/// Strategy 6: an append-only event log in Redis with consumer offsets (not built yet).
-#[derive(Parser, Debug)]
-#[command(version, about)]
-struct Args {}
+//! The strategy-6 binary (roles web, consumer, replay) is built on the library in lib.rs.
 
 fn main() {
-    Args::parse();
-    eprintln!("strategy-6 is not built yet; see README.md for the strategies that are.");
+    eprintln!("strategy-6: the binary roles are not wired yet; the library (strategy_6) is.");
     std::process::exit(2);
 }
