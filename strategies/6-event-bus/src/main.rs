@@ -1,6 +1,13 @@
-//! The strategy-6 binary (roles web, consumer, replay) is built on the library in lib.rs.
+//! `strategy-6`: the event log's web front, consumers and replay tool. See the library
+//! documentation (`strategy_6`) for what it teaches.
 
-fn main() {
-    eprintln!("strategy-6: the binary roles are not wired yet; the library (strategy_6) is.");
-    std::process::exit(2);
+mod app;
+
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    kit::logging::init();
+    let args = app::args::Args::parse();
+    app::run(args).await
 }
