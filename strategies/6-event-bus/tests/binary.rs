@@ -122,6 +122,39 @@ async fn the_web_front_answers_503_while_redis_is_down_and_recovers() {
     assert_eq!(status, 200, "publishing works again after Redis came back");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consumer_rides_out_a_redis_restart() {
+    let mut redis = RedisServer::start_with(kit::RedisOptions {
+        aof: true,
+        ..kit::RedisOptions::default()
+    })
+    .unwrap();
+    let sink = Sink::start_local(SinkConfig::default()).await.unwrap();
+    let mailer = consumer(&redis, &sink, &[]);
+    ready(&mailer).await;
+    let emails = |from: usize| {
+        (from..from + 10)
+            .map(|i| {
+                strategy_6::NewEvent::new(
+                    "emailEvent",
+                    format!("user{i}@example.com"),
+                    serde_json::json!({"to": format!("user{i}@example.com"), "subject": "s", "text": format!("{i}")}),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let log = log_on(&redis, Backend::Lists).await;
+    log.publish_batch(emails(0)).await.unwrap();
+    assert!(sink.wait_for(10, DEADLINE).await);
+
+    redis.restart().unwrap();
+    let log = log_on(&redis, Backend::Lists).await;
+    log.publish_batch(emails(10)).await.unwrap();
+    assert!(sink.wait_for(20, DEADLINE).await, "{}", mailer.logs());
+    let unique: HashSet<String> = sink.deliveries().iter().map(|d| d.text.clone()).collect();
+    assert_eq!(unique.len(), 20);
+}
+
 /// SIGKILL a consumer while a batch is in flight (the mailer is slow), start another one.
 /// Returns (events published, unique mails delivered, mails delivered in total).
 async fn kill_mid_batch(backend: Backend, delivery: &str) -> (usize, usize, usize) {
