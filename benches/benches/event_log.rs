@@ -147,44 +147,7 @@ fn pickup(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(3));
     for (backend, name) in BACKENDS {
         let log = rt.block_on(log(&redis, backend, &format!("pickup-{name}")));
-        let partition = log.partition_for("one-key");
-        let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Instant>();
-        let reader = {
-            let log = log.clone();
-            rt.spawn(async move {
-                let _lease = Lease::acquire(
-                    &log.connection(),
-                    log.keys(),
-                    "bench",
-                    partition,
-                    "member",
-                    Duration::from_secs(3600),
-                )
-                .await
-                .unwrap()
-                .unwrap();
-                let mut cursor = log
-                    .cursor("bench", partition, "member", Delivery::AtLeastOnce)
-                    .await
-                    .unwrap();
-                loop {
-                    // An error means the benchmark is over and Redis is gone.
-                    let Ok(records) = cursor.next_batch(10, Duration::from_secs(1)).await else {
-                        return;
-                    };
-                    if records.is_empty() {
-                        continue;
-                    }
-                    let seen = Instant::now();
-                    if cursor.commit(&records).await.is_err() {
-                        return;
-                    }
-                    if tx.send(seen).is_err() {
-                        return;
-                    }
-                }
-            })
-        };
+        let rx = spawn_reader(&rt, &log, "one-key");
         let rx = Arc::new(tokio::sync::Mutex::new(rx));
         let histogram = Arc::new(Mutex::new(Histogram::<u64>::new(3).unwrap()));
         group.throughput(Throughput::Elements(1));
@@ -222,7 +185,6 @@ fn pickup(c: &mut Criterion) {
             h.value_at_quantile(0.99),
             h.max()
         );
-        reader.abort();
     }
     group.finish();
 }
@@ -237,7 +199,8 @@ fn spawn_reader(
     let log = log.clone();
     let partition = log.partition_for(key);
     rt.spawn(async move {
-        let _lease = Lease::acquire(
+        // Errors mean the benchmark is over and Redis is gone: just stop.
+        let Ok(Some(_lease)) = Lease::acquire(
             &log.connection(),
             log.keys(),
             "bench",
@@ -246,12 +209,15 @@ fn spawn_reader(
             Duration::from_secs(3600),
         )
         .await
-        .unwrap()
-        .unwrap();
-        let mut cursor = log
+        else {
+            return;
+        };
+        let Ok(mut cursor) = log
             .cursor("bench", partition, "member", Delivery::AtLeastOnce)
             .await
-            .unwrap();
+        else {
+            return;
+        };
         loop {
             // An error means the benchmark is over and Redis is gone.
             let Ok(records) = cursor.next_batch(BATCH, Duration::from_secs(1)).await else {

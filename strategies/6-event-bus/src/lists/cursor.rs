@@ -62,27 +62,60 @@ impl ListCursor {
         if !batch.is_empty() || block.is_zero() {
             return Ok(batch);
         }
-        let reply: Option<StreamReadReply> = redis::cmd("XREAD")
+        // One round trip: the read is queued behind the blocking XREAD on the same
+        // connection, so Redis runs it the moment the wake-up arrives (or the block times
+        // out), without waiting for us to ask.
+        let mut pipe = redis::pipe();
+        pipe.cmd("XREAD")
             .arg("BLOCK")
             .arg(block.as_millis().max(1) as u64)
             .arg("STREAMS")
             .arg(self.keys.wake(self.partition))
             .arg(&self.last_wake)
+            .add_command(self.read_cmd(max));
+        let (reply, batch): (Option<StreamReadReply>, (u64, u64, Vec<String>)) = match pipe
             .query_async(blocking)
-            .await?;
-        let Some(newest) = reply
+            .await
+        {
+            Ok(replies) => replies,
+            // A restarted Redis has forgotten the script: the plain path loads it again.
+            Err(e) if e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) => {
+                return self.read(conn, max).await
+            }
+            Err(e) => return Err(LogError::from_script(e, self.partition)),
+        };
+        if let Some(newest) = reply
             .and_then(|r| r.keys.into_iter().next())
             .and_then(|k| k.ids.into_iter().last())
-        else {
-            return Ok(Vec::new());
-        };
-        self.last_wake = newest.id;
-        self.read(conn, max).await
+        {
+            self.last_wake = newest.id;
+        }
+        Ok(self.records(batch))
+    }
+
+    /// `EVALSHA read.lua` as a plain command, for pipelining.
+    fn read_cmd(&self, max: usize) -> redis::Cmd {
+        let mut cmd = redis::cmd("EVALSHA");
+        cmd.arg(scripts::READ.get_hash())
+            .arg(4)
+            .arg(self.keys.log(self.partition))
+            .arg(self.keys.meta(self.partition))
+            .arg(self.keys.offsets(self.partition))
+            .arg(self.keys.lease(self.partition, &self.group))
+            .arg(&self.group)
+            .arg(&self.member)
+            .arg(max)
+            .arg(if self.delivery == Delivery::AtMostOnce {
+                "1"
+            } else {
+                "0"
+            });
+        cmd
     }
 
     async fn read(&mut self, conn: &mut RedisConn, max: usize) -> Result<Vec<Record>> {
-        let advance = matches!(self.delivery, Delivery::AtMostOnce);
-        let (offset, skipped, events): (u64, u64, Vec<String>) = scripts::READ
+        let advance = self.delivery == Delivery::AtMostOnce;
+        let batch: (u64, u64, Vec<String>) = scripts::READ
             .key(self.keys.log(self.partition))
             .key(self.keys.meta(self.partition))
             .key(self.keys.offsets(self.partition))
@@ -94,6 +127,11 @@ impl ListCursor {
             .invoke_async(conn)
             .await
             .map_err(|e| LogError::from_script(e, self.partition))?;
+        Ok(self.records(batch))
+    }
+
+    /// Turns read.lua's answer into records, and remembers what is now stored.
+    fn records(&mut self, (offset, skipped, events): (u64, u64, Vec<String>)) -> Vec<Record> {
         if skipped > 0 {
             tracing::warn!(
                 group = %self.group,
@@ -102,18 +140,18 @@ impl ListCursor {
                 "retention dropped events this group had not read yet: skipping ahead to offset {offset}"
             );
         }
-        self.stored = Some(if advance {
+        self.stored = Some(if self.delivery == Delivery::AtMostOnce {
             offset + events.len() as u64
         } else {
             offset
         });
-        Ok(events
+        events
             .into_iter()
             .enumerate()
             .map(|(i, raw)| {
                 Record::decode(self.partition, Position::Offset(offset + i as u64), raw)
             })
-            .collect())
+            .collect()
     }
 
     /// Moves the group's offset past `handled` (at-least-once). `Ok(false)`: the offset was

@@ -14,11 +14,15 @@
 --    published_at is ordered like offsets (replay-to-time relies on it).
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-local last = tonumber(redis.call('HGET', KEYS[2], 'last_ms') or '0')
+local meta = redis.call('HMGET', KEYS[2], 'base', 'last_ms')
+local base = tonumber(meta[1] or '0')
+local last = tonumber(meta[2] or '0')
 if now < last then
   now = last
 end
-redis.call('HSET', KEYS[2], 'last_ms', now)
+if now ~= last then
+  redis.call('HSET', KEYS[2], 'last_ms', now)
+end
 
 -- 2. Insert "published_at" as the first field of each event object.
 local stamped = {}
@@ -31,7 +35,6 @@ end
 
 -- 3. Append. RPUSH returns the new length, so the first new element sits at len - n.
 local len = redis.call('RPUSH', KEYS[1], unpack(stamped))
-local base = tonumber(redis.call('HGET', KEYS[2], 'base') or '0')
 local first = base + len - #stamped
 
 -- 4. Wake idle consumers of every group (XREAD BLOCK does not consume the entry).
