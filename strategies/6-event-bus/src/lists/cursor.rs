@@ -17,11 +17,11 @@ use redis::streams::StreamReadReply;
 use std::time::Duration;
 
 pub struct ListCursor {
-    pub(crate) keys: Keys,
-    pub(crate) group: String,
-    pub(crate) partition: u32,
-    pub(crate) member: String,
-    pub(crate) delivery: Delivery,
+    keys: Keys,
+    group: String,
+    partition: u32,
+    member: String,
+    delivery: Delivery,
     /// The offset stored for the group when the last batch was read (what commit.lua
     /// compares against).
     stored: Option<u64>,
