@@ -48,7 +48,10 @@
 //! * Either way, a handler that fails is retried with backoff; after `--max-attempts`
 //!   (or at once for a permanent failure) the event is parked in the dead letters,
 //!   `{events:P}:dead:GROUP`, and the group moves on: visible, not lost
-//!   (`a_failing_event_is_dead_lettered_after_max_attempts_and_the_rest_flows`).
+//!   (`a_failing_event_is_dead_lettered_after_max_attempts_and_the_rest_flows`). The
+//!   mailer group checks each payload again before it becomes a mail: a bad one is parked
+//!   at once and never reaches SMTP
+//!   (`the_mailer_group_parks_what_it_cannot_send_and_never_mails_a_bad_payload`).
 //! * Where it still loses: Redis itself. An event is as durable as Redis's persistence
 //!   (run it with AOF); the web front answers 503 when the append did not happen
 //!   (`the_web_front_answers_503_while_redis_is_down_and_recovers`). Retention can trim

@@ -349,3 +349,60 @@ async fn the_replay_role_makes_the_group_send_history_again() {
     assert!(wait_until(|| bad.try_wait().is_some()).await);
     assert!(bad.logs().contains("not `start`"), "{}", bad.logs());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mailer_group_parks_what_it_cannot_send_and_never_mails_a_bad_payload() {
+    let redis = RedisServer::start().unwrap();
+    // Every send fails with a transient 451.
+    let sink = Sink::start_local(SinkConfig {
+        faults: Faults {
+            failure_rate: 1.0,
+            ..Faults::default()
+        },
+        ..SinkConfig::default()
+    })
+    .await
+    .unwrap();
+    let log = log_on(&redis, Backend::Lists).await;
+    let unsendable = log
+        .publish(strategy_6::NewEvent::new(
+            "emailEvent",
+            "a@example.com",
+            serde_json::json!({"to": "a@example.com", "subject": "s", "text": "t"}),
+        ))
+        .await
+        .unwrap();
+    let bad = log
+        .publish(strategy_6::NewEvent::new(
+            "emailEvent",
+            "b@example.com",
+            serde_json::json!({"to": "b@example.com\r\nBcc: x@example.com", "subject": "s", "text": "t"}),
+        ))
+        .await
+        .unwrap();
+    let mailer = consumer(
+        &redis,
+        &sink,
+        &["--max-attempts", "3", "--retry-base-ms", "10"],
+    );
+    ready(&mailer).await;
+    let mut letters = Vec::new();
+    for _ in 0..300 {
+        letters = log.dead_letters("mailer").await.unwrap();
+        if letters.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(letters.len(), 2, "{}", mailer.logs());
+    let find = |id: &str| letters.iter().find(|l| l.event["id"] == id).unwrap();
+    assert_eq!(find(&unsendable.id).attempts, 3, "retried, then parked");
+    assert_eq!(find(&bad.id).attempts, 1, "a bad payload is parked at once");
+    assert!(find(&bad.id).error.contains("invalid email"));
+    assert_eq!(sink.stats().accepted, 0);
+    assert_eq!(
+        sink.stats().transient_failures,
+        3,
+        "the bad payload never reached SMTP"
+    );
+}
