@@ -52,6 +52,9 @@
 //!   mailer group checks each payload again before it becomes a mail: a bad one is parked
 //!   at once and never reaches SMTP
 //!   (`the_mailer_group_parks_what_it_cannot_send_and_never_mails_a_bad_payload`).
+//! * Order has a price: while an event is retried, the events behind it in its partition
+//!   wait (the other partitions do not). That is why retries are bounded and end in the
+//!   dead letters instead of blocking a partition forever.
 //! * Where it still loses: Redis itself. An event is as durable as Redis's persistence
 //!   (run it with AOF); the web front answers 503 when the append did not happen
 //!   (`the_web_front_answers_503_while_redis_is_down_and_recovers`). Retention can trim
