@@ -14,6 +14,9 @@ use futures_util::future::try_join_all;
 use redis::AsyncCommands;
 use std::collections::BTreeMap;
 
+/// Most events sent to Redis in one call (Lua's `unpack` stops at about 8000 arguments).
+const MAX_PER_CALL: usize = 1000;
+
 /// A handle on one event log in Redis. Cheap to clone; clones share the connection.
 #[derive(Clone)]
 pub struct Log {
@@ -84,26 +87,31 @@ impl Log {
             let mut conn = self.conn.clone();
             async move {
                 let jsons: Vec<String> = batch.iter().map(|(_, _, json)| json.clone()).collect();
-                let placed: Vec<(Position, u64)> = match self.config.backend {
-                    Backend::Lists => {
-                        let (first, stamp) =
-                            lists::publish::append(&mut conn, &self.keys, partition, &jsons)
-                                .await?;
-                        (0..jsons.len() as u64)
-                            .map(|i| (Position::Offset(first + i), stamp))
-                            .collect()
-                    }
-                    Backend::Streams => {
-                        streams::publish::append(&mut conn, &self.keys, partition, &jsons)
-                            .await?
-                            .into_iter()
-                            .map(|id| {
+                let mut placed: Vec<(Position, u64)> = Vec::with_capacity(jsons.len());
+                // Chunks keep each call well below Lua's limit on unpacked arguments; they
+                // go one after the other, so the partition keeps the caller's order.
+                for chunk in jsons.chunks(MAX_PER_CALL) {
+                    match self.config.backend {
+                        Backend::Lists => {
+                            let (first, stamp) =
+                                lists::publish::append(&mut conn, &self.keys, partition, chunk)
+                                    .await?;
+                            placed.extend(
+                                (0..chunk.len() as u64)
+                                    .map(|i| (Position::Offset(first + i), stamp)),
+                            );
+                        }
+                        Backend::Streams => {
+                            let ids =
+                                streams::publish::append(&mut conn, &self.keys, partition, chunk)
+                                    .await?;
+                            placed.extend(ids.into_iter().map(|id| {
                                 let ms = id_millis(&id);
                                 (Position::StreamId(id), ms)
-                            })
-                            .collect()
+                            }));
+                        }
                     }
-                };
+                }
                 Ok::<_, crate::error::LogError>(
                     batch
                         .into_iter()

@@ -16,6 +16,7 @@ on_both_backends!(
     replay_redelivers_history,
     a_failing_event_is_dead_lettered_after_max_attempts_and_the_rest_flows,
     retention_drops_old_events_and_keeps_positions_valid,
+    a_batch_larger_than_one_call_is_appended_whole_and_in_order,
 );
 
 async fn events_of_a_partition_are_handled_in_publish_order(backend: Backend) {
@@ -318,4 +319,16 @@ async fn retention_drops_old_events_and_keeps_positions_valid(backend: Backend) 
         .collect();
     assert_eq!(recorder.ids(), expected);
     consumer.stop().await;
+}
+
+async fn a_batch_larger_than_one_call_is_appended_whole_and_in_order(backend: Backend) {
+    let redis = RedisServer::start().unwrap();
+    let log = log_on(&redis, backend).await;
+    let appended = log.publish_batch(events(2500, 1)).await.unwrap();
+    assert_eq!(appended.len(), 2500);
+    assert!(appended.windows(2).all(|w| w[0].position < w[1].position));
+    if backend == Backend::Lists {
+        assert_eq!(appended[2499].position, Position::Offset(2499));
+    }
+    assert_eq!(log.range(appended[0].partition).await.unwrap().1, 2500);
 }
