@@ -3,6 +3,10 @@
 //! After taking a partition's lease the member first claims what the previous holder
 //! read but never acknowledged (`XAUTOCLAIM`, min idle 0: the lease says nobody else is
 //! working on it), then reads new entries with `XREADGROUP ... >`, blocking when idle.
+//!
+//! One difference from the list backend: `XREADGROUP` cannot check the lease, so a member
+//! whose lease expired unnoticed (a long pause) may read one more batch. The new holder
+//! claims those entries too, so the price is a duplicate, never a loss.
 
 use crate::connection::RedisConn;
 use crate::dead_letter::DeadLetter;
