@@ -215,6 +215,7 @@ pub fn bad_requests() -> Vec<BadRequestCase> {
     vec![
         get("truncated escape", "/you@example.com/Hello/%E0%A4%A"),
         get("non-hex escape", "/you@example.com/%zzHello/World"),
+        get("signed escape", "/you@example.com/Hello/%+9World"),
         get("invalid UTF-8", "/you@example.com/%FF%FEHello/World"),
         get("missing text", "/you@example.com/Hello"),
         get("missing subject and text", "/you@example.com"),
