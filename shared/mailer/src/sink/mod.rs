@@ -32,6 +32,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
+use tokio::task::JoinSet;
 
 /// How the sink behaves.
 #[derive(Debug, Clone)]
@@ -134,7 +135,8 @@ impl Shared {
     }
 }
 
-/// A running sink. Dropping it stops accepting connections.
+/// A running sink. Dropping it closes the listener and every open SMTP connection, so a
+/// pooled client cannot go on delivering to a sink that is gone.
 pub struct Sink {
     addr: SocketAddr,
     shared: Arc<Shared>,
@@ -228,11 +230,15 @@ impl Sink {
 }
 
 async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    // Owned by this task: when `Sink::drop` aborts it, dropping the set aborts every
+    // session too.
+    let mut sessions = JoinSet::new();
     loop {
+        while sessions.try_join_next().is_some() {}
         match listener.accept().await {
             Ok((stream, peer)) => {
                 let shared = shared.clone();
-                tokio::spawn(async move {
+                sessions.spawn(async move {
                     if let Err(e) = session::run(stream, shared).await {
                         tracing::debug!(%peer, error = %e, "SMTP session ended with an error");
                     }
