@@ -190,6 +190,27 @@ impl Drop for ChildProcess {
     }
 }
 
+/// Polls `check` until it returns `Some`, and returns what it found; panics naming `what`
+/// once `timeout` has passed. For tests on a loaded CI machine: the deadline is there to end
+/// a test that is stuck, never to make one pass, so make it generous (10-30 s).
+pub async fn wait_until<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(found) = check().await {
+            return found;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting until {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
 /// One malformed request of the contract's bad-input table.
 #[derive(Debug, Clone)]
 pub struct BadRequestCase {
