@@ -19,7 +19,7 @@
 use clap::Parser;
 use hyper::StatusCode;
 use kit::{BoxFuture, EmailService, HttpArgs, MailArgs, Refusal};
-use mailer::{Email, Mailer, SendError};
+use mailer::{Email, Mailer};
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
 use std::time::Instant;
@@ -55,15 +55,8 @@ impl EmailService for Foreground {
                 }
                 Err(e) => {
                     tracing::warn!(to = %email.to, error = %e, "sending failed; the client gets 502");
-                    let kind = if matches!(e, SendError::Transient(_)) {
-                        "transient"
-                    } else {
-                        "permanent"
-                    };
-                    Err(Refusal::new(
-                        StatusCode::BAD_GATEWAY,
-                        format!("{kind} SMTP failure: {e}"),
-                    ))
+                    // `e` reads "transient SMTP failure: 451 ..." or "permanent ...: 554 ...".
+                    Err(Refusal::new(StatusCode::BAD_GATEWAY, e.to_string()))
                 }
             }
         })
