@@ -59,6 +59,7 @@ async fn sigkill_of_the_worker_loses_its_backlog_and_a_new_worker_takes_over() {
         "reported {reported_lost} lost, {missing} missing from the sink"
     );
     let mut texts: Vec<_> = backlog.iter().map(|d| d.text.clone()).collect();
+    texts.sort();
     texts.dedup();
     assert_eq!(texts.len(), backlog.len(), "duplicates: {backlog:?}");
     eprintln!("SIGKILL of the worker: {missing} of 20 emails lost ({reported_lost} reported)");
