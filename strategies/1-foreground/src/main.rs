@@ -11,8 +11,9 @@
 //!
 //! **Delivery guarantee:** the honest one. `200` means the SMTP server accepted the mail;
 //! `502` means it did not, and the client knows. Nothing is lost silently: a crash before
-//! the answer leaves the client with a broken connection, which it can retry. The price is
-//! latency: every request costs one SMTP conversation.
+//! the answer leaves the client with a broken connection, which it can retry (and if the
+//! server had accepted the mail just before the crash, the retry sends it twice). The price
+//! is latency: every request costs one SMTP conversation.
 //!
 //! Unlike the original demo, a failed send is never logged as "sent".
 
