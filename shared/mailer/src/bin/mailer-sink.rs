@@ -24,7 +24,12 @@ struct Args {
     #[arg(long, env = "LEDGER")]
     ledger: Option<PathBuf>,
     /// Delay before answering each message: `MS` or `MIN..MAX`.
-    #[arg(long, env = "MAILER_LATENCY_MS", default_value = "0")]
+    #[arg(
+        long,
+        alias = "latency",
+        env = "MAILER_LATENCY_MS",
+        default_value = "0"
+    )]
     latency_ms: Latency,
     /// Share of messages refused with 451 (transient; clients should retry).
     #[arg(long, env = "MAILER_FAILURE_RATE", default_value = "0", value_parser = parse_rate)]
