@@ -158,8 +158,7 @@ fn main() -> ExitCode {
 /// Everything decided before the first fork: the listening socket and the settings.
 fn prepare(args: &Args) -> anyhow::Result<(Settings, TcpListener)> {
     let listener = bind(&args.http.addr())?;
-    tracing::info!("Server running at {}", listener.local_addr()?);
-    tracing::info!("send an email and message to /TO_ADDRESS/SUBJECT/YOUR_MESSAGE");
+    kit::http::announce(listener.local_addr()?);
 
     let (smtp_url, embedded_sink) = match &args.mail.smtp_url {
         Some(url) => (url.clone(), None),
