@@ -95,7 +95,7 @@ impl Shared {
         self.quickack
     }
 
-    pub(crate) fn data_started(&self) {
+    pub(crate) fn count_data_started(&self) {
         self.data_started.fetch_add(1, Ordering::Relaxed);
     }
 
