@@ -152,7 +152,18 @@ impl Drop for Sink {
 impl Sink {
     /// Starts a sink on `addr` (`127.0.0.1:0` picks a free port).
     pub async fn start(addr: &str, config: SinkConfig) -> std::io::Result<Sink> {
-        let listener = TcpListener::bind(addr).await?;
+        Sink::serve(TcpListener::bind(addr).await?, config)
+    }
+
+    /// Starts a sink on a socket bound elsewhere: by a parent process before it forked, for
+    /// example, so that the address stays the sink's while the sink process is replaced.
+    /// Call it inside a tokio runtime.
+    pub fn from_std(listener: std::net::TcpListener, config: SinkConfig) -> std::io::Result<Sink> {
+        listener.set_nonblocking(true)?;
+        Sink::serve(TcpListener::from_std(listener)?, config)
+    }
+
+    fn serve(listener: TcpListener, config: SinkConfig) -> std::io::Result<Sink> {
         let addr = listener.local_addr()?;
         let ledger = match &config.ledger {
             Some(path) => Some(Mutex::new(LedgerWriter::create(path)?)),
