@@ -133,3 +133,47 @@ async fn killed_web_server_is_reforked_and_serves_again() {
             .await
     );
 }
+
+#[tokio::test]
+async fn without_smtp_url_the_mail_sink_is_a_child_that_survives_a_sigkill() {
+    let app = kit::testing::ChildProcess::start_http(
+        BIN,
+        ["--throttle-ms", "0", "--check-interval-ms", "100"],
+        &[],
+    )
+    .await
+    .expect("starting strategy-3");
+    let old = wait_until("the mail sink is forked", || async {
+        pid_of(&pids(&app).await, "mail_sink")
+    })
+    .await;
+    send(&app, "first", "x").await;
+    assert!(
+        app.wait_for_log(&format!("[mail sink @ {old}] mail delivered"), DEADLINE)
+            .await,
+        "{}",
+        app.logs()
+    );
+
+    sigkill(old);
+    let new = wait_until("a new mail sink is up", || async {
+        pid_of(&pids(&app).await, "mail_sink").filter(|pid| *pid != old)
+    })
+    .await;
+    assert!(
+        app.wait_for_log("the mail sink is back", DEADLINE).await,
+        "{}",
+        app.logs()
+    );
+    // The worker still sends to the same address: the supervisor kept the socket.
+    send(&app, "second", "y").await;
+    assert!(
+        app.wait_for_log(
+            &format!("[mail sink @ {new}] mail delivered to=you@example.com subject=second"),
+            DEADLINE
+        )
+        .await,
+        "{}",
+        app.logs()
+    );
+}
