@@ -159,6 +159,7 @@ fn main() -> ExitCode {
 fn prepare(args: &Args) -> anyhow::Result<(Settings, Listeners)> {
     let web = bind(&args.http.addr())?;
     kit::http::announce(web.local_addr()?);
+    args.mail.warn_if_faults_are_ignored();
 
     let (smtp_url, embedded_sink) = match &args.mail.smtp_url {
         Some(url) => (url.clone(), None),
@@ -168,11 +169,7 @@ fn prepare(args: &Args) -> anyhow::Result<(Settings, Listeners)> {
             // port while the sink is being re-forked.
             let sink = TcpListener::bind("127.0.0.1:0")?;
             let addr = sink.local_addr()?;
-            let faults = mailer::Faults {
-                latency: args.mail.mailer_latency_ms,
-                failure_rate: args.mail.mailer_failure_rate,
-                ..mailer::Faults::default()
-            };
+            let faults = args.mail.embedded_faults();
             tracing::info!("no SMTP_URL given: the embedded mail sink will listen on {addr}");
             (
                 format!("smtp://{addr}"),
