@@ -154,3 +154,54 @@ async fn without_smtp_url_the_demo_starts_its_own_sink_and_logs_the_delivery() {
         web.logs()
     );
 }
+
+#[tokio::test]
+async fn sigterm_still_stops_it_when_nobody_reads_its_output() {
+    use nix::sys::signal::{kill, Signal};
+    use nix::unistd::Pid;
+    use std::process::{Command, Stdio};
+
+    let port = kit::redis_server::free_port();
+    let mut web = KillOnDrop(
+        Command::new(env!("CARGO_BIN_EXE_strategy-1"))
+            .args(["--port", &port.to_string()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    let client = HttpClient::default();
+    wait_until("it answers /healthz", DEADLINE, || async {
+        let answer = client.get(&format!("{base}/healthz")).await.ok()?;
+        (answer.status == StatusCode::OK).then_some(())
+    })
+    .await;
+
+    // The reader goes away, as `| head` does: every log line from now on hits a broken pipe.
+    drop(web.0.stdout.take());
+    drop(web.0.stderr.take());
+    let answer = client
+        .get(&format!("{base}/you@example.com/Hello/World"))
+        .await
+        .unwrap();
+    assert_eq!(answer.status, StatusCode::OK);
+
+    kill(Pid::from_raw(web.0.id() as i32), Signal::SIGTERM).unwrap();
+    let status = wait_until("it exits after SIGTERM", DEADLINE, || {
+        let exited = web.0.try_wait().unwrap();
+        async move { exited }
+    })
+    .await;
+    assert!(status.success(), "{status}");
+}
+
+/// Kills the process if the test ends early, so no server is left behind.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

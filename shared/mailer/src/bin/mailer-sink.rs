@@ -55,6 +55,8 @@ async fn main() -> anyhow::Result<()> {
         )
         .with_target(false)
         .with_ansi(std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none())
+        // A closed stdout must not panic the logging task (see kit::logging).
+        .log_internal_errors(false)
         .init();
     let args = Args::parse();
     let config = SinkConfig {
