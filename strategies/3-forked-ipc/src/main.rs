@@ -161,8 +161,8 @@ fn prepare(args: &Args) -> anyhow::Result<(Settings, Listeners)> {
     kit::http::announce(web.local_addr()?);
     args.mail.warn_if_faults_are_ignored();
 
-    let (smtp_url, embedded_sink) = match &args.mail.smtp_url {
-        Some(url) => (url.clone(), None),
+    let (smtp_url, embedded_sink, sink) = match &args.mail.smtp_url {
+        Some(url) => (url.clone(), None, None),
         None => {
             // Bound here for the same reasons as the web server's socket: the worker's
             // SMTP_URL stays right across sink restarts, and no other program can take the
@@ -173,11 +173,11 @@ fn prepare(args: &Args) -> anyhow::Result<(Settings, Listeners)> {
             tracing::info!("no SMTP_URL given: the embedded mail sink will listen on {addr}");
             (
                 format!("smtp://{addr}"),
-                Some((EmbeddedSink { faults }, sink)),
+                Some(EmbeddedSink { faults }),
+                Some(sink),
             )
         }
     };
-    let (embedded_sink, sink) = embedded_sink.unzip();
     let settings = Settings {
         smtp_url,
         smtp_pool_size: args.mail.smtp_pool_size,

@@ -71,6 +71,7 @@ impl Supervisor {
     fn become_child(&mut self, role: Role, socket: OwnedFd) -> ! {
         self.children.clear();
         self.signals = None;
+        // Keep the socket this role accepts on, if any; the other one closes here.
         let listener = self
             .listeners
             .take()
