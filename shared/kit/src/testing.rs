@@ -70,6 +70,10 @@ impl ChildProcess {
 
     /// Starts a strategy's web front on a free port (`--port` is added) and waits until
     /// `GET /healthz` answers 200.
+    ///
+    /// A port that was free when [`free_port`] looked can be taken before the child binds
+    /// it (any outgoing connection on the machine may get it as its local port). A child
+    /// that exits saying so is started again on another port.
     pub async fn start_http<I, S>(
         program: impl AsRef<OsStr>,
         args: I,
@@ -79,15 +83,27 @@ impl ChildProcess {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
-        let port = free_port();
-        let mut all_args: Vec<std::ffi::OsString> =
+        let args: Vec<std::ffi::OsString> =
             args.into_iter().map(|a| a.as_ref().to_owned()).collect();
-        all_args.push("--port".into());
-        all_args.push(port.to_string().into());
-        let mut process = ChildProcess::start(program, all_args, envs)?;
-        process.port = Some(port);
-        process.wait_healthy(STARTUP_TIMEOUT).await?;
-        Ok(process)
+        let mut attempts_left = 3;
+        loop {
+            let port = free_port();
+            let mut all_args = args.clone();
+            all_args.push("--port".into());
+            all_args.push(port.to_string().into());
+            let mut process = ChildProcess::start(program.as_ref(), all_args, envs)?;
+            process.port = Some(port);
+            match process.wait_healthy(STARTUP_TIMEOUT).await {
+                Ok(()) => return Ok(process),
+                Err(_) if attempts_left > 1 && process.lost_its_port() => attempts_left -= 1,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// The process exited because its port was taken.
+    fn lost_its_port(&mut self) -> bool {
+        self.try_wait().is_some() && self.logs().contains("Address already in use")
     }
 
     /// Waits until the web front answers `GET /healthz` with 200.
@@ -190,6 +206,27 @@ impl Drop for ChildProcess {
     }
 }
 
+/// Polls `check` until it returns `Some`, and returns what it found; panics naming `what`
+/// once `timeout` has passed. For tests on a loaded CI machine: the deadline is there to end
+/// a test that is stuck, never to make one pass, so make it generous (10-30 s).
+pub async fn wait_until<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(found) = check().await {
+            return found;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting until {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
 /// One malformed request of the contract's bad-input table.
 #[derive(Debug, Clone)]
 pub struct BadRequestCase {
@@ -215,6 +252,7 @@ pub fn bad_requests() -> Vec<BadRequestCase> {
     vec![
         get("truncated escape", "/you@example.com/Hello/%E0%A4%A"),
         get("non-hex escape", "/you@example.com/%zzHello/World"),
+        get("signed escape", "/you@example.com/Hello/%+9World"),
         get("invalid UTF-8", "/you@example.com/%FF%FEHello/World"),
         get("missing text", "/you@example.com/Hello"),
         get("missing subject and text", "/you@example.com"),
