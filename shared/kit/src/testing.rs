@@ -15,6 +15,9 @@ use std::time::{Duration, Instant};
 /// How long a strategy may take to answer `/healthz` after it was started.
 pub const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The variables a child inherits from the test runner; everything else is cleared.
+const INHERITED_ENV: [&str; 6] = ["PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "RUST_BACKTRACE"];
+
 /// A child process, killed (SIGKILL) when dropped.
 pub struct ChildProcess {
     child: Option<Child>,
@@ -41,6 +44,14 @@ impl ChildProcess {
         let log_path = dir.path().join("output.log");
         let log = std::fs::File::create(&log_path)?;
         let mut command = Command::new(program);
+        // A clean environment: a developer's exported REDIS_URL, PORT or ROLE must not leak
+        // into the process under test. Only what finding programs and temp files needs stays.
+        command.env_clear();
+        for key in INHERITED_ENV {
+            if let Some(value) = std::env::var_os(key) {
+                command.env(key, value);
+            }
+        }
         command
             .args(args)
             .env("RUST_LOG", "info")
