@@ -1,0 +1,485 @@
+//! One worker: registers as node-resque does, takes jobs from its queues in priority order,
+//! runs them, records the outcome in node-resque's shapes, and unregisters on shutdown.
+//!
+//! ```text
+//!  register (SADD workers, SET started, SET ping)
+//!  loop ─► pop.lua: walk the queues, LPOP (or LMOVE when reliable) + SET worker:ID ─┐
+//!   ▲        nothing? BLPOP q1 q2 .. on a dedicated connection (no 5 s polling)     │
+//!   │                                                                              ▼
+//!   └── MULTI INCR stat:processed | RPUSH failed ... ; DEL worker:ID ◄── perform(args)
+//! ```
+//!
+//! Unlike node-resque, an idle worker does not sleep between polls: it blocks in `BLPOP`
+//! across its queues (Redis serves the first non-empty key in the order given, so priority
+//! holds), and wakes up the moment a job is pushed. Shutdown interrupts the wait with
+//! `CLIENT UNBLOCK`, which Redis answers with "no job", so no job is popped into the void.
+
+use crate::connect;
+use crate::events::{EventSender, WorkerEvent};
+use crate::failure::{failed_entry, JobError};
+use crate::job::{self, Job};
+use crate::jobs::Jobs;
+use crate::plugins::PluginContext;
+use crate::queue::Queue;
+use crate::reliable;
+use crate::scripts;
+use redis::aio::MultiplexedConnection;
+use redis::AsyncCommands;
+use serde_json::{json, Value};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, Clone)]
+pub struct WorkerOptions {
+    /// `host:pid` (a MultiWorker slot: `host:pid+N`). Must contain a `:` for Ruby tools.
+    pub name: String,
+    /// Queues in priority order; `["*"]` means every known queue, alphabetically.
+    pub queues: Vec<String>,
+    /// How often `worker:ping:NAME` is refreshed (node-resque's `timeout`).
+    pub ping_interval: Duration,
+    /// Longest single blocking wait; the worker re-reads `*` queues after each.
+    pub block_timeout: Duration,
+    /// Take jobs with LMOVE into a processing list, so a killed worker's job survives.
+    pub reliable: bool,
+}
+
+impl WorkerOptions {
+    pub fn new(queues: &[&str]) -> WorkerOptions {
+        WorkerOptions {
+            name: default_name(),
+            queues: queues.iter().map(|q| q.to_string()).collect(),
+            ping_interval: Duration::from_secs(5),
+            block_timeout: Duration::from_secs(5),
+            reliable: false,
+        }
+    }
+
+    /// `NAME:q1,q2`, the member of the `workers` set.
+    pub fn id(&self) -> String {
+        let queues = if self.queues.is_empty() {
+            "*".to_owned()
+        } else {
+            self.queues.join(",")
+        };
+        format!("{}:{queues}", self.name)
+    }
+}
+
+/// node-resque's default name: `hostname:pid`.
+pub fn default_name() -> String {
+    format!("{}:{}", job::hostname(), std::process::id())
+}
+
+/// A worker, ready to [`Worker::run`].
+pub struct Worker {
+    options: WorkerOptions,
+    queue: Queue,
+    client: redis::Client,
+    jobs: Arc<Jobs>,
+    events: EventSender,
+    stop: CancellationToken,
+    working: Arc<AtomicBool>,
+}
+
+impl Worker {
+    pub fn new(
+        options: WorkerOptions,
+        queue: Queue,
+        client: redis::Client,
+        jobs: Arc<Jobs>,
+        events: EventSender,
+    ) -> Worker {
+        let events = events.for_source(&options.name);
+        Worker {
+            options,
+            queue,
+            client,
+            jobs,
+            events,
+            stop: CancellationToken::new(),
+            working: Arc::default(),
+        }
+    }
+
+    /// Cancel it to stop the worker after the job it is running.
+    pub fn stop_token(&self) -> CancellationToken {
+        self.stop.clone()
+    }
+
+    /// True while a job runs (MultiWorker's scaling reads it).
+    pub fn working_flag(&self) -> Arc<AtomicBool> {
+        self.working.clone()
+    }
+
+    pub fn id(&self) -> String {
+        self.options.id()
+    }
+
+    /// Registers, works until stopped, finishes the running job, unregisters.
+    pub async fn run(self) -> anyhow::Result<()> {
+        if self.options.reliable {
+            let recovered =
+                reliable::recover_dead_workers(&self.queue, &self.options.name, None).await?;
+            for (worker, jobs) in recovered {
+                self.events.send(WorkerEvent::Recovered { worker, jobs });
+            }
+        }
+        self.register().await?;
+        let pinger = tokio::spawn(ping_loop(
+            self.queue.clone(),
+            self.options.clone(),
+            self.stop.clone(),
+        ));
+        self.events.send(WorkerEvent::Start);
+        let mut blocking: Option<(MultiplexedConnection, i64)> = None;
+        while !self.stop.is_cancelled() {
+            match self.next_job(&mut blocking).await {
+                Ok(Some((queue, payload))) => self.perform(&queue, &payload).await,
+                Ok(None) => {}
+                Err(e) => {
+                    self.events.send(WorkerEvent::Error {
+                        error: e.to_string(),
+                    });
+                    blocking = None;
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                        _ = self.stop.cancelled() => {}
+                    }
+                }
+            }
+        }
+        pinger.abort();
+        if let Err(e) = self.unregister().await {
+            self.events.send(WorkerEvent::Error {
+                error: format!("unregister: {e}"),
+            });
+        }
+        self.events.send(WorkerEvent::End);
+        Ok(())
+    }
+
+    async fn register(&self) -> redis::RedisResult<()> {
+        let keys = self.queue.keys();
+        let id = self.id();
+        redis::pipe()
+            .atomic()
+            .sadd(keys.workers(), &id)
+            .ignore()
+            .set(keys.worker_started(&id), chrono::Utc::now().timestamp())
+            .ignore()
+            .set(keys.ping(&self.options.name), ping_value(&self.options))
+            .ignore()
+            .query_async(&mut self.queue.connection())
+            .await
+    }
+
+    /// node-resque's `untrack`.
+    async fn unregister(&self) -> redis::RedisResult<()> {
+        let keys = self.queue.keys();
+        let (id, name) = (self.id(), &self.options.name);
+        redis::pipe()
+            .atomic()
+            .srem(keys.workers(), &id)
+            .ignore()
+            .del(keys.ping(name))
+            .ignore()
+            .del(keys.worker(&id))
+            .ignore()
+            .del(keys.worker_started(&id))
+            .ignore()
+            .del(keys.worker_stat("failed", name))
+            .ignore()
+            .del(keys.worker_stat("processed", name))
+            .ignore()
+            .query_async(&mut self.queue.connection())
+            .await
+    }
+
+    async fn current_queues(&self) -> redis::RedisResult<Vec<String>> {
+        if self.options.queues.is_empty() || self.options.queues == ["*"] {
+            let mut all: Vec<String> = self
+                .queue
+                .connection()
+                .smembers(self.queue.keys().queues())
+                .await?;
+            all.sort();
+            Ok(all)
+        } else {
+            Ok(self.options.queues.clone())
+        }
+    }
+
+    /// The next job: one non-blocking pass over the queues, then a blocking wait.
+    async fn next_job(
+        &self,
+        blocking: &mut Option<(MultiplexedConnection, i64)>,
+    ) -> redis::RedisResult<Option<(String, String)>> {
+        let queues = self.current_queues().await?;
+        if queues.is_empty() {
+            tokio::select! {
+                _ = tokio::time::sleep(self.options.block_timeout) => {}
+                _ = self.stop.cancelled() => {}
+            }
+            return Ok(None);
+        }
+        if let Some(found) = self.pop(&queues).await? {
+            return Ok(Some(found));
+        }
+        for queue in &queues {
+            self.events.send(WorkerEvent::Poll {
+                queue: queue.clone(),
+            });
+        }
+        self.events.send(WorkerEvent::Pause);
+        if blocking.is_none() {
+            let mut con = connect::blocking(&self.client).await?;
+            let id: i64 = redis::cmd("CLIENT").arg("ID").query_async(&mut con).await?;
+            *blocking = Some((con, id));
+        }
+        let (con, client_id) = blocking.as_mut().expect("just set");
+        let found = self.wait_for_job(con, *client_id, &queues).await?;
+        if let Some((queue, payload)) = &found {
+            // The blocking pop could not record the working-on key atomically; do it now.
+            let value = working_on(
+                &job::js_date(chrono::Utc::now()),
+                queue,
+                &self.options.name,
+                payload,
+            );
+            let _: () = self
+                .queue
+                .connection()
+                .set(self.queue.keys().worker(&self.id()), value)
+                .await?;
+        }
+        Ok(found)
+    }
+
+    async fn pop(&self, queues: &[String]) -> redis::RedisResult<Option<(String, String)>> {
+        let keys = self.queue.keys();
+        let mut invocation = scripts::POP.key(keys.worker(&self.id()));
+        for queue in queues {
+            invocation.key(keys.queue(queue));
+        }
+        invocation
+            .arg(job::js_date(chrono::Utc::now()))
+            .arg(&self.options.name)
+            .arg(if self.options.reliable { "1" } else { "0" })
+            .arg(keys.key("processing:"));
+        for queue in queues {
+            invocation.arg(queue);
+        }
+        let found: Option<(String, String)> = invocation
+            .invoke_async(&mut self.queue.connection())
+            .await?;
+        Ok(found)
+    }
+
+    /// Blocks until a job arrives, the wait times out, or the worker is stopped.
+    async fn wait_for_job(
+        &self,
+        con: &mut MultiplexedConnection,
+        client_id: i64,
+        queues: &[String],
+    ) -> redis::RedisResult<Option<(String, String)>> {
+        let keys = self.queue.keys();
+        let timeout = self.options.block_timeout.as_secs_f64();
+        let wait = async {
+            if self.options.reliable {
+                // BLMOVE watches one list: the first queue. With several queues the wait is
+                // short, so lower-priority queues are re-checked by the next pop.lua pass.
+                let first = &queues[0];
+                let wait = if queues.len() == 1 { timeout } else { 0.1 };
+                let payload: Option<String> = redis::cmd("BLMOVE")
+                    .arg(keys.queue(first))
+                    .arg(keys.processing(first, &self.options.name))
+                    .arg("LEFT")
+                    .arg("RIGHT")
+                    .arg(wait)
+                    .query_async(con)
+                    .await?;
+                Ok(payload.map(|p| (first.clone(), p)))
+            } else {
+                let mut cmd = redis::cmd("BLPOP");
+                for queue in queues {
+                    cmd.arg(keys.queue(queue));
+                }
+                let popped: Option<(String, String)> = cmd.arg(timeout).query_async(con).await?;
+                let prefix = keys.queue("");
+                Ok(
+                    popped
+                        .map(|(key, p)| (key.strip_prefix(&prefix).unwrap_or(&key).to_owned(), p)),
+                )
+            }
+        };
+        tokio::pin!(wait);
+        tokio::select! {
+            result = &mut wait => result,
+            _ = self.stop.cancelled() => {
+                // Ask Redis to end the wait; the pop then answers "nothing" or the job it
+                // already took, which is run, never dropped.
+                let _: redis::RedisResult<i64> = redis::cmd("CLIENT").arg("UNBLOCK").arg(client_id)
+                    .query_async(&mut self.queue.connection()).await;
+                wait.await
+            }
+        }
+    }
+
+    async fn perform(&self, queue: &str, payload: &str) {
+        self.working.store(true, Ordering::SeqCst);
+        let started = Instant::now();
+        let outcome = self.perform_job(queue, payload).await;
+        let duration_ms = started.elapsed().as_millis() as u64;
+        let recorded = match outcome {
+            Outcome::Skipped => self.finish(queue, payload, None).await,
+            Outcome::Success(result) => {
+                let r = self.finish(queue, payload, Some(Ok(()))).await;
+                self.events.send(WorkerEvent::Success {
+                    queue: queue.into(),
+                    job: payload.into(),
+                    result,
+                    duration_ms,
+                });
+                r
+            }
+            Outcome::Failure(error) => {
+                let r = self.finish(queue, payload, Some(Err(&error))).await;
+                self.events.send(WorkerEvent::Failure {
+                    queue: queue.into(),
+                    job: payload.into(),
+                    error: error.to_string(),
+                    duration_ms,
+                });
+                r
+            }
+        };
+        if let Err(e) = recorded {
+            self.events.send(WorkerEvent::Error {
+                error: format!("recording the outcome of {payload}: {e}"),
+            });
+        }
+        self.working.store(false, Ordering::SeqCst);
+    }
+
+    async fn perform_job(&self, queue: &str, payload: &str) -> Outcome {
+        let job = match Job::decode(payload) {
+            Ok(job) => job,
+            Err(e) => return Outcome::Failure(JobError::named("SyntaxError", e.to_string())),
+        };
+        let Some(def) = self.jobs.get(&job.class) else {
+            return Outcome::Failure(JobError::unknown_class(&job.class));
+        };
+        self.events.send(WorkerEvent::Job {
+            queue: queue.into(),
+            job: payload.into(),
+        });
+        let cx = PluginContext {
+            queue: &self.queue,
+            queue_name: queue,
+            class: &job.class,
+            args: &job.args,
+            worker: Some((&self.options.name, &self.events)),
+        };
+        for plugin in &def.plugins {
+            match plugin.before_perform(&cx).await {
+                Ok(true) => {}
+                Ok(false) => return Outcome::Skipped,
+                Err(e) => return Outcome::Failure(JobError::named(plugin.name(), e.to_string())),
+            }
+        }
+        let (mut error, result) = match def.perform(job.args.clone()).await {
+            Ok(result) => (None, result),
+            Err(e) => (Some(e), Value::Null),
+        };
+        for plugin in &def.plugins {
+            if let Err(e) = plugin.after_perform(&cx, &mut error).await {
+                error = Some(JobError::named(plugin.name(), e.to_string()));
+            }
+        }
+        match error {
+            None => Outcome::Success(result),
+            Some(e) => Outcome::Failure(e),
+        }
+    }
+
+    /// Records the outcome (`None`: dropped by a plugin, no stats) and clears the
+    /// working-on key, in one MULTI.
+    async fn finish(
+        &self,
+        queue: &str,
+        payload: &str,
+        outcome: Option<Result<(), &JobError>>,
+    ) -> redis::RedisResult<()> {
+        let keys = self.queue.keys();
+        let name = &self.options.name;
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        match outcome {
+            Some(Ok(())) => {
+                pipe.incr(keys.stat("processed"), 1).ignore();
+                pipe.incr(keys.worker_stat("processed", name), 1).ignore();
+            }
+            Some(Err(error)) => {
+                let entry = failed_entry(
+                    name,
+                    queue,
+                    payload,
+                    error,
+                    &job::js_date(chrono::Utc::now()),
+                );
+                pipe.incr(keys.stat("failed"), 1).ignore();
+                pipe.incr(keys.worker_stat("failed", name), 1).ignore();
+                pipe.rpush(keys.failed(), entry).ignore();
+            }
+            None => {}
+        }
+        pipe.del(keys.worker(&self.id())).ignore();
+        if self.options.reliable {
+            pipe.lrem(keys.processing(queue, name), 1, payload).ignore();
+        }
+        pipe.query_async(&mut self.queue.connection()).await
+    }
+}
+
+enum Outcome {
+    Success(Value),
+    Failure(JobError),
+    Skipped,
+}
+
+/// node-resque's working-on value, with the payload embedded as popped.
+fn working_on(run_at: &str, queue: &str, worker: &str, payload: &str) -> String {
+    let body = if serde_json::from_str::<Value>(payload).is_ok() {
+        payload.to_owned()
+    } else {
+        Value::from(payload).to_string()
+    };
+    format!(
+        "{{\"run_at\":{},\"queue\":{},\"worker\":{},\"payload\":{body}}}",
+        Value::from(run_at),
+        Value::from(queue),
+        Value::from(worker)
+    )
+}
+
+fn ping_value(options: &WorkerOptions) -> String {
+    json!({
+        "time": chrono::Utc::now().timestamp(),
+        "name": options.name,
+        "queues": options.queues.join(","),
+    })
+    .to_string()
+}
+
+async fn ping_loop(queue: Queue, options: WorkerOptions, stop: CancellationToken) {
+    let key = queue.keys().ping(&options.name);
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(options.ping_interval) => {}
+            _ = stop.cancelled() => return,
+        }
+        let _: redis::RedisResult<()> = queue.connection().set(&key, ping_value(&options)).await;
+    }
+}
