@@ -474,12 +474,19 @@ fn ping_value(options: &WorkerOptions) -> String {
 }
 
 async fn ping_loop(queue: Queue, options: WorkerOptions, stop: CancellationToken) {
-    let key = queue.keys().ping(&options.name);
+    let keys = queue.keys().clone();
     loop {
         tokio::select! {
             _ = tokio::time::sleep(options.ping_interval) => {}
             _ = stop.cancelled() => return,
         }
-        let _: redis::RedisResult<()> = queue.connection().set(&key, ping_value(&options)).await;
+        // SADD again too: a Redis that restarted without persistence forgot the worker.
+        let _: redis::RedisResult<()> = redis::pipe()
+            .sadd(keys.workers(), options.id())
+            .ignore()
+            .set(keys.ping(&options.name), ping_value(&options))
+            .ignore()
+            .query_async(&mut queue.connection())
+            .await;
     }
 }
