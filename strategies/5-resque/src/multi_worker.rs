@@ -104,6 +104,20 @@ impl MultiWorker {
     /// Scales slots until stopped, then stops every slot (each finishes its job).
     pub async fn run(self) {
         let probe = LagProbe::start(self.options.check_interval, self.stop.child_token());
+        // Once for all slots, before any of them registers.
+        if self.options.worker.clean_dead_on_start {
+            if let Err(e) = crate::worker::clean_dead_workers(
+                &self.queue,
+                &self.options.worker.name,
+                &self.events,
+            )
+            .await
+            {
+                self.events.send(WorkerEvent::Error {
+                    error: format!("cleaning dead workers: {e}"),
+                });
+            }
+        }
         // The first `min` slots start at once: no need to measure an idle runtime first.
         let mut slots: Vec<Slot> = (1..=self.options.min)
             .map(|id| self.start_slot(id))
@@ -178,6 +192,7 @@ impl MultiWorker {
     fn start_slot(&self, id: usize) -> Slot {
         let mut options = self.options.worker.clone();
         options.name = format!("{}+{id}", options.name);
+        options.clean_dead_on_start = false;
         let worker = Worker::new(
             options,
             self.queue.clone(),

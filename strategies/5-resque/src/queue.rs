@@ -367,6 +367,29 @@ impl Queue {
         let Some(queues) = self.workers().await?.remove(name) else {
             return Ok(None);
         };
+        if !self.claim_worker(name, &queues).await? {
+            return Ok(None); // someone else is cleaning it
+        }
+        self.clean_worker_keys(name, &queues).await
+    }
+
+    /// Removes `name:queues` from `workers`; true for exactly one of several cleaners.
+    pub(crate) async fn claim_worker(&self, name: &str, queues: &str) -> Result<bool> {
+        let removed: usize = self
+            .con
+            .clone()
+            .srem(self.keys.workers(), format!("{name}:{queues}"))
+            .await?;
+        Ok(removed == 1)
+    }
+
+    /// Deletes the keys of an unregistered worker; its working-on job (if any) is recorded
+    /// as failed in node-resque's forceCleanWorker shape.
+    pub(crate) async fn clean_worker_keys(
+        &self,
+        name: &str,
+        queues: &str,
+    ) -> Result<Option<Value>> {
         let id = format!("{name}:{queues}");
         let working: Option<String> = self.con.clone().get(self.keys.worker(&id)).await?;
         let entry = working.and_then(|raw| {
@@ -376,15 +399,12 @@ impl Queue {
                 .get("queue")
                 .and_then(Value::as_str)
                 .unwrap_or_default();
+            let now = job::js_date(chrono::Utc::now());
             let error = JobError {
                 exception: "Worker Timeout (killed manually)".into(),
                 error: "Worker Timeout (killed manually)".into(),
                 backtrace: vec![
-                    format!(
-                        "killed by {} at {}",
-                        job::hostname(),
-                        job::js_date(chrono::Utc::now())
-                    ),
+                    format!("killed by {} at {now}", job::hostname()),
                     "queue#forceCleanWorker".into(),
                     "node-resque".into(),
                 ],
@@ -394,7 +414,7 @@ impl Queue {
                 queue,
                 &payload.to_string(),
                 &error,
-                &job::js_date(chrono::Utc::now()),
+                &now,
             ))
         });
         let mut pipe = redis::pipe();

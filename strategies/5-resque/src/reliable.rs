@@ -46,6 +46,11 @@ pub async fn recover_dead_workers(
 /// Moves worker `name`'s taken jobs back to their queues, then unregisters it. A job it
 /// was running without reliable fetch is recorded as failed (it is gone from the queue).
 pub async fn recover_worker(queue: &Queue, name: &str, queues: &str) -> Result<u64> {
+    // Only one cleaner wins the SREM: a worker found dead by several processes at once is
+    // recovered once, and its job is never both requeued and failed.
+    if !queue.claim_worker(name, queues).await? {
+        return Ok(0);
+    }
     let list: Vec<String> = if queues == "*" {
         queue.queues().await?
     } else {
@@ -68,7 +73,7 @@ pub async fn recover_worker(queue: &Queue, name: &str, queues: &str) -> Result<u
             .del(keys.worker(&format!("{name}:{queues}")))
             .await?;
     }
-    queue.force_clean_worker(name).await?;
+    queue.clean_worker_keys(name, queues).await?;
     Ok(moved)
 }
 

@@ -43,6 +43,9 @@ pub struct WorkerOptions {
     pub block_timeout: Duration,
     /// Take jobs with LMOVE into a processing list, so a killed worker's job survives.
     pub reliable: bool,
+    /// On start, clean up workers of this host whose process is gone: requeue their taken
+    /// jobs (reliable fetch) or record their lost job as failed.
+    pub clean_dead_on_start: bool,
 }
 
 impl WorkerOptions {
@@ -53,6 +56,7 @@ impl WorkerOptions {
             ping_interval: Duration::from_secs(5),
             block_timeout: Duration::from_secs(5),
             reliable: false,
+            clean_dead_on_start: true,
         }
     }
 
@@ -119,12 +123,8 @@ impl Worker {
 
     /// Registers, works until stopped, finishes the running job, unregisters.
     pub async fn run(self) -> anyhow::Result<()> {
-        if self.options.reliable {
-            let recovered =
-                reliable::recover_dead_workers(&self.queue, &self.options.name, None).await?;
-            for (worker, jobs) in recovered {
-                self.events.send(WorkerEvent::Recovered { worker, jobs });
-            }
+        if self.options.clean_dead_on_start {
+            clean_dead_workers(&self.queue, &self.options.name, &self.events).await?;
         }
         self.register().await?;
         let pinger = tokio::spawn(ping_loop(
@@ -316,13 +316,24 @@ impl Worker {
         };
         tokio::pin!(wait);
         tokio::select! {
+            biased;
             result = &mut wait => result,
             _ = self.stop.cancelled() => {
                 // Ask Redis to end the wait; the pop then answers "nothing" or the job it
-                // already took, which is run, never dropped.
-                let _: redis::RedisResult<i64> = redis::cmd("CLIENT").arg("UNBLOCK").arg(client_id)
-                    .query_async(&mut self.queue.connection()).await;
-                wait.await
+                // already took, which is run, never dropped. Repeated, because the UNBLOCK
+                // may reach Redis before the BLPOP it is meant to end.
+                loop {
+                    let _: redis::RedisResult<i64> = redis::cmd("CLIENT")
+                        .arg("UNBLOCK")
+                        .arg(client_id)
+                        .query_async(&mut self.queue.connection())
+                        .await;
+                    tokio::select! {
+                        biased;
+                        result = &mut wait => return result,
+                        _ = tokio::time::sleep(Duration::from_millis(50)) => {}
+                    }
+                }
             }
         }
     }
@@ -489,4 +500,21 @@ async fn ping_loop(queue: Queue, options: WorkerOptions, stop: CancellationToken
             .query_async(&mut queue.connection())
             .await;
     }
+}
+
+/// Recovers (or fails the job of) every dead worker on this host.
+pub async fn clean_dead_workers(
+    queue: &Queue,
+    own_name: &str,
+    events: &EventSender,
+) -> anyhow::Result<()> {
+    for (worker, jobs) in reliable::recover_dead_workers(queue, own_name, None).await? {
+        events.send(WorkerEvent::CleaningWorker {
+            worker: worker.clone(),
+        });
+        if jobs > 0 {
+            events.send(WorkerEvent::Recovered { worker, jobs });
+        }
+    }
+    Ok(())
 }
