@@ -123,9 +123,24 @@ impl Plugin for Retry {
             });
             let _: () = con.set_ex(&last_error, record.to_string(), ttl).await?;
             let delay_ms = self.delay_for(attempt.max(0) as usize);
-            cx.queue
-                .enqueue_in(delay_ms, cx.queue_name, cx.class, cx.args.to_vec(), true)
-                .await?;
+            // The same job already waiting at that second (two copies failing together)
+            // would be a duplicate: take the next free second rather than drop this one.
+            let at = chrono::Utc::now().timestamp_millis() + delay_ms as i64;
+            let mut scheduled = false;
+            for extra_s in 0..10 {
+                let ts = at + extra_s * 1000;
+                if cx
+                    .queue
+                    .enqueue_at(ts, cx.queue_name, cx.class, cx.args.to_vec(), true)
+                    .await?
+                {
+                    scheduled = true;
+                    break;
+                }
+            }
+            if !scheduled {
+                return Ok(()); // keep the error: the failed list records it
+            }
             cx.emit(WorkerEvent::ReEnqueue {
                 queue: cx.queue_name.to_owned(),
                 job: crate::job::encode(cx.queue_name, cx.class, cx.args),
