@@ -4,7 +4,7 @@
 use redis::Script;
 use std::sync::LazyLock;
 
-pub static POP: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/pop.lua")));
+pub static WORK: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/work.lua")));
 pub static PROMOTE: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("lua/promote.lua")));
 pub static LEADER: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/leader.lua")));

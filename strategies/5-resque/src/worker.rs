@@ -3,11 +3,15 @@
 //!
 //! ```text
 //!  register (SADD workers, SET started, SET ping)
-//!  loop ─► pop.lua: walk the queues, LPOP (or LMOVE when reliable) + SET worker:ID ─┐
-//!   ▲        nothing? BLPOP q1 q2 .. on a dedicated connection (no 5 s polling)     │
-//!   │                                                                              ▼
-//!   └── MULTI INCR stat:processed | RPUSH failed ... ; DEL worker:ID ◄── perform(args)
+//!  ┌─► work.lua, one atomic call:  record the last job (INCR stat:processed | INCR stat:failed
+//!  │     + RPUSH failed), DEL worker:ID; then walk the queues, LPOP (LMOVE when reliable)
+//!  │     + SET worker:ID {run_at, queue, worker, payload}
+//!  │   nothing? BLPOP q1 q2 .. on a dedicated connection (no 5 s polling)
+//!  └── perform(args) ── plugins before/after
 //! ```
+//!
+//! A busy worker costs Redis one command per job (node-resque: a Lua pop per queue walked,
+//! then a MULTI of four commands).
 //!
 //! Unlike node-resque, an idle worker does not sleep between polls: it blocks in `BLPOP`
 //! across its queues (Redis serves the first non-empty key in the order given, so priority
@@ -134,19 +138,37 @@ impl Worker {
         ));
         self.events.send(WorkerEvent::Start);
         let mut blocking: Option<(MultiplexedConnection, i64)> = None;
-        while !self.stop.is_cancelled() {
-            match self.next_job(&mut blocking).await {
-                Ok(Some((queue, payload))) => self.perform(&queue, &payload).await,
-                Ok(None) => {}
+        // The job that just ended: recorded by the same Redis call that takes the next one.
+        let mut finished: Option<Finished> = None;
+        let mut failures_while_stopping = 0;
+        loop {
+            let stopping = self.stop.is_cancelled();
+            match self.step(finished.as_ref(), stopping, &mut blocking).await {
+                Ok(next) => {
+                    if let Some(done) = finished.take() {
+                        self.report(done);
+                    }
+                    match next {
+                        Some((queue, payload)) => {
+                            finished = Some(self.perform(&queue, &payload).await)
+                        }
+                        None if stopping => break,
+                        None => {}
+                    }
+                }
                 Err(e) => {
                     self.events.send(WorkerEvent::Error {
                         error: e.to_string(),
                     });
                     blocking = None;
-                    tokio::select! {
-                        _ = tokio::time::sleep(Duration::from_millis(500)) => {}
-                        _ = self.stop.cancelled() => {}
+                    if stopping {
+                        failures_while_stopping += 1;
+                        if failures_while_stopping >= 5 {
+                            break; // Redis is gone: the last outcome cannot be recorded
+                        }
                     }
+                    // Keep `finished`: its outcome is recorded once Redis answers again.
+                    tokio::time::sleep(Duration::from_millis(500)).await;
                 }
             }
         }
@@ -211,21 +233,30 @@ impl Worker {
         }
     }
 
-    /// The next job: one non-blocking pass over the queues, then a blocking wait.
-    async fn next_job(
+    /// Records the last job's outcome and takes the next job (none when stopping): one
+    /// `work.lua` call, then, if every queue was empty, a blocking wait.
+    async fn step(
         &self,
+        finished: Option<&Finished>,
+        stopping: bool,
         blocking: &mut Option<(MultiplexedConnection, i64)>,
     ) -> redis::RedisResult<Option<(String, String)>> {
-        let queues = self.current_queues().await?;
+        let queues = if stopping {
+            Vec::new()
+        } else {
+            self.current_queues().await?
+        };
+        let found = self.work(finished, &queues).await?;
+        if found.is_some() || stopping {
+            return Ok(found);
+        }
         if queues.is_empty() {
+            // `*` and no queue exists yet: look again later.
             tokio::select! {
                 _ = tokio::time::sleep(self.options.block_timeout) => {}
                 _ = self.stop.cancelled() => {}
             }
             return Ok(None);
-        }
-        if let Some(found) = self.pop(&queues).await? {
-            return Ok(Some(found));
         }
         for queue in &queues {
             self.events.send(WorkerEvent::Poll {
@@ -257,24 +288,49 @@ impl Worker {
         Ok(found)
     }
 
-    async fn pop(&self, queues: &[String]) -> redis::RedisResult<Option<(String, String)>> {
+    async fn work(
+        &self,
+        finished: Option<&Finished>,
+        queues: &[String],
+    ) -> redis::RedisResult<Option<(String, String)>> {
         let keys = self.queue.keys();
-        let mut invocation = scripts::POP.key(keys.worker(&self.id()));
+        let mut invocation = scripts::WORK.key(keys.worker(&self.id()));
         for queue in queues {
             invocation.key(keys.queue(queue));
         }
+        let (ended, queue, payload, entry) = match finished {
+            None => ("", "", "", String::new()),
+            Some(done) => {
+                let (ended, entry) = match &done.outcome {
+                    Outcome::Success(_) => ("ok", String::new()),
+                    Outcome::Skipped => ("skip", String::new()),
+                    Outcome::Failure(error) => (
+                        "fail",
+                        failed_entry(
+                            &self.options.name,
+                            &done.queue,
+                            &done.payload,
+                            error,
+                            &job::js_date(chrono::Utc::now()),
+                        ),
+                    ),
+                };
+                (ended, done.queue.as_str(), done.payload.as_str(), entry)
+            }
+        };
         invocation
             .arg(job::js_date(chrono::Utc::now()))
             .arg(&self.options.name)
             .arg(if self.options.reliable { "1" } else { "0" })
-            .arg(keys.key("processing:"));
+            .arg(keys.prefix())
+            .arg(ended)
+            .arg(queue)
+            .arg(payload)
+            .arg(entry);
         for queue in queues {
             invocation.arg(queue);
         }
-        let found: Option<(String, String)> = invocation
-            .invoke_async(&mut self.queue.connection())
-            .await?;
-        Ok(found)
+        invocation.invoke_async(&mut self.queue.connection()).await
     }
 
     /// Blocks until a job arrives, the wait times out, or the worker is stopped.
@@ -338,40 +394,43 @@ impl Worker {
         }
     }
 
-    async fn perform(&self, queue: &str, payload: &str) {
+    /// Runs the job; its outcome is recorded by the next [`Worker::work`] call.
+    async fn perform(&self, queue: &str, payload: &str) -> Finished {
         self.working.store(true, Ordering::SeqCst);
         let started = Instant::now();
         let outcome = self.perform_job(queue, payload).await;
-        let duration_ms = started.elapsed().as_millis() as u64;
-        let recorded = match outcome {
-            Outcome::Skipped => self.finish(queue, payload, None).await,
-            Outcome::Success(result) => {
-                let r = self.finish(queue, payload, Some(Ok(()))).await;
-                self.events.send(WorkerEvent::Success {
-                    queue: queue.into(),
-                    job: payload.into(),
-                    result,
-                    duration_ms,
-                });
-                r
-            }
-            Outcome::Failure(error) => {
-                let r = self.finish(queue, payload, Some(Err(&error))).await;
-                self.events.send(WorkerEvent::Failure {
-                    queue: queue.into(),
-                    job: payload.into(),
-                    error: error.to_string(),
-                    duration_ms,
-                });
-                r
-            }
-        };
-        if let Err(e) = recorded {
-            self.events.send(WorkerEvent::Error {
-                error: format!("recording the outcome of {payload}: {e}"),
-            });
-        }
         self.working.store(false, Ordering::SeqCst);
+        Finished {
+            queue: queue.to_owned(),
+            payload: payload.to_owned(),
+            outcome,
+            duration_ms: started.elapsed().as_millis() as u64,
+        }
+    }
+
+    /// The job's outcome is in Redis: tell the listeners.
+    fn report(&self, done: Finished) {
+        let Finished {
+            queue,
+            payload: job,
+            outcome,
+            duration_ms,
+        } = done;
+        match outcome {
+            Outcome::Success(result) => self.events.send(WorkerEvent::Success {
+                queue,
+                job,
+                result,
+                duration_ms,
+            }),
+            Outcome::Failure(error) => self.events.send(WorkerEvent::Failure {
+                queue,
+                job,
+                error: error.to_string(),
+                duration_ms,
+            }),
+            Outcome::Skipped => {}
+        }
     }
 
     async fn perform_job(&self, queue: &str, payload: &str) -> Outcome {
@@ -414,44 +473,14 @@ impl Worker {
             Some(e) => Outcome::Failure(e),
         }
     }
+}
 
-    /// Records the outcome (`None`: dropped by a plugin, no stats) and clears the
-    /// working-on key, in one MULTI.
-    async fn finish(
-        &self,
-        queue: &str,
-        payload: &str,
-        outcome: Option<Result<(), &JobError>>,
-    ) -> redis::RedisResult<()> {
-        let keys = self.queue.keys();
-        let name = &self.options.name;
-        let mut pipe = redis::pipe();
-        pipe.atomic();
-        match outcome {
-            Some(Ok(())) => {
-                pipe.incr(keys.stat("processed"), 1).ignore();
-                pipe.incr(keys.worker_stat("processed", name), 1).ignore();
-            }
-            Some(Err(error)) => {
-                let entry = failed_entry(
-                    name,
-                    queue,
-                    payload,
-                    error,
-                    &job::js_date(chrono::Utc::now()),
-                );
-                pipe.incr(keys.stat("failed"), 1).ignore();
-                pipe.incr(keys.worker_stat("failed", name), 1).ignore();
-                pipe.rpush(keys.failed(), entry).ignore();
-            }
-            None => {}
-        }
-        pipe.del(keys.worker(&self.id())).ignore();
-        if self.options.reliable {
-            pipe.lrem(keys.processing(queue, name), 1, payload).ignore();
-        }
-        pipe.query_async(&mut self.queue.connection()).await
-    }
+/// A job that ended, waiting for its outcome to be recorded.
+struct Finished {
+    queue: String,
+    payload: String,
+    outcome: Outcome,
+    duration_ms: u64,
 }
 
 enum Outcome {

@@ -108,6 +108,9 @@ async fn registers_runs_and_records_like_node_resque() {
         "working-on key cleared"
     );
 
+    stop.cancel();
+    task.await.unwrap().unwrap();
+    // Events follow the Redis writes they report: all are in once the worker has ended.
     let mut seen = Vec::new();
     while let Ok(event) = rx.try_recv() {
         seen.push(event.event);
@@ -119,8 +122,6 @@ async fn registers_runs_and_records_like_node_resque() {
         .iter()
         .any(|e| matches!(e, WorkerEvent::Failure { error, .. } if error == "Error: kaboom")));
 
-    stop.cancel();
-    task.await.unwrap().unwrap();
     assert!(s.queue.workers().await.unwrap().is_empty());
     assert_eq!(s.keys("resque:worker*").await, Vec::<String>::new());
     assert!(!s.exists(&format!("resque:stat:processed:{name}")).await);
