@@ -20,46 +20,68 @@ fn resque(c: &mut Criterion) {
     let redis = RedisServer::start().unwrap();
     let client = redis::Client::open(redis.url()).unwrap();
     let queue = rt.block_on(async {
-        Queue::new(strategy_5::connect::commands(&client).await.unwrap(), Keys::default())
+        Queue::new(
+            strategy_5::connect::commands(&client).await.unwrap(),
+            Keys::default(),
+        )
     });
     let flush = |queue: &Queue| {
         rt.block_on(async {
-            let _: () = redis::cmd("FLUSHALL").query_async(&mut queue.connection()).await.unwrap();
+            let _: () = redis::cmd("FLUSHALL")
+                .query_async(&mut queue.connection())
+                .await
+                .unwrap();
         })
     };
 
     let mut group = c.benchmark_group("resque");
-    group.sample_size(20).measurement_time(Duration::from_secs(5));
+    group
+        .sample_size(20)
+        .measurement_time(Duration::from_secs(5));
 
     group.throughput(Throughput::Elements(1));
     group.bench_function("enqueue", |b| {
-        b.to_async(&rt).iter(|| async { queue.enqueue("bench", "noop", vec![json!(1)]).await.unwrap() })
+        b.to_async(&rt).iter(|| async {
+            queue
+                .enqueue("bench", "noop", vec![json!(1)])
+                .await
+                .unwrap()
+        })
     });
     flush(&queue);
 
     group.throughput(Throughput::Elements(BULK as u64));
-    let jobs: Vec<_> = (0..BULK).map(|i| ("bench".to_string(), "noop".to_string(), vec![json!(i)])).collect();
+    let jobs: Vec<_> = (0..BULK)
+        .map(|i| ("bench".to_string(), "noop".to_string(), vec![json!(i)]))
+        .collect();
     group.bench_function(BenchmarkId::new("enqueue_bulk", BULK), |b| {
-        b.to_async(&rt).iter(|| async { queue.enqueue_bulk(&jobs).await.unwrap() })
+        b.to_async(&rt)
+            .iter(|| async { queue.enqueue_bulk(&jobs).await.unwrap() })
     });
     flush(&queue);
 
     for slots in [1usize, 8] {
         group.throughput(Throughput::Elements(BULK as u64));
-        group.bench_function(BenchmarkId::new("process", format!("{BULK}_jobs_{slots}_slots")), |b| {
-            b.to_async(&rt).iter_custom(|iters| {
-                let (queue, client, jobs) = (queue.clone(), client.clone(), jobs.clone());
-                async move {
-                    let mut total = Duration::ZERO;
-                    for _ in 0..iters {
-                        let _: () = redis::cmd("FLUSHALL").query_async(&mut queue.connection()).await.unwrap();
-                        queue.enqueue_bulk(&jobs).await.unwrap();
-                        total += drain(&queue, &client, slots).await;
+        group.bench_function(
+            BenchmarkId::new("process", format!("{BULK}_jobs_{slots}_slots")),
+            |b| {
+                b.to_async(&rt).iter_custom(|iters| {
+                    let (queue, client, jobs) = (queue.clone(), client.clone(), jobs.clone());
+                    async move {
+                        let mut total = Duration::ZERO;
+                        for _ in 0..iters {
+                            let _: () = redis::cmd("FLUSHALL")
+                                .query_async(&mut queue.connection())
+                                .await
+                                .unwrap();
+                            queue.enqueue_bulk(&jobs).await.unwrap();
+                            total += drain(&queue, &client, slots).await;
+                        }
+                        total
                     }
-                    total
-                }
-            })
-        });
+                })
+            },
+        );
     }
     group.finish();
 }
@@ -70,13 +92,21 @@ async fn drain(queue: &Queue, client: &redis::Client, slots: usize) -> Duration 
     let mut options = MultiWorkerOptions::new(WorkerOptions::new(&["bench"]));
     options.min = slots;
     options.max = slots;
-    let multi = MultiWorker::new(options, queue.clone(), client.clone(), Arc::new(jobs), EventSender::new("bench"));
+    let multi = MultiWorker::new(
+        options,
+        queue.clone(),
+        client.clone(),
+        Arc::new(jobs),
+        EventSender::new("bench"),
+    );
     let stop = multi.stop_token();
     let started = Instant::now();
     let task = tokio::spawn(multi.run());
     let mut con = queue.connection();
     loop {
-        let processed: Option<usize> = redis::AsyncCommands::get(&mut con, "resque:stat:processed").await.unwrap();
+        let processed: Option<usize> = redis::AsyncCommands::get(&mut con, "resque:stat:processed")
+            .await
+            .unwrap();
         if processed.unwrap_or(0) >= BULK {
             break;
         }

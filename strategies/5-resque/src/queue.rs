@@ -82,7 +82,7 @@ impl Queue {
 
     // ----- enqueue -----
 
-    /// `SADD queues q` + `RPUSH queue:q <job>` in one MULTI. `Ok(false)`: a plugin vetoed.
+    /// `SADD queues q` + `RPUSH queue:q <job>`. `Ok(false)`: a plugin vetoed.
     pub async fn enqueue(&self, queue: &str, class: &str, args: Vec<Value>) -> Result<bool> {
         let plugins = self
             .jobs
@@ -107,8 +107,9 @@ impl Queue {
         }
         let payload = job::encode(queue, class, &args);
         let mut con = self.con.clone();
+        // Pipelined, as Ruby Resque does (node-resque wraps the two in MULTI): one round
+        // trip either way, and half the commands for Redis to run. SADD is bookkeeping only.
         let _: () = redis::pipe()
-            .atomic()
             .sadd(self.keys.queues(), queue)
             .ignore()
             .rpush(self.keys.queue(queue), payload)
