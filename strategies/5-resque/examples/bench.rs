@@ -6,6 +6,8 @@
 //! bench REDIS_URL enqueue-bulk N     N jobs in one pipelined bulk enqueue
 //! bench REDIS_URL load N             queue N no-op jobs (untimed setup)
 //! bench REDIS_URL work N SLOTS       run N queued no-op jobs with SLOTS worker slots
+//! bench REDIS_URL latency N          idle pick-up: enqueue -> job starts, N times (p50/p99 ms)
+//! bench REDIS_URL load-email N       queue N sendEmail jobs for the strategy-5 binary
 //! ```
 
 use serde_json::json;
@@ -48,6 +50,21 @@ async fn main() -> anyhow::Result<()> {
                 queue.enqueue_bulk(chunk).await?;
             }
         }
+        "load-email" => {
+            let emails: Vec<_> = (0..n)
+                .map(|i| {
+                    let email =
+                        json!({"to": format!("u{i}@example.com"), "subject": "s", "text": "t"});
+                    (
+                        "emailQueue".to_string(),
+                        "sendEmail".to_string(),
+                        vec![email],
+                    )
+                })
+                .collect();
+            queue.enqueue_bulk(&emails).await?;
+        }
+        "latency" => return latency(queue, client, n).await,
         "work" => {
             let slots: usize = args.get(4).map(|s| s.parse()).transpose()?.unwrap_or(1);
             return work(queue, client, n, slots).await;
@@ -89,5 +106,50 @@ async fn work(queue: Queue, client: redis::Client, n: usize, slots: usize) -> an
     stop.cancel();
     task.await?;
     println!("{}", json!({ "seconds": seconds }));
+    Ok(())
+}
+
+/// Enqueues one job at a time to an idle worker (blocked in BLPOP) and measures how long
+/// until the job starts running.
+async fn latency(queue: Queue, client: redis::Client, n: usize) -> anyhow::Result<()> {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Instant>();
+    let jobs = Jobs::new().with(
+        "stamp",
+        JobDef::new(move |_| {
+            let tx = tx.clone();
+            async move {
+                let _ = tx.send(Instant::now());
+                Ok(json!(null))
+            }
+        }),
+    );
+    let mut options = WorkerOptions::new(&[QUEUE]);
+    options.block_timeout = Duration::from_secs(5);
+    let worker = strategy_5::Worker::new(
+        options,
+        queue.clone(),
+        client,
+        Arc::new(jobs),
+        EventSender::new("bench"),
+    );
+    let stop = worker.stop_token();
+    let task = tokio::spawn(worker.run());
+    let mut samples = Vec::with_capacity(n);
+    for i in 0..n {
+        // Let the worker record the last job and go back to its blocking pop.
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        let sent = Instant::now();
+        queue.enqueue(QUEUE, "stamp", vec![json!(i)]).await?;
+        let started = rx.recv().await.expect("worker alive");
+        samples.push(started.duration_since(sent).as_secs_f64() * 1000.0);
+    }
+    stop.cancel();
+    task.await??;
+    samples.sort_by(f64::total_cmp);
+    let at = |q: f64| samples[((samples.len() as f64 * q) as usize).min(samples.len() - 1)];
+    println!(
+        "{}",
+        json!({ "p50_ms": at(0.5), "p99_ms": at(0.99), "max_ms": at(1.0) })
+    );
     Ok(())
 }

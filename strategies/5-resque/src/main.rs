@@ -79,6 +79,10 @@ struct Args {
     /// --reliable) and it is unregistered. 0 disables the check.
     #[arg(long, env = "STUCK_WORKER_TIMEOUT_MS", default_value_t = 3_600_000)]
     stuck_worker_timeout_ms: u64,
+    /// Re-enqueue the job of each stuck or dead worker the scheduler cleans, instead of
+    /// leaving it in `failed`.
+    #[arg(long, env = "RETRY_STUCK_JOBS")]
+    retry_stuck_jobs: bool,
     /// TTL of the scheduler leader lock (how long a killed leader blocks the others).
     #[arg(long, env = "LEADER_LOCK_TIMEOUT_S", default_value_t = 180)]
     leader_lock_timeout_s: u64,
@@ -147,6 +151,7 @@ async fn main() -> anyhow::Result<()> {
             leader_lock_timeout: Duration::from_secs(args.leader_lock_timeout_s),
             stuck_worker_timeout: (args.stuck_worker_timeout_ms > 0)
                 .then(|| Duration::from_millis(args.stuck_worker_timeout_ms)),
+            retry_stuck_jobs: args.retry_stuck_jobs,
             ..SchedulerOptions::default()
         };
         let scheduler = Scheduler::new(options, queue.clone(), events.clone());

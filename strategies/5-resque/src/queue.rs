@@ -306,6 +306,30 @@ impl Queue {
         Ok(retried)
     }
 
+    /// Retries the jobs of workers that were force-cleaned (stuck or dead), recognised as
+    /// node-resque does by `backtrace[1] == "queue#forceCleanWorker"`. Returns how many.
+    pub async fn retry_stuck_jobs(&self) -> Result<usize> {
+        let raws: Vec<String> = self.con.clone().lrange(self.keys.failed(), 0, -1).await?;
+        let mut retried = 0;
+        for raw in raws {
+            let Ok(entry) = serde_json::from_str::<Value>(&raw) else {
+                continue;
+            };
+            if entry["backtrace"][1] != "queue#forceCleanWorker" {
+                continue;
+            }
+            let Ok((queue, class, args)) = failed_job(&entry) else {
+                continue;
+            };
+            let removed: usize = self.con.clone().lrem(self.keys.failed(), 1, &raw).await?;
+            if removed == 1 {
+                self.enqueue(&queue, &class, args).await?;
+                retried += 1;
+            }
+        }
+        Ok(retried)
+    }
+
     // ----- workers -----
 
     /// Registered workers: name (`host:pid`) -> queues (`a,b`).

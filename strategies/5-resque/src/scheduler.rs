@@ -30,6 +30,8 @@ pub struct SchedulerOptions {
     pub leader_lock_timeout: Duration,
     /// A worker whose ping is older than this is stuck; `None` disables the check.
     pub stuck_worker_timeout: Option<Duration>,
+    /// Re-enqueue the jobs of cleaned workers (node-resque's `retryStuckJobs`).
+    pub retry_stuck_jobs: bool,
 }
 
 impl Default for SchedulerOptions {
@@ -39,6 +41,7 @@ impl Default for SchedulerOptions {
             poll_interval: Duration::from_secs(1),
             leader_lock_timeout: Duration::from_secs(180),
             stuck_worker_timeout: Some(Duration::from_secs(3600)),
+            retry_stuck_jobs: false,
         }
     }
 }
@@ -117,7 +120,14 @@ impl Scheduler {
             self.events
                 .send(WorkerEvent::TransferredJobs { count: moved });
         }
-        self.clean_stuck_workers().await
+        self.clean_stuck_workers().await?;
+        if self.options.retry_stuck_jobs {
+            let retried = self.queue.retry_stuck_jobs().await?;
+            if retried > 0 {
+                tracing::info!(retried, "re-enqueued the jobs of stuck workers");
+            }
+        }
+        Ok(())
     }
 
     async fn clean_stuck_workers(&self) -> anyhow::Result<()> {

@@ -15,6 +15,7 @@ fn scheduler(s: &Setup, name: &str) -> Scheduler {
         poll_interval: Duration::from_millis(50),
         leader_lock_timeout: Duration::from_secs(2),
         stuck_worker_timeout: Some(Duration::from_secs(30)),
+        retry_stuck_jobs: false,
     };
     Scheduler::new(options, s.queue.clone(), EventSender::new("test"))
 }
@@ -166,6 +167,26 @@ async fn stuck_workers_are_cleaned_from_their_pings() {
         json!({"class":"f","queue":"q","args":[1]})
     );
     assert_eq!(s.keys("resque:worker*far:9*").await, Vec::<String>::new());
+    // retry_stuck_jobs puts exactly those jobs back, byte for byte as node-resque encodes.
+    let _: () = s
+        .queue
+        .connection()
+        .rpush(
+            "resque:failed",
+            r#"{"queue":"q","payload":{"class":"g","args":[]},"backtrace":["other"]}"#,
+        )
+        .await
+        .unwrap();
+    assert_eq!(s.queue.retry_stuck_jobs().await.unwrap(), 1);
+    assert_eq!(
+        s.raw_list("resque:queue:q").await,
+        vec![r#"{"class":"f","queue":"q","args":[1]}"#]
+    );
+    assert_eq!(
+        s.queue.failed_count().await.unwrap(),
+        1,
+        "other failures stay"
+    );
 }
 
 #[tokio::test]
