@@ -19,9 +19,22 @@ use strategy_5::{EventSender, JobDef, Jobs, Keys, Queue};
 
 const QUEUE: &str = "bench";
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
+    // One request after another is bound by round trips: a single-threaded runtime saves
+    // the cross-thread wake-ups. Worker slots run in parallel: they get every core.
+    let runtime = match args.get(2).map(String::as_str) {
+        Some("work") => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?,
+        _ => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?,
+    };
+    runtime.block_on(run(args))
+}
+
+async fn run(args: Vec<String>) -> anyhow::Result<()> {
     let usage = "usage: bench REDIS_URL enqueue|enqueue-bulk|load|work N [SLOTS]";
     let (url, command) = (args.get(1).expect(usage), args.get(2).expect(usage));
     let n: usize = args.get(3).expect(usage).parse()?;

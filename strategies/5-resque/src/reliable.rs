@@ -8,7 +8,7 @@
 //! `worker:ping:NAME` is older than the stuck timeout.
 
 use crate::job;
-use crate::queue::{split_worker_id, Queue, Result};
+use crate::queue::{Queue, Result};
 use crate::scripts;
 use redis::AsyncCommands;
 use serde_json::Value;
@@ -98,9 +98,4 @@ fn pid_alive(pid: i32) -> bool {
     // SAFETY: signal 0 only checks that the process exists.
     let rc = unsafe { libc::kill(pid, 0) };
     rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
-}
-
-/// (worker name, queues) of a `workers` member.
-pub fn parse_id(id: &str) -> (String, String) {
-    split_worker_id(id)
 }
