@@ -89,6 +89,7 @@ pub struct Worker {
     events: EventSender,
     stop: CancellationToken,
     working: Arc<AtomicBool>,
+    idle: AtomicBool,
 }
 
 impl Worker {
@@ -108,6 +109,7 @@ impl Worker {
             events,
             stop: CancellationToken::new(),
             working: Arc::default(),
+            idle: AtomicBool::new(false),
         }
     }
 
@@ -247,6 +249,9 @@ impl Worker {
             self.current_queues().await?
         };
         let found = self.work(finished, &queues).await?;
+        if found.is_some() {
+            self.idle.store(false, Ordering::Relaxed);
+        }
         if found.is_some() || stopping {
             return Ok(found);
         }
@@ -258,12 +263,15 @@ impl Worker {
             }
             return Ok(None);
         }
-        for queue in &queues {
-            self.events.send(WorkerEvent::Poll {
-                queue: queue.clone(),
-            });
+        // Reported once per idle stretch, not after every timed-out wait.
+        if !self.idle.swap(true, Ordering::Relaxed) {
+            for queue in &queues {
+                self.events.send(WorkerEvent::Poll {
+                    queue: queue.clone(),
+                });
+            }
+            self.events.send(WorkerEvent::Pause);
         }
-        self.events.send(WorkerEvent::Pause);
         if blocking.is_none() {
             let mut con = connect::blocking(&self.client).await?;
             let id: i64 = redis::cmd("CLIENT").arg("ID").query_async(&mut con).await?;
