@@ -145,19 +145,12 @@ impl Worker {
         let mut failures_while_stopping = 0;
         loop {
             let stopping = self.stop.is_cancelled();
-            match self.step(finished.as_ref(), stopping, &mut blocking).await {
-                Ok(next) => {
-                    if let Some(done) = finished.take() {
-                        self.report(done);
-                    }
-                    match next {
-                        Some((queue, payload)) => {
-                            finished = Some(self.perform(&queue, &payload).await)
-                        }
-                        None if stopping => break,
-                        None => {}
-                    }
-                }
+            match self.step(&mut finished, stopping, &mut blocking).await {
+                Ok(next) => match next {
+                    Some((queue, payload)) => finished = Some(self.perform(&queue, &payload).await),
+                    None if stopping => break,
+                    None => {}
+                },
                 Err(e) => {
                     self.events.send(WorkerEvent::Error {
                         error: e.to_string(),
@@ -239,7 +232,7 @@ impl Worker {
     /// `work.lua` call, then, if every queue was empty, a blocking wait.
     async fn step(
         &self,
-        finished: Option<&Finished>,
+        finished: &mut Option<Finished>,
         stopping: bool,
         blocking: &mut Option<(MultiplexedConnection, i64)>,
     ) -> redis::RedisResult<Option<(String, String)>> {
@@ -248,7 +241,11 @@ impl Worker {
         } else {
             self.current_queues().await?
         };
-        let found = self.work(finished, &queues).await?;
+        let found = self.work(finished.as_ref(), &queues).await?;
+        // Recorded in Redis: report it now, before a blocking wait can delay the news.
+        if let Some(done) = finished.take() {
+            self.report(done);
+        }
         if found.is_some() {
             self.idle.store(false, Ordering::Relaxed);
         }

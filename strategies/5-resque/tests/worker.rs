@@ -240,6 +240,16 @@ async fn idle_worker_wakes_up_for_a_new_job_and_stops_while_blocked() {
         runs.load(Ordering::SeqCst) == 1
     })
     .await;
+    // The outcome is reported at once, not when the next 60 s wait ends.
+    loop {
+        let e = tokio::time::timeout(DEADLINE, rx.recv())
+            .await
+            .expect("success reported while idle")
+            .unwrap();
+        if matches!(e.event, WorkerEvent::Success { .. }) {
+            break;
+        }
+    }
     // The working-on key is written for a job taken by the blocking pop too, then cleared.
     wait_until("working-on cleared", || async {
         s.keys("resque:worker:*:a,b").await.is_empty()
