@@ -86,7 +86,7 @@ async fn ping_age(queue: &Queue, name: &str) -> Result<Option<Duration>> {
 }
 
 /// The pid of a worker named `host:pid` or `host:pid+N`, if `host` is this machine.
-fn pid_on_host(name: &str, host: &str) -> Option<i32> {
+pub(crate) fn pid_on_host(name: &str, host: &str) -> Option<i32> {
     let (worker_host, rest) = name.split_once(':')?;
     if worker_host != host {
         return None;
@@ -94,7 +94,7 @@ fn pid_on_host(name: &str, host: &str) -> Option<i32> {
     rest.split('+').next()?.parse().ok()
 }
 
-fn pid_alive(pid: i32) -> bool {
+pub(crate) fn pid_alive(pid: i32) -> bool {
     // SAFETY: signal 0 only checks that the process exists.
     let rc = unsafe { libc::kill(pid, 0) };
     rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)

@@ -110,6 +110,7 @@ impl Scheduler {
             .await?;
         let was_leader = std::mem::replace(&mut self.leader, got == 1);
         if !self.leader {
+            self.take_over_from_dead_leader().await?;
             return Ok(());
         }
         if !was_leader {
@@ -126,6 +127,26 @@ impl Scheduler {
             if retried > 0 {
                 tracing::info!(retried, "re-enqueued the jobs of stuck workers");
             }
+        }
+        Ok(())
+    }
+
+    /// A leader killed on this host keeps its lock until the TTL ends (3 minutes by
+    /// default), and delayed jobs wait that long. Its pid tells us it is gone: release the
+    /// lock for it (only if it still holds it), and the next poll elects a live scheduler.
+    async fn take_over_from_dead_leader(&self) -> anyhow::Result<()> {
+        let Some(holder) = self.queue.leader().await? else {
+            return Ok(());
+        };
+        let dead = reliable::pid_on_host(&holder, &job::hostname())
+            .is_some_and(|pid| !reliable::pid_alive(pid));
+        if dead {
+            let _: i64 = scripts::RELEASE
+                .key(self.queue.keys().leader_lock())
+                .arg(&holder)
+                .invoke_async(&mut self.queue.connection())
+                .await?;
+            tracing::warn!(leader = %holder, "the scheduler leader's process is gone: lock released");
         }
         Ok(())
     }

@@ -215,3 +215,34 @@ async fn dead_worker_jobs_in_processing_lists_are_requeued_by_the_scheduler() {
     assert!(s.queue.workers().await.unwrap().is_empty());
     assert_eq!(s.keys("resque:processing:*").await, Vec::<String>::new());
 }
+
+#[tokio::test]
+async fn a_dead_leader_on_this_host_is_replaced_without_waiting_for_the_ttl() {
+    let s = setup().await;
+    let dead = format!("{}:2147483646", strategy_5::job::hostname());
+    let _: () = s
+        .queue
+        .connection()
+        .set_ex("resque:resque_scheduler_leader_lock", &dead, 180)
+        .await
+        .unwrap();
+    let mut sched = scheduler(&s, "h:1");
+    sched.poll().await.unwrap();
+    assert!(
+        !sched.is_leader(),
+        "the lock is released, taken on the next poll"
+    );
+    sched.poll().await.unwrap();
+    assert!(sched.is_leader());
+    assert_eq!(s.queue.leader().await.unwrap().as_deref(), Some("h:1"));
+    // A live holder on another host keeps it.
+    let _: () = s
+        .queue
+        .connection()
+        .set_ex("resque:resque_scheduler_leader_lock", "elsewhere:1", 180)
+        .await
+        .unwrap();
+    sched.poll().await.unwrap();
+    sched.poll().await.unwrap();
+    assert!(!sched.is_leader());
+}
