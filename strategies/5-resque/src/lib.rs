@@ -28,8 +28,10 @@
 //!
 //! Modules, one idea each:
 //! * [`keys`], [`job`], [`failure`]: the wire format.
-//! * [`queue`], [`delayed`]: the producer and admin API (node-resque's `Queue`).
-//! * [`worker`], [`multi_worker`], [`lag`]: taking and running jobs; scaling by runtime lag.
+//! * [`queue`], [`failed`], [`worker_admin`], [`delayed`]: the producer and admin API
+//!   (node-resque's `Queue`).
+//! * [`worker`], [`presence`], [`multi_worker`], [`lag`]: taking and running jobs, being seen
+//!   alive, scaling by runtime lag.
 //! * [`scheduler`], [`reliable`]: delayed jobs, leader election, dead workers.
 //! * [`plugins`]: Retry, JobLock, QueueLock, DelayQueueLock, Noop.
 //! * [`events`]: what all of them report, logged in node-resque's words.
@@ -38,6 +40,7 @@ pub mod admin;
 pub mod connect;
 pub mod delayed;
 pub mod events;
+pub mod failed;
 pub mod failure;
 pub mod job;
 pub mod jobs;
@@ -45,6 +48,7 @@ pub mod keys;
 pub mod lag;
 pub mod multi_worker;
 pub mod plugins;
+pub mod presence;
 pub mod queue;
 pub mod reliable;
 pub mod scheduler;
@@ -52,6 +56,7 @@ mod scripts;
 pub mod send_email;
 pub mod web;
 pub mod worker;
+pub mod worker_admin;
 
 pub use events::{Event, EventSender, WorkerEvent};
 pub use failure::JobError;

@@ -106,7 +106,7 @@ impl MultiWorker {
         let probe = LagProbe::start(self.options.check_interval, self.stop.child_token());
         // Once for all slots, before any of them registers.
         if self.options.worker.clean_dead_on_start {
-            if let Err(e) = crate::worker::clean_dead_workers(
+            if let Err(e) = crate::presence::clean_dead_workers(
                 &self.queue,
                 &self.options.worker.name,
                 &self.events,

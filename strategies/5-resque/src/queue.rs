@@ -1,9 +1,11 @@
 //! The producer and admin side: node-resque's `Queue`, command for command.
 //!
+//! The failed list ([`crate::failed`]), workers ([`crate::worker_admin`]) and delayed jobs
+//! ([`crate::delayed`]) are further `impl Queue` blocks.
+//!
 //! Every write keeps node-resque's wire format, so node-resque's own Queue (and resque-web)
 //! read what this one writes, and the other way round.
 
-use crate::failure::{failed_entry, JobError};
 use crate::job::{self, Job};
 use crate::jobs::Jobs;
 use crate::keys::Keys;
@@ -36,17 +38,6 @@ pub struct Queue {
     pub(crate) con: ConnectionManager,
     pub(crate) keys: Keys,
     jobs: Arc<Jobs>,
-}
-
-/// Who a registered worker is: `host:pid` and the queues it works.
-pub fn split_worker_id(id: &str) -> (String, String) {
-    let mut parts = id.splitn(3, ':');
-    let host = parts.next().unwrap_or_default();
-    match (parts.next(), parts.next()) {
-        (Some(pid), Some(queues)) => (format!("{host}:{pid}"), queues.to_owned()),
-        (Some(queues), None) => (host.to_owned(), queues.to_owned()),
-        _ => (host.to_owned(), String::new()),
-    }
 }
 
 impl Queue {
@@ -237,227 +228,6 @@ impl Queue {
             .collect())
     }
 
-    // ----- failed -----
-
-    pub async fn failed_count(&self) -> Result<usize> {
-        Ok(self.con.clone().llen(self.keys.failed()).await?)
-    }
-
-    /// Failed entries `start..=stop`, parsed (entries that are not JSON come back as strings).
-    pub async fn failed(&self, start: isize, stop: isize) -> Result<Vec<Value>> {
-        let raws: Vec<String> = self
-            .con
-            .clone()
-            .lrange(self.keys.failed(), start, stop)
-            .await?;
-        Ok(raws
-            .into_iter()
-            .map(|raw| serde_json::from_str(&raw).unwrap_or(Value::String(raw)))
-            .collect())
-    }
-
-    /// `LREM failed 1 <entry>`: the entry as `failed()` returned it.
-    pub async fn remove_failed(&self, entry: &Value) -> Result<usize> {
-        Ok(self
-            .con
-            .clone()
-            .lrem(self.keys.failed(), 1, entry.to_string())
-            .await?)
-    }
-
-    /// Removes the entry and enqueues its job again (node-resque's `retryAndRemoveFailed`).
-    pub async fn retry_and_remove_failed(&self, entry: &Value) -> Result<()> {
-        let (queue, class, args) = failed_job(entry)?;
-        if self.remove_failed(entry).await? == 0 {
-            return Err(QueueError::NotInFailedQueue);
-        }
-        self.enqueue(&queue, &class, args).await?;
-        Ok(())
-    }
-
-    /// Retries the entry at `index` of the failed list; `Ok(false)` if there is none.
-    pub async fn retry_failed_at(&self, index: isize) -> Result<bool> {
-        let raw: Option<String> = self.con.clone().lindex(self.keys.failed(), index).await?;
-        let Some(raw) = raw else { return Ok(false) };
-        let entry: Value = serde_json::from_str(&raw)
-            .map_err(|_| QueueError::Invalid("failed entry is not JSON".into()))?;
-        let (queue, class, args) = failed_job(&entry)?;
-        let removed: usize = self.con.clone().lrem(self.keys.failed(), 1, &raw).await?;
-        if removed == 0 {
-            return Err(QueueError::NotInFailedQueue);
-        }
-        self.enqueue(&queue, &class, args).await?;
-        Ok(true)
-    }
-
-    /// Retries every failed entry that names a job; returns how many were re-enqueued.
-    pub async fn retry_all_failed(&self) -> Result<usize> {
-        let mut retried = 0;
-        // Always index 0: each retry removes the head, entries that cannot be retried stay.
-        let mut index = 0;
-        while self.failed_count().await? > index as usize {
-            match self.retry_failed_at(index).await {
-                Ok(true) => retried += 1,
-                Ok(false) => break,
-                Err(QueueError::Redis(e)) => return Err(e.into()),
-                Err(_) => index += 1,
-            }
-        }
-        Ok(retried)
-    }
-
-    /// Retries the jobs of workers that were force-cleaned (stuck or dead), recognised as
-    /// node-resque does by `backtrace[1] == "queue#forceCleanWorker"`. Returns how many.
-    pub async fn retry_stuck_jobs(&self) -> Result<usize> {
-        let raws: Vec<String> = self.con.clone().lrange(self.keys.failed(), 0, -1).await?;
-        let mut retried = 0;
-        for raw in raws {
-            let Ok(entry) = serde_json::from_str::<Value>(&raw) else {
-                continue;
-            };
-            if entry["backtrace"][1] != "queue#forceCleanWorker" {
-                continue;
-            }
-            let Ok((queue, class, args)) = failed_job(&entry) else {
-                continue;
-            };
-            let removed: usize = self.con.clone().lrem(self.keys.failed(), 1, &raw).await?;
-            if removed == 1 {
-                self.enqueue(&queue, &class, args).await?;
-                retried += 1;
-            }
-        }
-        Ok(retried)
-    }
-
-    // ----- workers -----
-
-    /// Registered workers: name (`host:pid`) -> queues (`a,b`).
-    pub async fn workers(&self) -> Result<BTreeMap<String, String>> {
-        let ids: Vec<String> = self.con.clone().smembers(self.keys.workers()).await?;
-        Ok(ids.iter().map(|id| split_worker_id(id)).collect())
-    }
-
-    /// What worker `name` on `queues` works on (`worker:name:queues`), parsed.
-    pub async fn working_on(&self, name: &str, queues: &str) -> Result<Option<Value>> {
-        let raw: Option<String> = self
-            .con
-            .clone()
-            .get(self.keys.worker(&format!("{name}:{queues}")))
-            .await?;
-        Ok(raw.map(|raw| serde_json::from_str(&raw).unwrap_or(Value::String(raw))))
-    }
-
-    /// Every worker: `"started"` when idle, else its working-on payload (node-resque keys it
-    /// by the payload's `worker`; here it is keyed by the registered name, which also works
-    /// for Ruby workers whose payload has no `worker`).
-    pub async fn all_working_on(&self) -> Result<BTreeMap<String, Value>> {
-        let mut all = BTreeMap::new();
-        for (name, queues) in self.workers().await? {
-            let value = self
-                .working_on(&name, &queues)
-                .await?
-                .unwrap_or_else(|| "started".into());
-            all.insert(name, value);
-        }
-        Ok(all)
-    }
-
-    /// Fails the job of each worker whose job started more than `age` ago and unregisters it.
-    pub async fn clean_old_workers(
-        &self,
-        age: std::time::Duration,
-    ) -> Result<BTreeMap<String, Value>> {
-        let now = chrono::Utc::now();
-        let mut cleaned = BTreeMap::new();
-        for (name, value) in self.all_working_on().await? {
-            let run_at = value
-                .get("run_at")
-                .and_then(Value::as_str)
-                .and_then(job::parse_date);
-            if let Some(run_at) = run_at {
-                if (now - run_at).to_std().unwrap_or_default() > age {
-                    let payload = self.force_clean_worker(&name).await?;
-                    cleaned.insert(name, payload.unwrap_or(Value::Null));
-                }
-            }
-        }
-        Ok(cleaned)
-    }
-
-    /// Unregisters worker `name` as node-resque does, deleting its working-on key
-    /// (`worker:name:queues`, which node-resque leaks), and fails the job it was working on.
-    /// Returns the failed entry, if there was a job.
-    pub async fn force_clean_worker(&self, name: &str) -> Result<Option<Value>> {
-        let Some(queues) = self.workers().await?.remove(name) else {
-            return Ok(None);
-        };
-        if !self.claim_worker(name, &queues).await? {
-            return Ok(None); // someone else is cleaning it
-        }
-        self.clean_worker_keys(name, &queues).await
-    }
-
-    /// Removes `name:queues` from `workers`; true for exactly one of several cleaners.
-    pub(crate) async fn claim_worker(&self, name: &str, queues: &str) -> Result<bool> {
-        let removed: usize = self
-            .con
-            .clone()
-            .srem(self.keys.workers(), format!("{name}:{queues}"))
-            .await?;
-        Ok(removed == 1)
-    }
-
-    /// Deletes the keys of an unregistered worker; its working-on job (if any) is recorded
-    /// as failed in node-resque's forceCleanWorker shape.
-    pub(crate) async fn clean_worker_keys(
-        &self,
-        name: &str,
-        queues: &str,
-    ) -> Result<Option<Value>> {
-        let id = format!("{name}:{queues}");
-        let working: Option<String> = self.con.clone().get(self.keys.worker(&id)).await?;
-        let entry = working.and_then(|raw| {
-            let value: Value = serde_json::from_str(&raw).ok()?;
-            let payload = value.get("payload")?;
-            let queue = value
-                .get("queue")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            let now = job::js_date(chrono::Utc::now());
-            let error = JobError {
-                exception: "Worker Timeout (killed manually)".into(),
-                error: "Worker Timeout (killed manually)".into(),
-                backtrace: vec![
-                    format!("killed by {} at {now}", job::hostname()),
-                    "queue#forceCleanWorker".into(),
-                    "node-resque".into(),
-                ],
-            };
-            Some(failed_entry(
-                name,
-                queue,
-                &payload.to_string(),
-                &error,
-                &now,
-            ))
-        });
-        let mut pipe = redis::pipe();
-        pipe.atomic()
-            .del(self.keys.worker_stat("failed", name))
-            .del(self.keys.worker_stat("processed", name))
-            .del(self.keys.ping(name))
-            .del(self.keys.worker_started(&id))
-            .del(self.keys.worker(&id))
-            .srem(self.keys.workers(), &id);
-        if let Some(entry) = &entry {
-            pipe.incr(self.keys.stat("failed"), 1)
-                .rpush(self.keys.failed(), entry);
-        }
-        let _: redis::Value = pipe.query_async(&mut self.con.clone()).await?;
-        Ok(entry.map(|e| serde_json::from_str(&e).expect("built as JSON")))
-    }
-
     // ----- locks -----
 
     /// Plugin locks (`lock:*`, `workerslock:*`) and their values.
@@ -503,23 +273,4 @@ impl Queue {
             cursor = next;
         }
     }
-}
-
-/// The queue, class and args a failed entry names.
-fn failed_job(entry: &Value) -> Result<(String, String, Vec<Value>)> {
-    let payload = entry
-        .get("payload")
-        .ok_or_else(|| QueueError::Invalid("failed entry has no payload".into()))?;
-    let class = payload
-        .get("class")
-        .and_then(Value::as_str)
-        .ok_or_else(|| QueueError::Invalid("failed payload has no class".into()))?;
-    let queue = entry
-        .get("queue")
-        .and_then(Value::as_str)
-        .filter(|q| !q.is_empty())
-        .or_else(|| payload.get("queue").and_then(Value::as_str))
-        .ok_or_else(|| QueueError::Invalid("failed entry names no queue".into()))?;
-    let args = job::arrayify(payload.get("args").cloned().unwrap_or(Value::Null));
-    Ok((queue.to_owned(), class.to_owned(), args))
 }

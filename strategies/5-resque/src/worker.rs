@@ -24,12 +24,12 @@ use crate::failure::{failed_entry, JobError};
 use crate::job::{self, Job};
 use crate::jobs::Jobs;
 use crate::plugins::PluginContext;
+use crate::presence;
 use crate::queue::Queue;
-use crate::reliable;
 use crate::scripts;
 use redis::aio::MultiplexedConnection;
 use redis::AsyncCommands;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -130,10 +130,10 @@ impl Worker {
     /// Registers, works until stopped, finishes the running job, unregisters.
     pub async fn run(self) -> anyhow::Result<()> {
         if self.options.clean_dead_on_start {
-            clean_dead_workers(&self.queue, &self.options.name, &self.events).await?;
+            presence::clean_dead_workers(&self.queue, &self.options.name, &self.events).await?;
         }
-        self.register().await?;
-        let pinger = tokio::spawn(ping_loop(
+        presence::register(&self.queue, &self.options).await?;
+        let pinger = tokio::spawn(presence::ping_loop(
             self.queue.clone(),
             self.options.clone(),
             self.stop.clone(),
@@ -168,50 +168,13 @@ impl Worker {
             }
         }
         pinger.abort();
-        if let Err(e) = self.unregister().await {
+        if let Err(e) = presence::unregister(&self.queue, &self.options).await {
             self.events.send(WorkerEvent::Error {
                 error: format!("unregister: {e}"),
             });
         }
         self.events.send(WorkerEvent::End);
         Ok(())
-    }
-
-    async fn register(&self) -> redis::RedisResult<()> {
-        let keys = self.queue.keys();
-        let id = self.id();
-        redis::pipe()
-            .atomic()
-            .sadd(keys.workers(), &id)
-            .ignore()
-            .set(keys.worker_started(&id), chrono::Utc::now().timestamp())
-            .ignore()
-            .set(keys.ping(&self.options.name), ping_value(&self.options))
-            .ignore()
-            .query_async(&mut self.queue.connection())
-            .await
-    }
-
-    /// node-resque's `untrack`.
-    async fn unregister(&self) -> redis::RedisResult<()> {
-        let keys = self.queue.keys();
-        let (id, name) = (self.id(), &self.options.name);
-        redis::pipe()
-            .atomic()
-            .srem(keys.workers(), &id)
-            .ignore()
-            .del(keys.ping(name))
-            .ignore()
-            .del(keys.worker(&id))
-            .ignore()
-            .del(keys.worker_started(&id))
-            .ignore()
-            .del(keys.worker_stat("failed", name))
-            .ignore()
-            .del(keys.worker_stat("processed", name))
-            .ignore()
-            .query_async(&mut self.queue.connection())
-            .await
     }
 
     async fn current_queues(&self) -> redis::RedisResult<Vec<String>> {
@@ -507,48 +470,4 @@ fn working_on(run_at: &str, queue: &str, worker: &str, payload: &str) -> String 
         Value::from(queue),
         Value::from(worker)
     )
-}
-
-fn ping_value(options: &WorkerOptions) -> String {
-    json!({
-        "time": chrono::Utc::now().timestamp(),
-        "name": options.name,
-        "queues": options.queues.join(","),
-    })
-    .to_string()
-}
-
-async fn ping_loop(queue: Queue, options: WorkerOptions, stop: CancellationToken) {
-    let keys = queue.keys().clone();
-    loop {
-        tokio::select! {
-            _ = tokio::time::sleep(options.ping_interval) => {}
-            _ = stop.cancelled() => return,
-        }
-        // SADD again too: a Redis that restarted without persistence forgot the worker.
-        let _: redis::RedisResult<()> = redis::pipe()
-            .sadd(keys.workers(), options.id())
-            .ignore()
-            .set(keys.ping(&options.name), ping_value(&options))
-            .ignore()
-            .query_async(&mut queue.connection())
-            .await;
-    }
-}
-
-/// Recovers (or fails the job of) every dead worker on this host.
-pub async fn clean_dead_workers(
-    queue: &Queue,
-    own_name: &str,
-    events: &EventSender,
-) -> anyhow::Result<()> {
-    for (worker, jobs) in reliable::recover_dead_workers(queue, own_name, None).await? {
-        events.send(WorkerEvent::CleaningWorker {
-            worker: worker.clone(),
-        });
-        if jobs > 0 {
-            events.send(WorkerEvent::Recovered { worker, jobs });
-        }
-    }
-    Ok(())
 }
