@@ -59,6 +59,7 @@ pub struct MultiWorkerStatus {
 }
 
 struct Slot {
+    id: usize,
     stop: CancellationToken,
     working: Arc<AtomicBool>,
     task: JoinHandle<anyhow::Result<()>>,
@@ -123,6 +124,9 @@ impl MultiWorker {
             .map(|id| self.start_slot(id))
             .collect();
         self.status.slots.store(slots.len(), Ordering::Relaxed);
+        // Slots told to stop that may still be finishing a job: awaited at shutdown, and
+        // their names are not reused until they have unregistered.
+        let mut retiring: Vec<Slot> = Vec::new();
         let mut check = tokio::time::interval(self.options.check_interval);
         check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -131,13 +135,20 @@ impl MultiWorker {
                 _ = self.stop.cancelled() => break,
             }
             slots.retain(|slot| !slot.task.is_finished());
+            retiring.retain(|slot| !slot.task.is_finished());
             let lag = probe.lag();
             let verb = self.decide(&slots, lag);
             match verb {
-                "+" => slots.push(self.start_slot(slots.len() + 1)),
+                "+" => {
+                    let id = (1..)
+                        .find(|id| !slots.iter().chain(&retiring).any(|s| s.id == *id))
+                        .expect("a free id");
+                    slots.push(self.start_slot(id));
+                }
                 "-" => {
                     if let Some(slot) = slots.pop() {
-                        slot.stop.cancel(); // it finishes its job and unregisters on its own
+                        slot.stop.cancel(); // it finishes its job, then unregisters
+                        retiring.push(slot);
                     }
                 }
                 _ => {}
@@ -157,7 +168,7 @@ impl MultiWorker {
         for slot in &slots {
             slot.stop.cancel();
         }
-        for slot in slots {
+        for slot in slots.into_iter().chain(retiring) {
             let _ = slot.task.await;
         }
         self.status.slots.store(0, Ordering::Relaxed);
@@ -203,6 +214,7 @@ impl MultiWorker {
         let stop = worker.stop_token();
         let working = worker.working_flag();
         Slot {
+            id,
             stop,
             working,
             task: tokio::spawn(worker.run()),

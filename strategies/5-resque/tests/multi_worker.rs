@@ -77,6 +77,16 @@ async fn scales_up_to_max_under_io_bound_jobs() {
         status.lag_us.load(Ordering::Relaxed) != u64::MAX,
         "lag is measured and exposed"
     );
+    // Out of work, the idle slots are retired down to `min`, each unregistering itself.
+    s.queue.del_queue("slow").await.unwrap();
+    wait_until("back to one slot", || async {
+        status.slots.load(Ordering::Relaxed) == 1
+    })
+    .await;
+    wait_until("one registered worker", || async {
+        s.queue.workers().await.unwrap().len() == 1
+    })
+    .await;
     stop.cancel();
     task.await.unwrap();
     assert!(
