@@ -9,7 +9,9 @@
 //! ```
 //!
 //! node-resque moves delayed jobs one `LPOP` at a time and enqueues each afterwards: a crash
-//! between the two loses the job. Here the whole move is one Lua call.
+//! between the two loses the job. Here the whole move is one Lua call, which pushes each item
+//! with its bytes unchanged and runs no enqueue plugins (node-resque runs them only when its
+//! scheduler is given the job definitions).
 
 use crate::events::{EventSender, WorkerEvent};
 use crate::job;
