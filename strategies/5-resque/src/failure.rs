@@ -12,6 +12,9 @@ pub struct JobError {
     pub exception: String,
     pub error: String,
     pub backtrace: Vec<String>,
+    /// Trying again cannot help (an SMTP 5xx, an invalid address): the Retry plugin lets it
+    /// fail at once. Not written to Redis; the wire entry stays node-resque's.
+    pub permanent: bool,
 }
 
 impl JobError {
@@ -25,7 +28,14 @@ impl JobError {
             exception: exception.into(),
             error: message.into(),
             backtrace: Vec::new(),
+            permanent: false,
         }
+    }
+
+    /// Marks the failure as one a retry cannot fix.
+    pub fn permanent(mut self) -> JobError {
+        self.permanent = true;
+        self
     }
 
     /// node-resque's wording for a class it has no job for.

@@ -64,6 +64,7 @@ struct Args {
     #[arg(long, env = "RELIABLE")]
     reliable: bool,
     /// Retry plugin for sendEmail: attempts in all (0 = off; failures go straight to `failed`).
+    /// A permanent SMTP refusal (5xx) or an invalid address goes to `failed` at once.
     #[arg(long, env = "RETRY", default_value_t = 0)]
     retry: u32,
     /// Delay before each retry.

@@ -10,26 +10,31 @@ pub const CLASS: &str = "sendEmail";
 pub const QUEUE: &str = "emailQueue";
 
 /// The job definition: a bad email fails permanently (`InvalidEmail`), an SMTP refusal fails
-/// with the server's words (`SMTPError`).
+/// with the server's words (`SMTPError`), marked permanent for a 5xx so that the Retry
+/// plugin does not send a mail the server has refused for good again and again.
 pub fn job(mailer: Mailer) -> JobDef {
     JobDef::new(move |args: Vec<Value>| {
         let mailer = mailer.clone();
         async move {
             let email = email_from_args(&args)?;
-            let message_id = mailer
-                .send(&email)
-                .await
-                .map_err(|e| JobError::named("SMTPError", e.to_string()))?;
+            let message_id = mailer.send(&email).await.map_err(|e| {
+                let error = JobError::named("SMTPError", e.to_string());
+                if e.is_transient() {
+                    error
+                } else {
+                    error.permanent()
+                }
+            })?;
             Ok(json!({ "email": email, "message_id": message_id }))
         }
     })
 }
 
 fn email_from_args(args: &[Value]) -> Result<Email, JobError> {
-    let data = args
-        .first()
-        .ok_or_else(|| JobError::named("InvalidEmail", "sendEmail needs one argument"))?;
+    let data = args.first().ok_or_else(|| {
+        JobError::named("InvalidEmail", "sendEmail needs one argument").permanent()
+    })?;
     let field = |name: &str| data.get(name).and_then(Value::as_str).unwrap_or_default();
     Email::new(field("to"), field("subject"), field("text"))
-        .map_err(|e| JobError::named("InvalidEmail", e.to_string()))
+        .map_err(|e| JobError::named("InvalidEmail", e.to_string()).permanent())
 }

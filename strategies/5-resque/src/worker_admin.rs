@@ -121,6 +121,7 @@ impl Queue {
                     "queue#forceCleanWorker".into(),
                     "node-resque".into(),
                 ],
+                permanent: false,
             };
             Some(failed_entry(
                 name,

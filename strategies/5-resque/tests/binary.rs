@@ -214,6 +214,32 @@ async fn retry_plugin_keeps_failures_out_of_the_failed_list() {
 }
 
 #[tokio::test]
+async fn retry_plugin_sends_a_permanent_smtp_refusal_straight_to_failed() {
+    let redis = RedisServer::start().unwrap();
+    let sink = Sink::start_local(SinkConfig {
+        faults: Faults {
+            permanent_failure_rate: 1.0,
+            ..Faults::default()
+        },
+        ..SinkConfig::default()
+    })
+    .await
+    .unwrap();
+    let app = start(&redis, &sink, &["--retry", "5", "--retry-delay-ms", "300"]).await;
+    let client = HttpClient::new(Duration::from_secs(5));
+    let answer = client.get(&app.url("/ada@example.com/s/t")).await.unwrap();
+    assert_eq!(answer.status, 200);
+    let failed = wait_json(&client, &app.url("/resque/failed"), |f| f["count"] == 1).await;
+    assert_eq!(failed["failed"][0]["exception"], "SMTPError");
+    // A retry would have been logged before the failure that filled the list.
+    assert!(!app.logs().contains("reEnqueue"), "{}", app.logs());
+    assert_eq!(
+        client.get(&app.url("/resque/delayed")).await.unwrap().json,
+        json!({"delayed": {}})
+    );
+}
+
+#[tokio::test]
 async fn sigterm_finishes_the_running_job_and_unregisters() {
     let redis = RedisServer::start().unwrap();
     let sink = Sink::start_local(SinkConfig {

@@ -185,3 +185,38 @@ async fn retry_reenqueues_with_a_ttl_in_seconds_and_fails_after_the_limit() {
     stop.cancel();
     task.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn retry_fails_a_permanent_error_at_once() {
+    let s = setup().await;
+    let runs = Arc::new(AtomicUsize::new(0));
+    let counter = runs.clone();
+    let refused = JobDef::new(move |_| {
+        let counter = counter.clone();
+        async move {
+            counter.fetch_add(1, Ordering::SeqCst);
+            Err(JobError::named("SMTPError", "550 no such mailbox").permanent())
+        }
+    });
+    let jobs = Jobs::new().with("f", refused.with_plugin(Retry::new(5, 0)));
+    s.queue.enqueue("q", "f", vec![json!("x")]).await.unwrap();
+    let (stop, task, _) = s.worker(WorkerOptions::new(&["q"]), jobs);
+    wait_until("in failed", || async {
+        s.queue.failed_count().await.unwrap() == 1
+    })
+    .await;
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+    assert!(s
+        .queue
+        .scheduled_at("q", "f", &[json!("x")])
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(!s.exists("resque:resque-retry:f:x").await);
+    assert_eq!(
+        s.queue.failed(0, 0).await.unwrap()[0]["exception"],
+        "SMTPError"
+    );
+    stop.cancel();
+    task.await.unwrap().unwrap();
+}

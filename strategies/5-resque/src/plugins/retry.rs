@@ -1,5 +1,7 @@
 //! Retry: a failed job is enqueued again after a delay, up to `limit` attempts in all; only
 //! the last failure reaches the `failed` list. Needs a scheduler (retries are delayed jobs).
+//! A failure marked [`JobError::permanent()`] (node-resque has no such notion) goes to `failed`
+//! at once: retrying a mail the server refused for good only sends the refusal again.
 //!
 //! Keys follow node-resque: `resque-retry:CLASS:ARGSKEY` (attempt counter) and
 //! `failure-resque-retry:CLASS:ARGSKEY` (last error). node-resque sets their TTL to the
@@ -92,7 +94,8 @@ impl Plugin for Retry {
         Box::pin(async move {
             let (counter, last_error) = Retry::keys(cx);
             let mut con = cx.queue.connection();
-            let Some(err) = error.as_ref() else {
+            let Some(err) = error.as_ref().filter(|e| !e.permanent) else {
+                // Done for good (success or permanent failure): no attempt count survives.
                 let _: () = con.del(&[&counter, &last_error]).await?;
                 return Ok(());
             };
