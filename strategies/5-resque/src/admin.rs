@@ -8,6 +8,9 @@
 //! | `GET /resque/workers`          | each worker, its queues and what it works on      |
 //! | `GET /resque/delayed`          | delayed jobs by due time (ms)                     |
 //! | `POST /resque/failed/retry`    | body `{"index": N}` retries one, `{}` retries all |
+//!
+//! Errors are `{"error": ...}`: 400 for a bad body, 404 for a failed entry that is not there,
+//! 503 while Redis does not answer.
 
 use crate::multi_worker::MultiWorkerStatus;
 use crate::queue::{Queue, QueueError};
@@ -51,11 +54,7 @@ impl Admin {
             };
             match answer {
                 Ok(value) => (StatusCode::OK, value),
-                Err(QueueError::Redis(e)) => (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    json!({ "error": format!("redis: {e}") }),
-                ),
-                Err(e) => (StatusCode::BAD_REQUEST, json!({ "error": e.to_string() })),
+                Err(e) => (status_of(&e), json!({ "error": e.to_string() })),
             }
         }))
     }
@@ -132,6 +131,12 @@ impl Admin {
             serde_json::from_slice(body)
                 .map_err(|e| QueueError::Invalid(format!("body is not JSON: {e}")))?
         };
+        // Anything but an object would read as "no index", which means "retry everything".
+        if !request.is_object() {
+            return Err(QueueError::Invalid(
+                "body must be a JSON object: {} or {\"index\": N}".into(),
+            ));
+        }
         match request.get("index") {
             None => Ok(json!({ "retried": self.queue.retry_all_failed().await? })),
             Some(index) => {
@@ -139,12 +144,21 @@ impl Admin {
                     .as_i64()
                     .ok_or_else(|| QueueError::Invalid("\"index\" must be an integer".into()))?;
                 if !self.queue.retry_failed_at(index as isize).await? {
-                    return Err(QueueError::Invalid(format!(
-                        "no failed entry at index {index}"
-                    )));
+                    return Err(QueueError::NotInFailedQueue);
                 }
                 Ok(json!({ "retried": 1 }))
             }
         }
+    }
+}
+
+/// The client's mistake is a 4xx; Redis being away is a 503 (try again later); a plugin
+/// that broke is the server's fault.
+fn status_of(error: &QueueError) -> StatusCode {
+    match error {
+        QueueError::Redis(_) => StatusCode::SERVICE_UNAVAILABLE,
+        QueueError::NotInFailedQueue => StatusCode::NOT_FOUND,
+        QueueError::Invalid(_) | QueueError::DuplicateDelayedJob => StatusCode::BAD_REQUEST,
+        QueueError::Plugin(..) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

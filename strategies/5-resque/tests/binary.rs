@@ -159,7 +159,14 @@ async fn failed_list_fills_when_the_sink_fails_and_retry_empties_it() {
         .post_json(&app.url("/resque/failed/retry"), &json!({"index": 7}))
         .await
         .unwrap();
-    assert_eq!(bad.status, 400);
+    assert_eq!(bad.status, 404, "{}", bad.json);
+    assert!(bad.json["error"].is_string());
+    // Not an object: refused, rather than read as {} (retry all).
+    let not_object = client
+        .post_json(&app.url("/resque/failed/retry"), &json!([0]))
+        .await
+        .unwrap();
+    assert_eq!(not_object.status, 400, "{}", not_object.json);
 }
 
 #[tokio::test]
