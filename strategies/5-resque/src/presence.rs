@@ -73,13 +73,14 @@ pub async fn ping_loop(queue: Queue, options: WorkerOptions, stop: CancellationT
     }
 }
 
-/// Recovers (or fails the job of) every dead worker on this host.
+/// Recovers (or fails the job of) every dead worker on this host but `own_name` (`""`: none
+/// is spared), reporting each.
 pub async fn clean_dead_workers(
     queue: &Queue,
     own_name: &str,
     events: &EventSender,
 ) -> anyhow::Result<()> {
-    for (worker, jobs) in reliable::recover_dead_workers(queue, own_name, None).await? {
+    for (worker, jobs) in reliable::recover_dead_workers(queue, own_name).await? {
         events.send(WorkerEvent::CleaningWorker {
             worker: worker.clone(),
         });

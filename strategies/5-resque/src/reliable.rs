@@ -5,36 +5,23 @@
 //! their queue. At-least-once: a job that was running when its worker died runs again.
 //!
 //! A worker is dead when it runs on this host and its pid is gone, or when its
-//! `worker:ping:NAME` is older than the stuck timeout.
+//! `worker:ping:NAME` is older than the stuck timeout. The pid test assumes one pid space
+//! per host name: containers that share a host name (`docker run --network host`) would
+//! take each other's live workers for dead, so give each its own host name.
 
 use crate::job;
 use crate::queue::{Queue, Result};
 use crate::scripts;
 use redis::AsyncCommands;
-use serde_json::Value;
-use std::time::Duration;
 
-/// Requeues the jobs of every dead worker and unregisters it. Returns (worker, jobs moved)
-/// for each dead worker found. `stuck_after`: also count workers on other hosts whose ping
-/// is older than this as dead.
-pub async fn recover_dead_workers(
-    queue: &Queue,
-    own_name: &str,
-    stuck_after: Option<Duration>,
-) -> Result<Vec<(String, u64)>> {
+/// Requeues the jobs of every worker of this host whose process is gone, and unregisters
+/// it. Returns (worker, jobs moved) for each. Workers elsewhere are judged by their ping age
+/// (the scheduler's stuck-worker check).
+pub async fn recover_dead_workers(queue: &Queue, own_name: &str) -> Result<Vec<(String, u64)>> {
     let host = job::hostname();
     let mut recovered = Vec::new();
     for (name, queues) in queue.workers().await? {
-        if name == own_name {
-            continue;
-        }
-        let dead = match pid_on_host(&name, &host) {
-            Some(pid) => !pid_alive(pid),
-            None => match stuck_after {
-                Some(limit) => ping_age(queue, &name).await?.is_some_and(|age| age > limit),
-                None => false,
-            },
-        };
+        let dead = name != own_name && pid_on_host(&name, &host).is_some_and(|pid| !pid_alive(pid));
         if dead {
             let moved = recover_worker(queue, &name, &queues).await?;
             recovered.push((name, moved));
@@ -51,6 +38,21 @@ pub async fn recover_worker(queue: &Queue, name: &str, queues: &str) -> Result<u
     if !queue.claim_worker(name, queues).await? {
         return Ok(0);
     }
+    let moved = requeue_taken(queue, name, queues).await?;
+    if moved > 0 {
+        // The job it was working on is back on its queue: it must not also count as failed.
+        let _: () = queue
+            .connection()
+            .del(queue.keys().worker(&format!("{name}:{queues}")))
+            .await?;
+    }
+    queue.clean_worker_keys(name, queues).await?;
+    Ok(moved)
+}
+
+/// Moves the jobs worker `name` took and never finished back to the head of their queues
+/// (`queues`: `a,b`, or `*` for every known queue); returns how many moved.
+pub async fn requeue_taken(queue: &Queue, name: &str, queues: &str) -> Result<u64> {
     let list: Vec<String> = if queues == "*" {
         queue.queues().await?
     } else {
@@ -66,23 +68,7 @@ pub async fn recover_worker(queue: &Queue, name: &str, queues: &str) -> Result<u
             .await?;
         moved += n;
     }
-    if moved > 0 {
-        // The job it was working on is back on its queue: it must not also count as failed.
-        let _: () = queue
-            .connection()
-            .del(keys.worker(&format!("{name}:{queues}")))
-            .await?;
-    }
-    queue.clean_worker_keys(name, queues).await?;
     Ok(moved)
-}
-
-async fn ping_age(queue: &Queue, name: &str) -> Result<Option<Duration>> {
-    let raw: Option<String> = queue.connection().get(queue.keys().ping(name)).await?;
-    let time = raw
-        .and_then(|r| serde_json::from_str::<Value>(&r).ok())
-        .and_then(|v| v.get("time").and_then(Value::as_i64));
-    Ok(time.map(|t| Duration::from_secs((chrono::Utc::now().timestamp() - t).max(0) as u64)))
 }
 
 /// The pid of a worker named `host:pid` or `host:pid+N`, if `host` is this machine.

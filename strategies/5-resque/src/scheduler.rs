@@ -15,6 +15,7 @@
 
 use crate::events::{EventSender, WorkerEvent};
 use crate::job;
+use crate::presence;
 use crate::queue::Queue;
 use crate::reliable;
 use crate::scripts;
@@ -153,20 +154,10 @@ impl Scheduler {
         Ok(())
     }
 
+    /// Two ways a worker is found gone: on this host its pid no longer exists (found at
+    /// once), anywhere its ping is older than the stuck timeout (a hung or remote worker).
     async fn clean_stuck_workers(&self) -> anyhow::Result<()> {
-        // Dead workers on this host are found by pid at once; others by their ping age.
-        for (worker, jobs) in
-            reliable::recover_dead_workers(&self.queue, "", self.options.stuck_worker_timeout)
-                .await?
-        {
-            self.events.send(WorkerEvent::CleanStuckWorker {
-                worker: worker.clone(),
-                delta_seconds: 0,
-            });
-            if jobs > 0 {
-                self.events.send(WorkerEvent::Recovered { worker, jobs });
-            }
-        }
+        presence::clean_dead_workers(&self.queue, "", &self.events).await?;
         let Some(limit) = self.options.stuck_worker_timeout else {
             return Ok(());
         };
@@ -184,19 +175,26 @@ impl Scheduler {
                 continue;
             };
             let delta = now - time;
-            if delta as u64 > limit.as_secs() {
-                let queues = self.queue.workers().await?.remove(name);
-                match queues {
-                    Some(queues) => {
-                        reliable::recover_worker(&self.queue, name, &queues).await?;
-                    }
-                    None => {
-                        let _: () = self.queue.connection().del(&key).await?;
-                    }
+            // A ping from a host whose clock runs ahead is fresh, not billions of seconds old.
+            let stuck = u64::try_from(delta).is_ok_and(|d| Duration::from_secs(d) > limit);
+            if !stuck {
+                continue;
+            }
+            let jobs = match self.queue.workers().await?.remove(name) {
+                Some(queues) => reliable::recover_worker(&self.queue, name, &queues).await?,
+                None => {
+                    let _: () = self.queue.connection().del(&key).await?;
+                    0
                 }
-                self.events.send(WorkerEvent::CleanStuckWorker {
+            };
+            self.events.send(WorkerEvent::CleanStuckWorker {
+                worker: name.to_owned(),
+                delta_seconds: delta,
+            });
+            if jobs > 0 {
+                self.events.send(WorkerEvent::Recovered {
                     worker: name.to_owned(),
-                    delta_seconds: delta,
+                    jobs,
                 });
             }
         }
