@@ -39,7 +39,8 @@ pub enum WorkerEvent {
         delay_ms: u64,
         remaining: i64,
     },
-    /// Reliable fetch: jobs of a dead worker were put back on their queue.
+    /// Reliable fetch: jobs a worker took and never finished were put back on their queue
+    /// (a dead worker's, or those a previous run under the same name left).
     Recovered {
         worker: String,
         jobs: u64,
@@ -171,7 +172,11 @@ pub fn log(event: &Event) {
             "reEnqueue job (retry) {queue} {job}"
         ),
         WorkerEvent::Recovered { worker, jobs } => {
-            tracing::warn!(by = who, jobs, "recovered the jobs of dead worker {worker}")
+            tracing::warn!(
+                by = who,
+                jobs,
+                "put back the unfinished jobs of worker {worker}"
+            )
         }
         WorkerEvent::CleaningWorker { worker } => {
             tracing::info!(by = who, "cleaning old worker {worker}")

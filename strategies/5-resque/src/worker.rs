@@ -26,6 +26,7 @@ use crate::jobs::Jobs;
 use crate::plugins::PluginContext;
 use crate::presence;
 use crate::queue::Queue;
+use crate::reliable;
 use crate::scripts;
 use redis::aio::MultiplexedConnection;
 use redis::AsyncCommands;
@@ -66,12 +67,16 @@ impl WorkerOptions {
 
     /// `NAME:q1,q2`, the member of the `workers` set.
     pub fn id(&self) -> String {
-        let queues = if self.queues.is_empty() {
+        format!("{}:{}", self.name, self.queue_list())
+    }
+
+    /// `q1,q2` (`*` when no queue is named), as the worker id spells its queues.
+    pub fn queue_list(&self) -> String {
+        if self.queues.is_empty() {
             "*".to_owned()
         } else {
             self.queues.join(",")
-        };
-        format!("{}:{queues}", self.name)
+        }
     }
 }
 
@@ -132,6 +137,11 @@ impl Worker {
         if self.options.clean_dead_on_start {
             presence::clean_dead_workers(&self.queue, &self.options.name, &self.events).await?;
         }
+        if self.options.reliable {
+            // A previous run under this name (a container restarted with the same pid)
+            // left jobs in the lists this run is about to use: they go back first.
+            self.put_back_taken_jobs().await?;
+        }
         presence::register(&self.queue, &self.options).await?;
         let pinger = tokio::spawn(presence::ping_loop(
             self.queue.clone(),
@@ -168,12 +178,34 @@ impl Worker {
             }
         }
         pinger.abort();
+        if self.options.reliable {
+            // Normally empty; a job left here (a reply lost in a reconnect) would belong to
+            // no registered worker once this one is gone, so nobody would ever requeue it.
+            if let Err(e) = self.put_back_taken_jobs().await {
+                self.events.send(WorkerEvent::Error {
+                    error: format!("putting back taken jobs: {e}"),
+                });
+            }
+        }
         if let Err(e) = presence::unregister(&self.queue, &self.options).await {
             self.events.send(WorkerEvent::Error {
                 error: format!("unregister: {e}"),
             });
         }
         self.events.send(WorkerEvent::End);
+        Ok(())
+    }
+
+    /// Reliable fetch: requeues what this worker's processing lists still hold.
+    async fn put_back_taken_jobs(&self) -> crate::queue::Result<()> {
+        let name = &self.options.name;
+        let jobs = reliable::requeue_taken(&self.queue, name, &self.options.queue_list()).await?;
+        if jobs > 0 {
+            self.events.send(WorkerEvent::Recovered {
+                worker: name.clone(),
+                jobs,
+            });
+        }
         Ok(())
     }
 

@@ -110,7 +110,7 @@ async fn reliable_fetch_loses_nothing_when_a_worker_is_killed() {
     let second = run.worker(true);
     assert!(
         second
-            .wait_for_log("recovered the jobs of dead worker", DEADLINE)
+            .wait_for_log("put back the unfinished jobs of worker", DEADLINE)
             .await,
         "{}",
         second.logs()

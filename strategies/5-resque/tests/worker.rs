@@ -327,3 +327,35 @@ async fn worker_survives_a_redis_restart() {
     stop.cancel();
     task.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn reliable_worker_puts_back_what_a_previous_run_under_its_name_left() {
+    let s = setup().await;
+    let mut opts = options(&["math"]);
+    opts.name = "box:1".into();
+    opts.reliable = true;
+    // A run with the same name (a container restarted as pid 1) was killed mid-job.
+    let leftover = r#"{"class":"add","queue":"math","args":[40,2]}"#;
+    let _: () = s
+        .queue
+        .connection()
+        .rpush("resque:processing:math:box:1", leftover)
+        .await
+        .unwrap();
+    let (stop, task, events) = s.worker(opts, math_jobs());
+    let mut rx = events.subscribe();
+    let result = loop {
+        let event = tokio::time::timeout(DEADLINE, rx.recv())
+            .await
+            .expect("the leftover job runs")
+            .unwrap();
+        if let WorkerEvent::Success { result, .. } = event.event {
+            break result;
+        }
+    };
+    assert_eq!(result, json!(42));
+    stop.cancel();
+    task.await.unwrap().unwrap();
+    assert!(s.raw_list("resque:processing:math:box:1").await.is_empty());
+    assert_eq!(s.get("resque:stat:processed").await.as_deref(), Some("1"));
+}
