@@ -273,17 +273,24 @@ impl Worker {
         let found = self.wait_for_job(con, *client_id, &queues).await?;
         if let Some((queue, payload)) = &found {
             // The blocking pop could not record the working-on key atomically; do it now.
+            // The job is already off its queue: if this write fails, run it all the same
+            // (only the admin view misses it) rather than drop it with the error.
             let value = working_on(
                 &job::js_date(chrono::Utc::now()),
                 queue,
                 &self.options.name,
                 payload,
             );
-            let _: () = self
+            let recorded: redis::RedisResult<()> = self
                 .queue
                 .connection()
                 .set(self.queue.keys().worker(&self.id()), value)
-                .await?;
+                .await;
+            if let Err(e) = recorded {
+                self.events.send(WorkerEvent::Error {
+                    error: format!("recording the job being worked on: {e}"),
+                });
+            }
         }
         Ok(found)
     }
