@@ -301,11 +301,8 @@ impl Worker {
         queues: &[String],
     ) -> redis::RedisResult<Option<(String, String)>> {
         let keys = self.queue.keys();
-        let mut invocation = scripts::WORK.key(keys.worker(&self.id()));
-        for queue in queues {
-            invocation.key(keys.queue(queue));
-        }
-        let (ended, queue, payload, entry) = match finished {
+        let name = &self.options.name;
+        let (ended, last_queue, payload, entry) = match finished {
             None => ("", "", "", String::new()),
             Some(done) => {
                 let (ended, entry) = match &done.outcome {
@@ -314,7 +311,7 @@ impl Worker {
                     Outcome::Failure(error) => (
                         "fail",
                         failed_entry(
-                            &self.options.name,
+                            name,
                             &done.queue,
                             &done.payload,
                             error,
@@ -325,13 +322,24 @@ impl Worker {
                 (ended, done.queue.as_str(), done.payload.as_str(), entry)
             }
         };
+        let mut invocation = scripts::WORK.key(keys.worker(&self.id()));
+        invocation
+            .key(keys.stat("processed"))
+            .key(keys.worker_stat("processed", name))
+            .key(keys.stat("failed"))
+            .key(keys.worker_stat("failed", name))
+            .key(keys.failed())
+            .key(keys.processing(last_queue, name));
+        for queue in queues {
+            invocation
+                .key(keys.queue(queue))
+                .key(keys.processing(queue, name));
+        }
         invocation
             .arg(job::js_date(chrono::Utc::now()))
-            .arg(&self.options.name)
+            .arg(name)
             .arg(if self.options.reliable { "1" } else { "0" })
-            .arg(keys.prefix())
             .arg(ended)
-            .arg(queue)
             .arg(payload)
             .arg(entry);
         for queue in queues {

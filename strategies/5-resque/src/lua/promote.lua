@@ -5,6 +5,10 @@
 -- ARGV[1]  now, Unix seconds   ARGV[2] key prefix ("resque:")   ARGV[3] most timestamps per call
 -- ARGV[4]  failed_at (for items that name no queue)
 -- Returns the number of jobs moved.
+--
+-- The other keys (delayed:TS, timestamps:<item>, queues, queue:Q, failed) are named by the
+-- data the script reads, so they cannot be declared in KEYS beforehand: this script, like
+-- node-resque's scheduler, needs one Redis, not a Cluster.
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
 local moved = 0
 for _, ts in ipairs(due) do

@@ -3,37 +3,39 @@
 -- the second; here a busy worker costs Redis one command per job.
 --
 -- KEYS[1]    worker:NAME:QUEUES (the "working on" key)
--- KEYS[2..]  queue:Q for each queue, highest priority first (none: finish only)
+-- KEYS[2..3] stat:processed, stat:processed:NAME     KEYS[4..5] stat:failed, stat:failed:NAME
+-- KEYS[6]    failed
+-- KEYS[7]    processing:Q:NAME of the last job's queue (reliable fetch; unused otherwise)
+-- KEYS[8..]  for each queue, highest priority first: queue:Q, processing:Q:NAME
+--            (no queue: finish only)
 -- ARGV[1]    run_at (JavaScript Date string)     ARGV[2]  worker NAME
 -- ARGV[3]    "1" for reliable fetch (LMOVE into processing:Q:NAME), "0" for LPOP
--- ARGV[4]    key prefix ("resque:")
--- ARGV[5]    how the last job ended: "" (no last job), "ok", "fail", "skip" (dropped by a plugin)
--- ARGV[6]    its queue       ARGV[7]  its payload       ARGV[8]  its failed entry ("fail")
--- ARGV[9..]  queue names, in the order of KEYS[2..]
+-- ARGV[4]    how the last job ended: "" (no last job), "ok", "fail", "skip" (dropped by a plugin)
+-- ARGV[5]    its payload       ARGV[6]  its failed entry ("fail")
+-- ARGV[7..]  queue names, in the order of the KEYS[8..] pairs
 -- Returns {queue, payload} or false.
-local prefix, name, reliable = ARGV[4], ARGV[2], ARGV[3] == '1'
-local ended = ARGV[5]
+local name, reliable, ended = ARGV[2], ARGV[3] == '1', ARGV[4]
 if ended ~= '' then
   if ended == 'ok' then
-    redis.call('INCR', prefix .. 'stat:processed')
-    redis.call('INCR', prefix .. 'stat:processed:' .. name)
+    redis.call('INCR', KEYS[2])
+    redis.call('INCR', KEYS[3])
   elseif ended == 'fail' then
-    redis.call('INCR', prefix .. 'stat:failed')
-    redis.call('INCR', prefix .. 'stat:failed:' .. name)
-    redis.call('RPUSH', prefix .. 'failed', ARGV[8])
+    redis.call('INCR', KEYS[4])
+    redis.call('INCR', KEYS[5])
+    redis.call('RPUSH', KEYS[6], ARGV[6])
   end
   redis.call('DEL', KEYS[1])
   if reliable then
-    redis.call('LREM', prefix .. 'processing:' .. ARGV[6] .. ':' .. name, 1, ARGV[7])
+    redis.call('LREM', KEYS[7], 1, ARGV[5])
   end
 end
-for i = 2, #KEYS do
-  local queue = ARGV[i + 7]
+for i = 1, (#KEYS - 7) / 2 do
+  local queue_key, processing_key, queue = KEYS[6 + 2 * i], KEYS[7 + 2 * i], ARGV[6 + i]
   local payload
   if reliable then
-    payload = redis.call('LMOVE', KEYS[i], prefix .. 'processing:' .. queue .. ':' .. name, 'LEFT', 'RIGHT')
+    payload = redis.call('LMOVE', queue_key, processing_key, 'LEFT', 'RIGHT')
   else
-    payload = redis.call('LPOP', KEYS[i])
+    payload = redis.call('LPOP', queue_key)
   end
   if payload then
     -- The payload is embedded as is: re-encoding it with cjson would turn [] into {}.
