@@ -20,6 +20,7 @@ use crate::jobs::Jobs;
 use crate::lag::LagProbe;
 use crate::queue::Queue;
 use crate::worker::{Worker, WorkerOptions};
+use futures_util::FutureExt;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -134,8 +135,8 @@ impl MultiWorker {
                 _ = check.tick() => {}
                 _ = self.stop.cancelled() => break,
             }
-            slots.retain(|slot| !slot.task.is_finished());
-            retiring.retain(|slot| !slot.task.is_finished());
+            self.reap(&mut slots);
+            self.reap(&mut retiring);
             let lag = probe.lag();
             let verb = self.decide(&slots, lag);
             match verb {
@@ -198,6 +199,27 @@ impl MultiWorker {
         } else {
             "x"
         }
+    }
+
+    /// Drops the slots whose task has ended. A slot that ended on its own (it could not
+    /// register: Redis is away) says why; the next check starts a new one if needed.
+    fn reap(&self, slots: &mut Vec<Slot>) {
+        slots.retain_mut(|slot| {
+            if !slot.task.is_finished() {
+                return true;
+            }
+            let why = match (&mut slot.task).now_or_never() {
+                Some(Ok(Err(e))) => Some(e.to_string()),
+                Some(Err(e)) => Some(e.to_string()),
+                _ => None,
+            };
+            if let Some(why) = why {
+                self.events.send(WorkerEvent::Error {
+                    error: format!("slot {} ended: {why}", slot.id),
+                });
+            }
+            false
+        });
     }
 
     fn start_slot(&self, id: usize) -> Slot {
