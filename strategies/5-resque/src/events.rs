@@ -48,7 +48,8 @@ pub enum WorkerEvent {
     CleaningWorker {
         worker: String,
     },
-    /// MultiWorker's scaling decision (`+`, `-`, `x`, `--`) and the runtime lag it saw.
+    /// MultiWorker's scaling decision (`+` add a slot, `-` retire one, `x` keep) and the
+    /// runtime lag it saw.
     MultiWorkerAction {
         verb: &'static str,
         lag_ms: f64,

@@ -360,7 +360,7 @@ impl Worker {
         let wait = async {
             if self.options.reliable {
                 // BLMOVE watches one list: the first queue. With several queues the wait is
-                // short, so lower-priority queues are re-checked by the next pop.lua pass.
+                // short, so lower-priority queues are re-checked by the next work.lua pass.
                 let first = &queues[0];
                 let wait = if queues.len() == 1 { timeout } else { 0.1 };
                 let payload: Option<String> = redis::cmd("BLMOVE")
