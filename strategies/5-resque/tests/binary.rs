@@ -1,12 +1,13 @@
 //! The `strategy-5` binary as a real child process: the demo, the admin API, the failed
-//! list and its retry, the Retry plugin, and a graceful SIGTERM.
+//! list and its retry, the Retry plugin, a graceful SIGTERM, and split roles riding out a
+//! Redis restart.
 
 mod common;
 
 use common::DEADLINE;
 use kit::client::HttpClient;
-use kit::testing::ChildProcess;
-use kit::RedisServer;
+use kit::testing::{wait_until, ChildProcess};
+use kit::{RedisOptions, RedisServer};
 use mailer::{Faults, Latency, Sink, SinkConfig};
 use serde_json::json;
 use std::time::Duration;
@@ -295,4 +296,52 @@ async fn sigterm_finishes_the_running_job_and_unregisters() {
     assert!(worker.logs().contains("job success"));
     assert!(queue.workers().await.unwrap().is_empty());
     assert_eq!(queue.failed_count().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn split_roles_carry_on_after_a_redis_restart() {
+    let mut redis = RedisServer::start_with(RedisOptions {
+        aof: true,
+        ..RedisOptions::default()
+    })
+    .unwrap();
+    let sink = Sink::start_local(SinkConfig::default()).await.unwrap();
+    let envs = [
+        ("REDIS_URL", redis.url()),
+        ("SMTP_URL", sink.url().to_string()),
+    ];
+    let envs: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let worker = ChildProcess::start(BIN, ["--role", "worker", "--max", "2"], &envs).unwrap();
+    let web = ChildProcess::start_http(BIN, ["--role", "web"], &envs)
+        .await
+        .unwrap();
+    assert!(
+        worker.wait_for_log("worker ready", DEADLINE).await,
+        "{}",
+        worker.logs()
+    );
+    let client = HttpClient::new(Duration::from_secs(5));
+    let before = client
+        .get(&web.url("/before@example.com/s/t"))
+        .await
+        .unwrap();
+    assert_eq!(before.status, 200);
+    assert!(sink.wait_for(1, DEADLINE).await, "{}", worker.logs());
+
+    redis.restart().unwrap();
+    // The web front answers 503 until its connection is back, then enqueues again; the
+    // worker, whose blocking pop broke with the old server, must pick the job up.
+    wait_until("the web front enqueues again", DEADLINE, || async {
+        let answer = client.get(&web.url("/after@example.com/s/t")).await.ok()?;
+        (answer.status == 200).then_some(())
+    })
+    .await;
+    wait_until("the mail sent after the restart", DEADLINE, || async {
+        sink.deliveries()
+            .iter()
+            .any(|d| d.to == "after@example.com")
+            .then_some(())
+    })
+    .await;
+    assert!(!worker.logs().contains("panicked"), "{}", worker.logs());
 }
