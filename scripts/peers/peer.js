@@ -18,9 +18,9 @@ async function withQueue(fn) {
 }
 
 // Runs a node-resque worker on `queueName` until `count` jobs succeeded (or `timeoutMs`).
-async function work(queueName, count, timeoutMs, perform) {
+async function work(queueName, count, timeoutMs) {
   const seen = [];
-  const jobs = { sendEmail: { perform: async (...a) => { seen.push(a); return perform ? perform(...a) : "ok"; } },
+  const jobs = { sendEmail: { perform: async (...a) => { seen.push(a); return "ok"; } },
                  noop: { perform: async () => null } };
   const worker = new Worker({ connection, queues: [queueName], timeout: 5 }, jobs);
   worker.on("error", (e) => console.error("worker error", e));
@@ -43,7 +43,6 @@ const commands = {
   enqueue: ([q, cls, json]) => withQueue((queue) => queue.enqueue(q, cls, JSON.parse(json))),
   "enqueue-in": ([ms, q, cls, json]) => withQueue((queue) => queue.enqueueIn(Number(ms), q, cls, JSON.parse(json))),
   length: ([q]) => withQueue((queue) => queue.length(q)),
-  raw: ([q]) => withQueue((queue) => queue.connection.redis.lrange(queue.connection.key("queue", q), 0, -1)),
   failed: () => withQueue((queue) => queue.failed(0, -1)),
   "retry-failed": () =>
     withQueue(async (queue) => {
