@@ -138,10 +138,13 @@ async fn stuck_workers_are_cleaned_from_their_pings() {
     let s = setup().await;
     let old = chrono::Utc::now().timestamp() - 120;
     let fresh = chrono::Utc::now().timestamp();
+    // From a host whose clock runs ahead: a fresh ping, not a negative age read as huge.
+    let ahead = fresh + 30;
     let working = r#"{"run_at":"Fri Nov 27 2026 18:35:29 GMT+0000 (Coordinated Universal Time)","queue":"q","worker":"far:9","payload":{"class":"f","queue":"q","args":[1]}}"#;
     let _: () = redis::pipe()
         .sadd("resque:workers", "far:9:q")
         .sadd("resque:workers", "near:8:q")
+        .sadd("resque:workers", "ahead:7:q")
         .set("resque:worker:far:9:q", working)
         .set("resque:worker:far:9:q:started", old)
         .set(
@@ -152,6 +155,10 @@ async fn stuck_workers_are_cleaned_from_their_pings() {
             "resque:worker:ping:near:8",
             format!(r#"{{"time":{fresh},"name":"near:8","queues":"q"}}"#),
         )
+        .set(
+            "resque:worker:ping:ahead:7",
+            format!(r#"{{"time":{ahead},"name":"ahead:7","queues":"q"}}"#),
+        )
         .query_async(&mut s.queue.connection())
         .await
         .unwrap();
@@ -159,6 +166,10 @@ async fn stuck_workers_are_cleaned_from_their_pings() {
     let workers = s.queue.workers().await.unwrap();
     assert!(!workers.contains_key("far:9"));
     assert!(workers.contains_key("near:8"));
+    assert!(
+        workers.contains_key("ahead:7"),
+        "a ping from the future is not stuck"
+    );
     let failed = s.queue.failed(0, -1).await.unwrap();
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0]["error"], "Worker Timeout (killed manually)");
