@@ -21,6 +21,15 @@ fn failing() -> Faults {
     }
 }
 
+async fn sink(faults: Faults) -> Sink {
+    Sink::start_local(SinkConfig {
+        faults,
+        ..SinkConfig::default()
+    })
+    .await
+    .unwrap()
+}
+
 async fn start(redis: &RedisServer, sink: &Sink, extra: &[&str]) -> ChildProcess {
     let mut args = vec!["--role", "all"];
     args.extend_from_slice(extra);
@@ -38,25 +47,17 @@ async fn wait_json(
     url: &str,
     check: impl Fn(&serde_json::Value) -> bool,
 ) -> serde_json::Value {
-    let deadline = std::time::Instant::now() + DEADLINE;
-    loop {
-        let answer = client.get(url).await.unwrap();
-        if check(&answer.json) {
-            return answer.json;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{url} never matched; last: {}",
-            answer.json
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_until(&format!("{url} matches"), DEADLINE, || async {
+        let answer = client.get(url).await.ok()?;
+        check(&answer.json).then_some(answer.json)
+    })
+    .await
 }
 
 #[tokio::test]
 async fn demo_enqueues_and_the_worker_sends() {
     let redis = RedisServer::start().unwrap();
-    let sink = Sink::start_local(SinkConfig::default()).await.unwrap();
+    let sink = sink(Faults::default()).await;
     let app = start(&redis, &sink, &[]).await;
     assert!(
         app.wait_for_log("worker ready", DEADLINE).await,
@@ -122,12 +123,7 @@ async fn demo_enqueues_and_the_worker_sends() {
 #[tokio::test]
 async fn failed_list_fills_when_the_sink_fails_and_retry_empties_it() {
     let redis = RedisServer::start().unwrap();
-    let sink = Sink::start_local(SinkConfig {
-        faults: failing(),
-        ..SinkConfig::default()
-    })
-    .await
-    .unwrap();
+    let sink = sink(failing()).await;
     let app = start(&redis, &sink, &[]).await;
     let client = HttpClient::new(Duration::from_secs(5));
     for i in 0..3 {
@@ -173,12 +169,7 @@ async fn failed_list_fills_when_the_sink_fails_and_retry_empties_it() {
 #[tokio::test]
 async fn retry_plugin_keeps_failures_out_of_the_failed_list() {
     let redis = RedisServer::start().unwrap();
-    let sink = Sink::start_local(SinkConfig {
-        faults: failing(),
-        ..SinkConfig::default()
-    })
-    .await
-    .unwrap();
+    let sink = sink(failing()).await;
     let app = start(
         &redis,
         &sink,
@@ -224,15 +215,11 @@ async fn retry_plugin_keeps_failures_out_of_the_failed_list() {
 #[tokio::test]
 async fn retry_plugin_sends_a_permanent_smtp_refusal_straight_to_failed() {
     let redis = RedisServer::start().unwrap();
-    let sink = Sink::start_local(SinkConfig {
-        faults: Faults {
-            permanent_failure_rate: 1.0,
-            ..Faults::default()
-        },
-        ..SinkConfig::default()
+    let sink = sink(Faults {
+        permanent_failure_rate: 1.0,
+        ..Faults::default()
     })
-    .await
-    .unwrap();
+    .await;
     let app = start(&redis, &sink, &["--retry", "5", "--retry-delay-ms", "300"]).await;
     let client = HttpClient::new(Duration::from_secs(5));
     let answer = client.get(&app.url("/ada@example.com/s/t")).await.unwrap();
@@ -250,15 +237,11 @@ async fn retry_plugin_sends_a_permanent_smtp_refusal_straight_to_failed() {
 #[tokio::test]
 async fn sigterm_finishes_the_running_job_and_unregisters() {
     let redis = RedisServer::start().unwrap();
-    let sink = Sink::start_local(SinkConfig {
-        faults: Faults {
-            latency: Latency::fixed(1500),
-            ..Faults::default()
-        },
-        ..SinkConfig::default()
+    let sink = sink(Faults {
+        latency: Latency::fixed(1500),
+        ..Faults::default()
     })
-    .await
-    .unwrap();
+    .await;
     let mut worker = ChildProcess::start(
         BIN,
         ["--role", "worker", "--max", "1"],
@@ -305,7 +288,7 @@ async fn split_roles_carry_on_after_a_redis_restart() {
         ..RedisOptions::default()
     })
     .unwrap();
-    let sink = Sink::start_local(SinkConfig::default()).await.unwrap();
+    let sink = sink(Faults::default()).await;
     let envs = [
         ("REDIS_URL", redis.url()),
         ("SMTP_URL", sink.url().to_string()),

@@ -7,23 +7,13 @@ use redis::AsyncCommands;
 use serde_json::json;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use strategy_5::jobs::JobResult;
 use strategy_5::plugins::{DelayQueueLock, JobLock, Noop, QueueLock, Retry};
 use strategy_5::worker::WorkerOptions;
-use strategy_5::{JobDef, JobError, Jobs, Keys, Queue};
+use strategy_5::{JobError, Jobs, Keys, Queue};
 
-fn counting(runs: &Arc<AtomicUsize>, fail: bool) -> JobDef {
-    let runs = runs.clone();
-    JobDef::new(move |_| {
-        let runs = runs.clone();
-        async move {
-            runs.fetch_add(1, Ordering::SeqCst);
-            if fail {
-                Err(JobError::new("nope"))
-            } else {
-                Ok(json!(null))
-            }
-        }
-    })
+fn fail() -> JobResult {
+    Err(JobError::new("nope"))
 }
 
 fn with_jobs(s: &Setup, jobs: &Jobs) -> Queue {
@@ -36,7 +26,7 @@ async fn queue_lock_refuses_a_second_copy_until_the_first_runs() {
     let runs = Arc::new(AtomicUsize::new(0));
     let jobs = Jobs::new().with(
         "f",
-        counting(&runs, false).with_plugin(QueueLock::default()),
+        counting(&runs, succeed).with_plugin(QueueLock::default()),
     );
     let queue = with_jobs(&s, &jobs);
     assert!(queue.enqueue("q", "f", vec![json!(1)]).await.unwrap());
@@ -71,7 +61,10 @@ async fn queue_lock_refuses_a_second_copy_until_the_first_runs() {
 async fn job_lock_delays_a_duplicate_while_one_runs() {
     let s = setup().await;
     let runs = Arc::new(AtomicUsize::new(0));
-    let jobs = Jobs::new().with("f", counting(&runs, false).with_plugin(JobLock::default()));
+    let jobs = Jobs::new().with(
+        "f",
+        counting(&runs, succeed).with_plugin(JobLock::default()),
+    );
     // Another worker holds the lock for f(1).
     let _: () = s
         .queue
@@ -108,7 +101,7 @@ async fn job_lock_delays_a_duplicate_while_one_runs() {
 async fn delay_queue_lock_refuses_a_job_that_is_already_delayed() {
     let s = setup().await;
     let runs = Arc::new(AtomicUsize::new(0));
-    let jobs = Jobs::new().with("f", counting(&runs, false).with_plugin(DelayQueueLock));
+    let jobs = Jobs::new().with("f", counting(&runs, succeed).with_plugin(DelayQueueLock));
     let queue = with_jobs(&s, &jobs);
     queue
         .enqueue_in(60_000, "q", "f", vec![json!(1)], false)
@@ -122,7 +115,7 @@ async fn delay_queue_lock_refuses_a_job_that_is_already_delayed() {
 async fn noop_turns_a_failure_into_a_success() {
     let s = setup().await;
     let runs = Arc::new(AtomicUsize::new(0));
-    let jobs = Jobs::new().with("f", counting(&runs, true).with_plugin(Noop));
+    let jobs = Jobs::new().with("f", counting(&runs, fail).with_plugin(Noop));
     s.queue.enqueue("q", "f", vec![]).await.unwrap();
     let (stop, task, _) = s.worker(WorkerOptions::new(&["q"]), jobs);
     wait_until("counted as processed", || async {
@@ -143,7 +136,7 @@ async fn retry_reenqueues_with_a_ttl_in_seconds_and_fails_after_the_limit() {
         delay_ms: 5_000,
         backoff_ms: vec![0, 0],
     };
-    let jobs = Jobs::new().with("f", counting(&runs, true).with_plugin(retry));
+    let jobs = Jobs::new().with("f", counting(&runs, fail).with_plugin(retry));
     s.queue.enqueue("q", "f", vec![json!("a b")]).await.unwrap();
     let (stop, task, _) = s.worker(WorkerOptions::new(&["q"]), jobs);
     wait_until("first attempt delayed", || async {
@@ -190,13 +183,8 @@ async fn retry_reenqueues_with_a_ttl_in_seconds_and_fails_after_the_limit() {
 async fn retry_fails_a_permanent_error_at_once() {
     let s = setup().await;
     let runs = Arc::new(AtomicUsize::new(0));
-    let counter = runs.clone();
-    let refused = JobDef::new(move |_| {
-        let counter = counter.clone();
-        async move {
-            counter.fetch_add(1, Ordering::SeqCst);
-            Err(JobError::named("SMTPError", "550 no such mailbox").permanent())
-        }
+    let refused = counting(&runs, || {
+        Err(JobError::named("SMTPError", "550 no such mailbox").permanent())
     });
     let jobs = Jobs::new().with("f", refused.with_plugin(Retry::new(5, 0)));
     s.queue.enqueue("q", "f", vec![json!("x")]).await.unwrap();

@@ -212,17 +212,7 @@ async fn queues_are_worked_in_priority_order_and_all_shapes_run() {
 async fn idle_worker_wakes_up_for_a_new_job_and_stops_while_blocked() {
     let s = setup().await;
     let runs = Arc::new(AtomicUsize::new(0));
-    let counter = runs.clone();
-    let jobs = Jobs::new().with(
-        "tick",
-        JobDef::new(move |_| {
-            let counter = counter.clone();
-            async move {
-                counter.fetch_add(1, Ordering::SeqCst);
-                Ok(json!(null))
-            }
-        }),
-    );
+    let jobs = Jobs::new().with("tick", counting(&runs, succeed));
     let (stop, task, events) = s.worker(options(&["a", "b"]), jobs);
     let mut rx = events.subscribe();
     // Wait until it has gone idle (blocked in BLPOP), then enqueue on the second queue.
@@ -271,17 +261,7 @@ async fn idle_worker_wakes_up_for_a_new_job_and_stops_while_blocked() {
 async fn star_worker_finds_queues_created_later() {
     let s = setup().await;
     let runs = Arc::new(AtomicUsize::new(0));
-    let counter = runs.clone();
-    let jobs = Jobs::new().with(
-        "tick",
-        JobDef::new(move |_| {
-            let counter = counter.clone();
-            async move {
-                counter.fetch_add(1, Ordering::SeqCst);
-                Ok(json!(null))
-            }
-        }),
-    );
+    let jobs = Jobs::new().with("tick", counting(&runs, succeed));
     let mut opts = options(&["*"]);
     opts.block_timeout = Duration::from_millis(200);
     let id = opts.id();
@@ -300,17 +280,7 @@ async fn star_worker_finds_queues_created_later() {
 async fn worker_survives_a_redis_restart() {
     let mut s = setup().await;
     let runs = Arc::new(AtomicUsize::new(0));
-    let counter = runs.clone();
-    let jobs = Jobs::new().with(
-        "tick",
-        JobDef::new(move |_| {
-            let counter = counter.clone();
-            async move {
-                counter.fetch_add(1, Ordering::SeqCst);
-                Ok(json!(null))
-            }
-        }),
-    );
+    let jobs = Jobs::new().with("tick", counting(&runs, succeed));
     let (stop, task, _) = s.worker(options(&["q"]), jobs);
     s.queue.enqueue("q", "tick", vec![]).await.unwrap();
     wait_until("first job", || async { runs.load(Ordering::SeqCst) == 1 }).await;

@@ -5,10 +5,12 @@ use kit::RedisServer;
 use redis::AsyncCommands;
 use serde_json::Value;
 use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use strategy_5::jobs::JobResult;
 use strategy_5::worker::{Worker, WorkerOptions};
-use strategy_5::{EventSender, Jobs, Keys, Queue};
+use strategy_5::{EventSender, JobDef, Jobs, Keys, Queue};
 use tokio_util::sync::CancellationToken;
 
 pub const DEADLINE: Duration = Duration::from_secs(20);
@@ -73,22 +75,35 @@ impl Setup {
     }
 }
 
-/// Polls `check` until it is true or the deadline passes.
+/// Polls `check` until it is true; panics after [`DEADLINE`] (kit's loop, for a bool).
 pub async fn wait_until<F, Fut>(what: &str, mut check: F)
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = bool>,
 {
-    let deadline = Instant::now() + DEADLINE;
-    while Instant::now() < deadline {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("timed out waiting for: {what}");
+    kit::testing::wait_until(what, DEADLINE, || {
+        let done = check();
+        async move { done.await.then_some(()) }
+    })
+    .await
 }
 
 pub fn parse(raw: &str) -> Value {
     serde_json::from_str(raw).unwrap()
+}
+
+/// A job that counts its runs in `runs`, then ends as `outcome` says.
+pub fn counting(runs: &Arc<AtomicUsize>, outcome: fn() -> JobResult) -> JobDef {
+    let runs = runs.clone();
+    JobDef::new(move |_| {
+        let runs = runs.clone();
+        async move {
+            runs.fetch_add(1, Ordering::SeqCst);
+            outcome()
+        }
+    })
+}
+
+pub fn succeed() -> JobResult {
+    Ok(Value::Null)
 }
