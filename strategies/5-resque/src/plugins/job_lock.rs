@@ -23,17 +23,6 @@ impl Default for JobLock {
     }
 }
 
-impl JobLock {
-    fn key(cx: &PluginContext<'_>) -> String {
-        cx.queue.keys().key(&format!(
-            "workerslock:{}:{}:{}",
-            cx.class,
-            cx.queue_name,
-            cx.args_json()
-        ))
-    }
-}
-
 impl Plugin for JobLock {
     fn name(&self) -> &'static str {
         "JobLock"
@@ -48,7 +37,7 @@ impl Plugin for JobLock {
             let taken: Option<String> = cx
                 .queue
                 .connection()
-                .set_options(JobLock::key(cx), until, options)
+                .set_options(cx.lock_key("workerslock"), until, options)
                 .await?;
             if taken.is_some() {
                 return Ok(true);
@@ -75,7 +64,11 @@ impl Plugin for JobLock {
         _error: &'a mut Option<JobError>,
     ) -> BoxFuture<'a, HookResult<()>> {
         Box::pin(async move {
-            let _: () = cx.queue.connection().del(JobLock::key(cx)).await?;
+            let _: () = cx
+                .queue
+                .connection()
+                .del(cx.lock_key("workerslock"))
+                .await?;
             Ok(())
         })
     }

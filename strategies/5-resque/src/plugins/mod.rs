@@ -31,9 +31,13 @@ pub struct PluginContext<'a> {
 }
 
 impl PluginContext<'_> {
-    /// node-resque's args key for lock and retry keys: `JSON.stringify(args)`.
-    pub fn args_json(&self) -> String {
-        serde_json::to_string(self.args).expect("JSON values serialize")
+    /// node-resque's lock key for this job: `KIND:CLASS:QUEUE:<JSON.stringify(args)>`
+    /// (`lock` for QueueLock, `workerslock` for JobLock), in the namespace.
+    pub fn lock_key(&self, kind: &str) -> String {
+        let args = serde_json::to_string(self.args).expect("JSON values serialize");
+        self.queue
+            .keys()
+            .key(&format!("{kind}:{}:{}:{args}", self.class, self.queue_name))
     }
 
     pub fn emit(&self, event: WorkerEvent) {

@@ -18,17 +18,6 @@ impl Default for QueueLock {
     }
 }
 
-impl QueueLock {
-    fn key(cx: &PluginContext<'_>) -> String {
-        cx.queue.keys().key(&format!(
-            "lock:{}:{}:{}",
-            cx.class,
-            cx.queue_name,
-            cx.args_json()
-        ))
-    }
-}
-
 impl Plugin for QueueLock {
     fn name(&self) -> &'static str {
         "QueueLock"
@@ -36,7 +25,7 @@ impl Plugin for QueueLock {
 
     fn before_enqueue<'a>(&'a self, cx: &'a PluginContext<'a>) -> BoxFuture<'a, HookResult<bool>> {
         Box::pin(async move {
-            let key = QueueLock::key(cx);
+            let key = cx.lock_key("lock");
             let now = chrono::Utc::now().timestamp();
             let until = now + self.lock_timeout_s as i64 + 1;
             let mut con = cx.queue.connection();
@@ -58,7 +47,7 @@ impl Plugin for QueueLock {
 
     fn before_perform<'a>(&'a self, cx: &'a PluginContext<'a>) -> BoxFuture<'a, HookResult<bool>> {
         Box::pin(async move {
-            let _: () = cx.queue.connection().del(QueueLock::key(cx)).await?;
+            let _: () = cx.queue.connection().del(cx.lock_key("lock")).await?;
             Ok(true)
         })
     }
