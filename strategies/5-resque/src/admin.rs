@@ -45,6 +45,13 @@ impl Admin {
                 (&Method::GET, "/resque/workers") => self.workers().await,
                 (&Method::GET, "/resque/delayed") => self.delayed().await,
                 (&Method::POST, "/resque/failed/retry") => self.retry(&body).await,
+                // A known route asked with the wrong method: say so, rather than "not found".
+                (_, "/resque/failed/retry") => return method_not_allowed("POST", path),
+                (
+                    _,
+                    "/resque/stats" | "/resque/queues" | "/resque/failed" | "/resque/workers"
+                    | "/resque/delayed",
+                ) => return method_not_allowed("GET", path),
                 _ => {
                     return (
                         StatusCode::NOT_FOUND,
@@ -150,6 +157,13 @@ impl Admin {
             }
         }
     }
+}
+
+fn method_not_allowed(allowed: &str, path: &str) -> (StatusCode, Value) {
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        json!({ "error": format!("{path} takes {allowed}") }),
+    )
 }
 
 /// The client's mistake is a 4xx; Redis being away is a 503 (try again later); a plugin

@@ -164,6 +164,8 @@ async fn failed_list_fills_when_the_sink_fails_and_retry_empties_it() {
         .await
         .unwrap();
     assert_eq!(not_object.status, 400, "{}", not_object.json);
+    let wrong_method = client.get(&app.url("/resque/failed/retry")).await.unwrap();
+    assert_eq!(wrong_method.status, 405, "{}", wrong_method.json);
 }
 
 #[tokio::test]
