@@ -100,10 +100,14 @@ async fn does_not_scale_up_when_jobs_block_the_runtime() {
     let s = setup().await;
     enqueue(&s, 40).await;
     // CPU-bound work written as an async job: it blocks the runtime thread, as a busy loop
-    // blocks Node's event loop.
+    // blocks Node's event loop. It yields once halfway, so the scaler runs while the slot is
+    // busy and would add a slot if it ignored the lag. (A job that never yields is always
+    // seen idle: the scaler only runs between jobs, and the test could not fail.)
     let jobs = Jobs::new().with(
         "job",
         JobDef::new(|_| async {
+            std::thread::sleep(Duration::from_millis(150));
+            tokio::task::yield_now().await;
             std::thread::sleep(Duration::from_millis(150));
             Ok(json!(null))
         }),
