@@ -35,7 +35,8 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn run(args: Vec<String>) -> anyhow::Result<()> {
-    let usage = "usage: bench REDIS_URL enqueue|enqueue-bulk|load|work N [SLOTS]";
+    let usage =
+        "usage: bench REDIS_URL enqueue|enqueue-bulk|load|work|latency|load-email N [SLOTS]";
     let (url, command) = (args.get(1).expect(usage), args.get(2).expect(usage));
     let n: usize = args.get(3).expect(usage).parse()?;
     let client = redis::Client::open(url.as_str())?;
