@@ -156,6 +156,14 @@ async fn finish_message(conn: &mut LineReader, shared: &Shared, raw: &[u8]) -> i
     let delay = faults.latency.sample();
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
+        // A client that hung up while the server was busy can never be told `250`, so the
+        // message is not recorded: the ledger holds only mail a client could believe was
+        // accepted. (A sender killed mid-send is how the load harness makes work in flight
+        // disappear, and it must disappear here too.)
+        if client_hung_up(&conn.stream) {
+            tracing::debug!("the client hung up before the end of DATA was answered");
+            return Ok(false);
+        }
     }
     let outcome = faults.draw();
     shared.count(outcome);
@@ -188,6 +196,27 @@ async fn finish_message(conn: &mut LineReader, shared: &Shared, raw: &[u8]) -> i
                 Ok(true)
             }
         },
+    }
+}
+
+/// True if the peer closed or reset the connection. Nothing is read: the client sends
+/// nothing while it waits for our reply, so a readable socket here means end of stream.
+fn client_hung_up(stream: &TcpStream) -> bool {
+    use std::os::fd::AsRawFd;
+    let mut byte = 0u8;
+    // SAFETY: a one-byte peek into a local buffer on a socket we own.
+    let n = unsafe {
+        libc::recv(
+            stream.as_raw_fd(),
+            (&mut byte as *mut u8).cast(),
+            1,
+            libc::MSG_PEEK | libc::MSG_DONTWAIT,
+        )
+    };
+    match n {
+        0 => true,
+        n if n > 0 => false,
+        _ => io::Error::last_os_error().kind() != io::ErrorKind::WouldBlock,
     }
 }
 
