@@ -58,7 +58,7 @@ struct CompareArgs {
     #[arg(long, default_value_t = 3.0)]
     quiet_s: f64,
     /// Directory for report.json, report.md, the charts and each run's logs.
-    #[arg(long, default_value = "target/loadtest")]
+    #[arg(long, default_value = "target/compare")]
     out: PathBuf,
     /// Where the strategy binaries are (default: the directory of this executable, where
     /// cargo puts every binary of the workspace).

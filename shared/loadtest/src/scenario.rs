@@ -50,7 +50,8 @@ impl Scenario {
             }
             Scenario::RedisRestart => {
                 "Halfway through the load, Redis is stopped and started again; its append-only \
-                 file brings back what it had acknowledged."
+                 file brings back what it had acknowledged. Only the strategies that use Redis \
+                 (4 to 6) run this scenario."
             }
         }
     }

@@ -42,6 +42,21 @@ pub fn render(report: &Report, charts: &[String]) -> String {
             let _ = writeln!(md, "- **{}**: {}", run.label(), verdict(run));
         }
         md.push('\n');
+        let notes: Vec<String> = runs
+            .iter()
+            .flat_map(|run| {
+                run.notes
+                    .iter()
+                    .map(|note| format!("{}: {note}", run.label()))
+            })
+            .collect();
+        if !notes.is_empty() {
+            let _ = writeln!(md, "What the harness did and noticed:\n");
+            for note in notes {
+                let _ = writeln!(md, "- {note}");
+            }
+            md.push('\n');
+        }
         let chart = format!("latency-{scenario}.svg");
         if charts.contains(&chart) {
             let _ = writeln!(md, "![HTTP latency, {scenario}]({chart})\n");
