@@ -184,7 +184,7 @@ pub const STRATEGIES: &[Strategy] = &[
             Role {
                 name: "scheduler",
                 args: &["--role", "scheduler"],
-                ready: Ready::Alive,
+                ready: Ready::Log("scheduler ready"),
             },
             WEB_ROLE,
         ],

@@ -54,8 +54,9 @@ struct CompareArgs {
     /// Longest wait, after the load, for delivery to settle.
     #[arg(long, default_value_t = 30.0)]
     settle_s: f64,
-    /// Delivery has settled once no new mail arrived for this long.
-    #[arg(long, default_value_t = 3.0)]
+    /// Delivery has settled once no new mail arrived for this long. Long enough for a
+    /// restarted worker to take over its predecessor's work (leases, dead-worker checks).
+    #[arg(long, default_value_t = 5.0)]
     quiet_s: f64,
     /// Directory for report.json, report.md, the charts and each run's logs.
     #[arg(long, default_value = "target/compare")]
