@@ -10,6 +10,9 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::path::Path;
 
 const SIZE: (u32, u32) = (960, 520);
+/// Room per labelled bar group, so that labels like "6 event-bus (at-least-once)" do not
+/// run into each other.
+const GROUP_WIDTH: u32 = 180;
 /// The x axis: room under the plot for the bar labels.
 const LABEL_AREA: u32 = 70;
 
@@ -39,7 +42,8 @@ pub fn write_all(report: &Report, dir: &Path) -> anyhow::Result<Vec<String>> {
 type Percentile = fn(&RunReport) -> Option<f64>;
 
 fn latency_chart(path: &Path, scenario: &str, runs: &[&RunReport]) -> anyhow::Result<()> {
-    let root = SVGBackend::new(path, SIZE).into_drawing_area();
+    let width = SIZE.0.max(100 + GROUP_WIDTH * runs.len() as u32);
+    let root = SVGBackend::new(path, (width, SIZE.1)).into_drawing_area();
     root.fill(&WHITE)?;
     let percentiles: [(&str, RGBColor, Percentile); 3] = [
         ("p50", RGBColor(158, 202, 225), |r| r.tally.latency_ms.p50),
