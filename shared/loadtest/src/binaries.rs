@@ -32,7 +32,8 @@ pub fn find(dir: &Path, binary: &str) -> Option<PathBuf> {
 
 /// Builds `packages` with cargo into the target directory and profile that `profile_dir`
 /// belongs to (`target/debug` → dev, `target/release` → release), so their binaries land
-/// in `profile_dir`. Cargo does nothing when they are up to date.
+/// in `profile_dir`. Cargo does nothing when they are up to date. (A build for an explicit
+/// `--target` triple, `target/<triple>/<profile>/`, is not handled.)
 pub fn build(profile_dir: &Path, packages: &[&str]) -> anyhow::Result<()> {
     let target_dir = profile_dir
         .parent()
