@@ -56,6 +56,7 @@ impl std::fmt::Debug for Mailer {
 impl Mailer {
     /// Builds a client for `smtp://host:port` (plain TCP, as for a local relay or the sink).
     /// `pool_size` bounds the connections kept open; sends beyond it open extra ones.
+    /// Call it inside a tokio runtime: the pool starts a background task.
     pub fn from_url(url: &str, pool_size: u32) -> Result<Mailer, ConfigError> {
         let (host, port) = parse_smtp_url(url)?;
         let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)

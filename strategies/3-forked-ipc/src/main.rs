@@ -1,15 +1,211 @@
-//! Strategy 3: a supervisor forks a web process and a worker process that pass messages: not built yet. This package exists so that the workspace layout is complete;
-//! running it says so and exits.
+//! # Strategy 3: a supervisor forks a web process and a worker process that pass messages
+//!
+//! The original demo's `cluster.fork()`, with `fork(2)` and socketpairs. One command starts
+//! a supervisor (the original's "master") that forks two children: a web server and an email
+//! worker. The web server hands each email to the supervisor, the supervisor hands it to the
+//! worker, and the worker keeps it in memory and sends one email per `--throttle-ms`.
+//! Children never print: their status and their log lines go to the supervisor, which prints
+//! them for them, `[email worker @ 4242] email sent!`.
+//!
+//! ```text
+//!            socketpair, framed JSON            socketpair, framed JSON
+//! client ─GET─► web server ─Submit─► supervisor ─Deliver─► email worker ─SMTP─► server
+//!        ◄─200─            ◄Accepted─  │ holds emails       in-memory queue,
+//!                                      │ while no worker    one email, then
+//!                                      │ is ready           --throttle-ms pause
+//!                                      ◄── Trying / Sent / Retrying / GaveUp / Log ──┘
+//!
+//! every --check-interval-ms: re-fork the children that died (SIGCHLD said when)
+//! ```
+//!
+//! ## Fork safety
+//!
+//! `fork()` copies only the thread that calls it. In a multi-threaded process, another
+//! thread may hold a lock (the allocator's, a runtime's) at that instant: the child gets the
+//! lock, locked, and not the thread that would unlock it. A tokio runtime, even a
+//! `current_thread` one, may have blocking-pool threads. Hence:
+//!
+//! * **The supervisor never has a second thread.** No tokio, no helper thread: it waits with
+//!   `poll(2)` on its sockets and a signalfd (SIGCHLD, SIGTERM, SIGINT), and frames messages
+//!   with the codec's plain `encode`/`decode` functions. All its forks, the first ones and the
+//!   re-forks of dead children, happen from that one thread, and [`supervisor`] checks
+//!   `/proc/self/task` before each one rather than trusting this paragraph.
+//! * **Each child builds its own runtime after the fork** ([`child`]), as pre-forking servers
+//!   (Unicorn, Resque's parent) do.
+//! * **The embedded mail sink** (no `SMTP_URL`) runs on tokio, so it cannot live in the
+//!   supervisor: it is a third child, which also makes it outlive worker restarts. With
+//!   `SMTP_URL`, the worker sends there and there are exactly three processes.
+//!
+//! The other safe design, fork+exec of `/proc/self/exe --role worker`, would allow a runtime
+//! in the supervisor, but exec throws away what this lesson is about: a forked child starts
+//! with a copy of its parent's memory and sockets (the settings, the listening socket).
+//! Children die with the supervisor (`PR_SET_PDEATHSIG`), and sit in their own process
+//! group so that Ctrl-C reaches only the supervisor, which stops them in order.
+//!
+//! ## Delivery guarantee: at-most-once; the worker's memory is where mail dies
+//!
+//! `200` means the supervisor has the email; `"held": true` says no worker was ready, and the
+//! supervisor keeps the email until the next worker says it is ready (the original crashed
+//! here: `children.worker.send` on `undefined`). Mail is lost when:
+//!
+//! * **the worker is killed** (SIGKILL, a crash): every email in its in-memory queue. The
+//!   supervisor knows which (handed over, never reported sent) and logs `lost N emails` with
+//!   their ids, but does not hand them to the next worker: the one being sent may have
+//!   reached the SMTP server already, so replaying would trade loss for duplicates
+//!   (at-least-once, which needs the queue outside the worker: strategy 5's reliable fetch);
+//! * **SIGTERM**: the web server stops first, then the worker finishes the email it is
+//!   sending and abandons the rest of its queue (logged, with ids); SIGTERM exits 0;
+//! * **the supervisor dies**: everything; the held emails were only in its memory;
+//! * **the SMTP server refuses for good** (5xx): logged as given up. A transient failure
+//!   goes to the back of the queue and is retried forever, as in the original.
+//!
+//! A killed web server loses nothing accepted: connections arriving while it is dead wait in
+//! the listen backlog of the socket the supervisor keeps open, and the next web server
+//! answers them. Requests the dead one was answering get a reset connection.
+//!
+//! `GET /healthz` answers `{"supervisor":N,"web":N,"worker":N}`, asked of the supervisor on
+//! every call. Between a worker's death and its re-fork, `"worker"` is `null` and the answer
+//! is still `200`: the strategy accepts work then (it holds it). With the embedded sink the
+//! answer also has `"mail_sink"`.
+//!
+//! ## Try it
+//!
+//! ```text
+//! cargo run -p strategy-3
+//! for i in 1 2 3 4 5; do curl -s localhost:8080/you@example.com/Hello/$i > /dev/null; done
+//! kill -9 $(curl -s localhost:8080/healthz | grep -o '"worker": [0-9]*' | grep -o '[0-9]*$')
+//! ```
+//!
+//! The log shows the worker's `died :(`, the ids of the emails that died with it, and the
+//! new worker a moment later: a death is noticed at once (SIGCHLD), the re-fork waits for
+//! the next check (up to `--check-interval-ms`), and a forked worker is ready in a few
+//! milliseconds.
+
+mod channel;
+mod child;
+mod link;
+mod logging;
+mod protocol;
+mod settings;
+mod sink;
+mod supervisor;
+mod web;
+mod worker;
 
 use clap::Parser;
+use kit::{HttpArgs, MailArgs};
+use settings::{EmbeddedSink, Settings};
+use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+use std::process::ExitCode;
+use std::time::Duration;
 
-/// Strategy 3: a supervisor forks a web process and a worker process that pass messages (not built yet).
+/// Strategy 3: a supervisor forks a web server and an email worker and passes emails
+/// between them over socketpairs. The worker's in-memory queue dies with it.
 #[derive(Parser, Debug)]
 #[command(version, about)]
-struct Args {}
+struct Args {
+    #[command(flatten)]
+    http: HttpArgs,
+    #[command(flatten)]
+    mail: MailArgs,
+    /// Only `all`: the supervisor forks the web server and the email worker itself (they
+    /// inherit its sockets, so they cannot be started on their own). Kill a child by the pid
+    /// in /healthz and the supervisor forks a new one.
+    #[arg(long, env = "ROLE", value_enum, default_value = "all")]
+    role: RoleArg,
+    /// The worker sends one email, then pauses this long (1000 like the original demo).
+    #[arg(long, env = "THROTTLE_MS", default_value_t = 1000)]
+    throttle_ms: u64,
+    /// A transient failure sends the email to the back of the queue, to be tried again no
+    /// sooner than this.
+    #[arg(long, env = "RETRY_DELAY_MS", default_value_t = 1000)]
+    retry_delay_ms: u64,
+    /// How often the supervisor re-forks children that died.
+    #[arg(long, env = "CHECK_INTERVAL_MS", default_value_t = 1000)]
+    check_interval_ms: u64,
+    /// On SIGTERM/SIGINT, how long each child may take to stop before it is killed.
+    #[arg(long, env = "STOP_TIMEOUT_MS", default_value_t = 15000)]
+    stop_timeout_ms: u64,
+}
 
-fn main() {
-    Args::parse();
-    eprintln!("strategy-3 is not built yet; see README.md for the strategies that are.");
-    std::process::exit(2);
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum RoleArg {
+    All,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    // No runtime is ever built in this process: see "Fork safety" above.
+    logging::init();
+    match prepare(&args) {
+        Ok((settings, listener)) => {
+            let code = match supervisor::Supervisor::new(settings, listener) {
+                Ok(supervisor) => supervisor.run(),
+                Err(e) => {
+                    tracing::error!("cannot start the supervisor: {e:#}");
+                    1
+                }
+            };
+            ExitCode::from(code as u8)
+        }
+        Err(e) => {
+            tracing::error!("{e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Everything decided before the first fork: the listening socket and the settings.
+fn prepare(args: &Args) -> anyhow::Result<(Settings, TcpListener)> {
+    let listener = bind(&args.http.addr())?;
+    tracing::info!("Server running at {}", listener.local_addr()?);
+    tracing::info!("send an email and message to /TO_ADDRESS/SUBJECT/YOUR_MESSAGE");
+
+    let (smtp_url, embedded_sink) = match &args.mail.smtp_url {
+        Some(url) => (url.clone(), None),
+        None => {
+            let addr = SocketAddr::from(([127, 0, 0, 1], kit::redis_server::free_port()));
+            let faults = mailer::Faults {
+                latency: args.mail.mailer_latency_ms,
+                failure_rate: args.mail.mailer_failure_rate,
+                ..mailer::Faults::default()
+            };
+            tracing::info!("no SMTP_URL given: the embedded mail sink will listen on {addr}");
+            (
+                format!("smtp://{addr}"),
+                Some(EmbeddedSink { addr, faults }),
+            )
+        }
+    };
+    let settings = Settings {
+        smtp_url,
+        smtp_pool_size: args.mail.smtp_pool_size,
+        throttle: Duration::from_millis(args.throttle_ms),
+        retry_delay: Duration::from_millis(args.retry_delay_ms),
+        check_interval: Duration::from_millis(args.check_interval_ms.max(1)),
+        stop_timeout: Duration::from_millis(args.stop_timeout_ms),
+        embedded_sink,
+    };
+    Ok((settings, listener))
+}
+
+/// Binds the web server's socket in the supervisor, so that it outlives web server deaths.
+fn bind(addr: &str) -> anyhow::Result<TcpListener> {
+    let addr = addr
+        .to_socket_addrs()
+        .map_err(|e| anyhow::anyhow!("cannot resolve {addr}: {e}"))?
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("{addr} resolves to nothing"))?;
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(addr),
+        socket2::Type::STREAM,
+        None,
+    )?;
+    socket.set_reuse_address(true)?;
+    socket
+        .bind(&addr.into())
+        .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+    // Room for the connections that arrive while the web server is being re-forked.
+    socket.listen(1024)?;
+    Ok(socket.into())
 }

@@ -60,10 +60,14 @@ impl Default for SinkConfig {
 /// Counters of what the sink answered, for tests and the `mailer-sink` summary.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct SinkStats {
+    /// Messages whose DATA phase began (whatever happened to them next).
+    pub data_started: u64,
     pub accepted: u64,
     pub transient_failures: u64,
     pub permanent_failures: u64,
     pub dropped: u64,
+    /// Messages whose client hung up while the sink was still delaying its answer.
+    pub aborted: u64,
 }
 
 /// State shared by every connection task.
@@ -74,9 +78,11 @@ pub(crate) struct Shared {
     deliveries: Mutex<Vec<Delivery>>,
     ledger: Option<Mutex<LedgerWriter>>,
     delivered: Notify,
+    data_started: AtomicU64,
     transient_failures: AtomicU64,
     permanent_failures: AtomicU64,
     dropped: AtomicU64,
+    aborted: AtomicU64,
 }
 
 impl Shared {
@@ -86,6 +92,14 @@ impl Shared {
 
     pub(crate) fn quickack(&self) -> bool {
         self.quickack
+    }
+
+    pub(crate) fn data_started(&self) {
+        self.data_started.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn count_aborted(&self) {
+        self.aborted.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn count(&self, outcome: Outcome) {
@@ -149,9 +163,11 @@ impl Sink {
             deliveries: Mutex::new(Vec::new()),
             ledger,
             delivered: Notify::new(),
+            data_started: AtomicU64::new(0),
             transient_failures: AtomicU64::new(0),
             permanent_failures: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
+            aborted: AtomicU64::new(0),
         });
         let accept_task = tokio::spawn(accept_loop(listener, shared.clone()));
         Ok(Sink {
@@ -187,10 +203,12 @@ impl Sink {
 
     pub fn stats(&self) -> SinkStats {
         SinkStats {
+            data_started: self.shared.data_started.load(Ordering::Relaxed),
             accepted: self.shared.deliveries.lock().unwrap().len() as u64,
             transient_failures: self.shared.transient_failures.load(Ordering::Relaxed),
             permanent_failures: self.shared.permanent_failures.load(Ordering::Relaxed),
             dropped: self.shared.dropped.load(Ordering::Relaxed),
+            aborted: self.shared.aborted.load(Ordering::Relaxed),
         }
     }
 

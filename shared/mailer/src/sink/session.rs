@@ -83,6 +83,7 @@ pub(super) async fn run(stream: TcpStream, shared: Arc<Shared>) -> io::Result<()
             "AUTH" => authenticate(&mut conn, &line).await?,
             "DATA" => {
                 conn.reply("354 end data with <CR><LF>.<CR><LF>\r\n").await?;
+                shared.data_started();
                 conn.quickack = shared.quickack();
                 let body = read_body(&mut conn).await?;
                 conn.quickack = false;
@@ -156,14 +157,13 @@ async fn finish_message(conn: &mut LineReader, shared: &Shared, raw: &[u8]) -> i
     let delay = faults.latency.sample();
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
-        // A client that hung up while the server was busy can never be told `250`, so the
-        // message is not recorded: the ledger holds only mail a client could believe was
-        // accepted. (A sender killed mid-send is how the load harness makes work in flight
-        // disappear, and it must disappear here too.)
-        if client_hung_up(&conn.stream) {
-            tracing::debug!("the client hung up before the end of DATA was answered");
-            return Ok(false);
-        }
+    }
+    // A client that gave up while we were slow (its process was killed, say) has closed
+    // the socket. A real server might still deliver that mail; we count it as aborted so
+    // that "the sender died before the answer" shows up as loss, as the sender believes.
+    if client_hung_up(&conn.stream) {
+        shared.count_aborted();
+        return Ok(false);
     }
     let outcome = faults.draw();
     shared.count(outcome);
@@ -199,25 +199,10 @@ async fn finish_message(conn: &mut LineReader, shared: &Shared, raw: &[u8]) -> i
     }
 }
 
-/// True if the peer closed or reset the connection. Nothing is read: the client sends
-/// nothing while it waits for our reply, so a readable socket here means end of stream.
+/// True if the peer closed its side: a read would return end-of-file right away.
 fn client_hung_up(stream: &TcpStream) -> bool {
-    use std::os::fd::AsRawFd;
-    let mut byte = 0u8;
-    // SAFETY: a one-byte peek into a local buffer on a socket we own.
-    let n = unsafe {
-        libc::recv(
-            stream.as_raw_fd(),
-            (&mut byte as *mut u8).cast(),
-            1,
-            libc::MSG_PEEK | libc::MSG_DONTWAIT,
-        )
-    };
-    match n {
-        0 => true,
-        n if n > 0 => false,
-        _ => io::Error::last_os_error().kind() != io::ErrorKind::WouldBlock,
-    }
+    let mut probe = [0u8; 1];
+    matches!(stream.try_read(&mut probe), Ok(0))
 }
 
 /// Decodes the MIME message with mail-parser: encoded words, transfer encodings, charsets.

@@ -1,0 +1,58 @@
+//! The redis-server launcher against the real binary.
+
+use kit::redis_server::ping;
+use kit::{RedisOptions, RedisServer};
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+
+/// Sends one inline command and returns the first reply line.
+fn command(port: u16, line: &str) -> String {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.write_all(format!("{line}\r\n").as_bytes()).unwrap();
+    let mut reply = String::new();
+    BufReader::new(stream).read_line(&mut reply).unwrap();
+    reply.trim_end().to_string()
+}
+
+#[test]
+fn starts_on_a_free_port_and_is_killed_on_drop() {
+    let server = RedisServer::start().unwrap();
+    let port = server.port();
+    assert!(ping(port));
+    assert_eq!(server.url(), format!("redis://127.0.0.1:{port}/"));
+    drop(server);
+    assert!(!ping(port), "the server outlived its handle");
+}
+
+#[test]
+fn two_servers_run_side_by_side() {
+    let a = RedisServer::start().unwrap();
+    let b = RedisServer::start().unwrap();
+    assert_ne!(a.port(), b.port());
+    command(a.port(), "SET where a");
+    assert_eq!(command(b.port(), "EXISTS where"), ":0");
+}
+
+#[test]
+fn restart_with_aof_keeps_acknowledged_writes() {
+    let mut server = RedisServer::start_with(RedisOptions {
+        aof: true,
+        ..RedisOptions::default()
+    })
+    .unwrap();
+    let port = server.port();
+    assert_eq!(command(port, "RPUSH jobs one"), ":1");
+    server.kill(); // no chance to flush anything more: only what was fsynced survives
+    assert!(!ping(port));
+    server.restart().unwrap();
+    assert_eq!(server.port(), port);
+    assert_eq!(command(port, "LLEN jobs"), ":1");
+}
+
+#[test]
+fn restart_without_aof_loses_everything() {
+    let mut server = RedisServer::start().unwrap();
+    command(server.port(), "RPUSH jobs one");
+    server.restart().unwrap();
+    assert_eq!(command(server.port(), "LLEN jobs"), ":0");
+}

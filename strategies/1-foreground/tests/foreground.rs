@@ -1,0 +1,168 @@
+//! Strategy 1 as a real process, driven over HTTP, sending to a real SMTP sink.
+
+use hyper::StatusCode;
+use kit::client::HttpClient;
+use kit::testing::{check_bad_requests, ChildProcess};
+use mailer::{Faults, Sink, SinkConfig};
+use serde_json::json;
+use std::time::Duration;
+
+async fn start(faults: Faults) -> (Sink, ChildProcess) {
+    let sink = Sink::start_local(SinkConfig {
+        faults,
+        ..SinkConfig::default()
+    })
+    .await
+    .unwrap();
+    let web = ChildProcess::start_http(
+        env!("CARGO_BIN_EXE_strategy-1"),
+        [] as [&str; 0],
+        &[("SMTP_URL", &sink.url())],
+    )
+    .await
+    .unwrap();
+    (sink, web)
+}
+
+#[tokio::test]
+async fn answers_200_only_after_the_server_accepted_the_mail() {
+    let (sink, web) = start(Faults::default()).await;
+    let answer = HttpClient::default()
+        .get(&web.url("/you@example.com/Hello/World"))
+        .await
+        .unwrap();
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(
+        answer.json["email"],
+        json!({"to": "you@example.com", "subject": "Hello", "text": "World"})
+    );
+    // Already there when the answer came: the send happened inside the request.
+    let deliveries = sink.deliveries();
+    assert_eq!(deliveries.len(), 1);
+    assert_eq!(answer.json["message_id"], json!(deliveries[0].message_id));
+    assert!(
+        web.wait_for_log("Sent an email to you@example.com", Duration::from_secs(5))
+            .await
+    );
+}
+
+#[tokio::test]
+async fn post_emails_does_the_same() {
+    let (sink, web) = start(Faults::default()).await;
+    let answer = HttpClient::default()
+        .post_json(
+            &web.url("/emails"),
+            &json!({"to": "you@example.com", "subject": "Posted", "text": "Body"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(sink.deliveries()[0].subject, "Posted");
+}
+
+#[tokio::test]
+async fn an_smtp_failure_is_a_502_with_the_error_and_never_logged_as_sent() {
+    let (sink, web) = start(Faults {
+        failure_rate: 1.0,
+        ..Faults::default()
+    })
+    .await;
+    let client = HttpClient::default();
+    let answer = client
+        .get(&web.url("/you@example.com/Hello/World"))
+        .await
+        .unwrap();
+    assert_eq!(answer.status, StatusCode::BAD_GATEWAY);
+    let error = answer.json["error"].as_str().unwrap();
+    assert!(
+        error.contains("transient") && error.contains("451"),
+        "{error}"
+    );
+
+    sink.set_faults(Faults {
+        permanent_failure_rate: 1.0,
+        ..Faults::default()
+    });
+    let answer = client
+        .get(&web.url("/you@example.com/Hello/World"))
+        .await
+        .unwrap();
+    assert_eq!(answer.status, StatusCode::BAD_GATEWAY);
+    assert!(answer.json["error"].as_str().unwrap().contains("554"));
+
+    assert!(sink.deliveries().is_empty());
+    assert!(
+        web.wait_for_log("sending failed", Duration::from_secs(5))
+            .await
+    );
+    assert!(!web.logs().contains("Sent an email"));
+}
+
+#[tokio::test]
+async fn bad_input_is_a_400_and_sends_nothing() {
+    let (sink, web) = start(Faults::default()).await;
+    let failures = check_bad_requests(&web.url("")).await;
+    assert!(failures.is_empty(), "{failures:#?}");
+    assert!(sink.deliveries().is_empty());
+    // And the process is still serving.
+    let client = HttpClient::default();
+    assert_eq!(
+        client.get(&web.url("/healthz")).await.unwrap().status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        client.get(&web.url("/favicon.ico")).await.unwrap().status,
+        StatusCode::NOT_FOUND
+    );
+    assert!(sink.deliveries().is_empty(), "the favicon became a mail");
+}
+
+#[tokio::test]
+async fn sigterm_finishes_the_send_a_client_is_waiting_for() {
+    let (sink, web) = start(Faults {
+        latency: mailer::Latency::fixed(500),
+        ..Faults::default()
+    })
+    .await;
+    let url = web.url("/you@example.com/Slow/World");
+    let request = tokio::spawn(async move { HttpClient::default().get(&url).await });
+    assert!(sink_saw_data(&sink).await);
+    let mut web = web;
+    let status = web
+        .terminate(Duration::from_secs(20))
+        .await
+        .expect("exited");
+    assert!(status.success(), "{status}");
+    assert_eq!(request.await.unwrap().unwrap().status, StatusCode::OK);
+    assert_eq!(sink.deliveries().len(), 1);
+}
+
+/// Waits until a message's DATA reached the sink: the request is in flight.
+async fn sink_saw_data(sink: &Sink) -> bool {
+    for _ in 0..2000 {
+        if sink.stats().data_started > 0 {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn without_smtp_url_the_demo_starts_its_own_sink_and_logs_the_delivery() {
+    let web = ChildProcess::start_http(env!("CARGO_BIN_EXE_strategy-1"), [] as [&str; 0], &[])
+        .await
+        .unwrap();
+    let answer = HttpClient::default()
+        .get(&web.url("/you@example.com/Hello/World"))
+        .await
+        .unwrap();
+    assert_eq!(answer.status, StatusCode::OK);
+    assert!(web.logs().contains("started the embedded mail sink"));
+    assert!(
+        web.wait_for_log("mail delivered", Duration::from_secs(5))
+            .await,
+        "{}",
+        web.logs()
+    );
+}

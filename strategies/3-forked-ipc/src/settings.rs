@@ -1,0 +1,48 @@
+//! What every process needs to know, decided once by the supervisor before it forks: a
+//! forked child starts with a copy of the supervisor's memory, so it simply reads these.
+
+use mailer::Faults;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Where the worker sends: SMTP_URL, or the embedded sink's address.
+    pub smtp_url: String,
+    pub smtp_pool_size: u32,
+    /// The worker's pause after each email.
+    pub throttle: Duration,
+    /// The least time a failed email waits at the back of the queue before its next attempt.
+    pub retry_delay: Duration,
+    /// How often the supervisor re-forks dead children.
+    pub check_interval: Duration,
+    /// On shutdown, how long each child may take to stop before it is killed.
+    pub stop_timeout: Duration,
+    /// Set when there is no SMTP_URL: the mail sink runs in a child of its own.
+    pub embedded_sink: Option<EmbeddedSink>,
+}
+
+#[derive(Debug, Clone)]
+pub struct EmbeddedSink {
+    pub addr: SocketAddr,
+    pub faults: Faults,
+}
+
+/// The supervisor's children. The names are the original demo's, and appear in every log
+/// line the supervisor prints for a child: `[email worker @ 4242] email sent!`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    Web,
+    Worker,
+    Sink,
+}
+
+impl Role {
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Web => "web server",
+            Role::Worker => "email worker",
+            Role::Sink => "mail sink",
+        }
+    }
+}

@@ -1,0 +1,210 @@
+//! What the children say, and where emails go: the supervisor's half of the protocol.
+//!
+//! The supervisor keeps the books of every email: accepted from the web server, held (no
+//! worker ready), handed to the worker, then sent, refused, or lost with the worker. Those
+//! books are what makes the loss of a SIGKILLed worker a number in the log instead of a
+//! silence.
+
+use super::{say, Supervisor};
+use crate::protocol::{ChildMessage, LogLevel, Pids, SupervisorMessage};
+use crate::settings::Role;
+use mailer::Email;
+use nix::unistd::Pid;
+
+/// What became of the emails, for the last log line.
+#[derive(Default)]
+pub(super) struct Tally {
+    accepted: u64,
+    sent: u64,
+    refused: u64,
+    lost_with_worker: u64,
+    abandoned_at_shutdown: u64,
+}
+
+impl Supervisor {
+    pub(super) fn on_message(&mut self, role: Role, pid: Pid, message: ChildMessage) {
+        match (role, message) {
+            (_, ChildMessage::Ready { detail }) => self.on_ready(role, pid, detail),
+            (_, ChildMessage::Log { level, line }) => say(role.name(), pid, level, line),
+            (Role::Web, ChildMessage::Submit { request, email }) => {
+                let (id, held) = self.accept(email);
+                self.send_to(pid, &SupervisorMessage::Accepted { request, id, held });
+            }
+            (Role::Web, ChildMessage::Health { request }) => {
+                let pids = self.pids();
+                self.send_to(pid, &SupervisorMessage::Pids { request, pids });
+            }
+            (Role::Worker, status) => self.on_worker_status(pid, status),
+            (_, other) => tracing::warn!(
+                "[master @ {}] unexpected message from the {}: {other:?}",
+                self.pid,
+                role.name()
+            ),
+        }
+    }
+
+    fn on_ready(&mut self, role: Role, pid: Pid, detail: String) {
+        if let Some(child) = self.child_mut(pid) {
+            child.ready = true;
+        }
+        say(role.name(), pid, LogLevel::Info, detail);
+        if let Some(died_at) = self.restarting.remove(&role) {
+            self.master(format!(
+                "the {} is back, {} ms after the previous one died",
+                role.name(),
+                died_at.elapsed().as_millis()
+            ));
+        }
+        if role == Role::Worker && !self.held.is_empty() {
+            self.master(format!(
+                "handing {} held emails to the email worker",
+                self.held.len()
+            ));
+            for (id, email) in std::mem::take(&mut self.held) {
+                self.give_to_worker(id, email);
+            }
+        }
+    }
+
+    /// Gives a new email its id, and to the worker if one is ready. `(id, held)`.
+    fn accept(&mut self, email: Email) -> (u64, bool) {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.tally.accepted += 1;
+        self.master(format!(
+            "got an email to send from the webserver: #{id} {}",
+            serde_json::to_string(&email).unwrap_or_default()
+        ));
+        let handed = self.give_to_worker(id, email);
+        (id, !handed)
+    }
+
+    /// Hands the email to a ready worker (`true`), or holds it until there is one.
+    fn give_to_worker(&mut self, id: u64, email: Email) -> bool {
+        let worker = self
+            .children
+            .iter_mut()
+            .find(|c| c.role == Role::Worker && c.ready && !c.closed && c.asked_to_stop.is_none());
+        match worker {
+            Some(worker) => {
+                worker
+                    .channel
+                    .send(&SupervisorMessage::Deliver { id, email });
+                self.in_worker.insert(id);
+                true
+            }
+            None => {
+                // The original crashed here (`children.worker.send` on undefined).
+                self.held.push_back((id, email));
+                self.master(format!(
+                    "no email worker is ready: holding email #{id} ({} held)",
+                    self.held.len()
+                ));
+                false
+            }
+        }
+    }
+
+    fn on_worker_status(&mut self, pid: Pid, status: ChildMessage) {
+        let (level, line) = match status {
+            ChildMessage::Trying { id, attempt: 1 } => (
+                LogLevel::Info,
+                format!("trying to send an email... (#{id})"),
+            ),
+            ChildMessage::Trying { id, attempt } => (
+                LogLevel::Info,
+                format!("trying to send an email... (#{id}, attempt {attempt})"),
+            ),
+            ChildMessage::Sent { id, message_id } => {
+                self.in_worker.remove(&id);
+                self.tally.sent += 1;
+                (LogLevel::Info, format!("email sent! (#{id}, {message_id})"))
+            }
+            ChildMessage::Retrying { id, error } => (
+                LogLevel::Warn,
+                format!("failed sending email, trying again :( (#{id}: {error})"),
+            ),
+            ChildMessage::GaveUp { id, error } => {
+                self.in_worker.remove(&id);
+                self.tally.refused += 1;
+                (
+                    LogLevel::Error,
+                    format!("failed sending email, giving up: refused for good (#{id}: {error})"),
+                )
+            }
+            ChildMessage::Stopping { abandoned } => {
+                for id in &abandoned {
+                    self.in_worker.remove(id);
+                }
+                self.tally.abandoned_at_shutdown += abandoned.len() as u64;
+                let line = format!(
+                    "stopping: finished the email in progress, abandoning {} queued emails",
+                    abandoned.len()
+                );
+                match abandoned.is_empty() {
+                    true => (LogLevel::Info, line),
+                    false => (LogLevel::Warn, format!("{line} ({})", id_list(&abandoned))),
+                }
+            }
+            other => (LogLevel::Warn, format!("unexpected message: {other:?}")),
+        };
+        say(Role::Worker.name(), pid, level, line);
+    }
+
+    /// The worker is gone, and with it every email it had and did not report on.
+    pub(super) fn worker_took_its_queue(&mut self) {
+        if self.in_worker.is_empty() {
+            return;
+        }
+        let lost = std::mem::take(&mut self.in_worker);
+        self.tally.lost_with_worker += lost.len() as u64;
+        tracing::error!(
+            "[master @ {}] the email worker's in-memory queue died with it: lost {} emails ({}); \
+             only the one it was sending may have reached the SMTP server",
+            self.pid,
+            lost.len(),
+            id_list(&lost)
+        );
+    }
+
+    pub(super) fn log_summary(&mut self) {
+        self.tally.abandoned_at_shutdown += self.held.len() as u64;
+        let t = &self.tally;
+        self.master(format!(
+            "stopped: {} emails accepted, {} sent, {} refused for good, \
+             {} lost with killed workers, {} abandoned at shutdown",
+            t.accepted, t.sent, t.refused, t.lost_with_worker, t.abandoned_at_shutdown
+        ));
+    }
+
+    fn send_to(&mut self, pid: Pid, message: &SupervisorMessage) {
+        if let Some(child) = self.child_mut(pid) {
+            child.channel.send(message);
+        }
+    }
+
+    fn pids(&self) -> Pids {
+        let pid_of = |role| {
+            self.children
+                .iter()
+                .find(|c| c.role == role)
+                .map(|c| c.pid.as_raw())
+        };
+        Pids {
+            supervisor: self.pid.as_raw(),
+            web: pid_of(Role::Web),
+            worker: pid_of(Role::Worker),
+            mail_sink: pid_of(Role::Sink),
+        }
+    }
+}
+
+/// `#3 #4 #5`, cut short after 20 ids.
+fn id_list<'a>(ids: impl IntoIterator<Item = &'a u64>) -> String {
+    let ids: Vec<&u64> = ids.into_iter().collect();
+    let mut list: Vec<String> = ids.iter().take(20).map(|id| format!("#{id}")).collect();
+    if ids.len() > 20 {
+        list.push(format!("and {} more", ids.len() - 20));
+    }
+    list.join(" ")
+}

@@ -1,0 +1,64 @@
+//! # Strategy 4: Redis pub/sub between web processes and worker processes
+//!
+//! The web front PUBLISHes each email on a Redis channel and answers at once; worker
+//! processes SUBSCRIBE to that channel, queue what they hear in memory, and send it one at a
+//! time. Web and workers now live in separate processes, even on separate machines, and
+//! any number of each can run. But Redis pub/sub is a radio broadcast, not a queue: it
+//! delivers to whoever is listening at that instant and keeps nothing.
+//!
+//! ```text
+//!  client ──GET──► web ──PUBLISH emailz──► Redis ──► worker A: backlog ──SMTP──► mail server
+//!         ◄─ 200 {"receivers": N} ─┘         │  └──► worker B: backlog ──SMTP──► (a second copy)
+//!                                            └─ nobody subscribed: N = 0, the mail is gone
+//! ```
+//!
+//! **Delivery guarantee: at-most-once, broadcast.** Every worker subscribed at the moment of
+//! the PUBLISH gets its own copy and sends it at most once, so two workers send every mail
+//! twice: pub/sub shares messages, not work (test: `two_workers_deliver_every_mail_twice`).
+//! The original demo ignored PUBLISH's reply; here the client sees it as `receivers`.
+//! Mail is lost, silently (the client got 200), when:
+//!
+//! * **nobody is subscribed at the moment of the PUBLISH** (no worker running, all of them
+//!   restarting, or between a worker losing its connection and resubscribing): `receivers`
+//!   is 0 and the web logs a warning, but nothing else happens. A worker that subscribes a
+//!   second later hears nothing of it. Tests: `zero_workers_mean_zero_receivers_and_no_mail`,
+//!   `mail_published_while_the_worker_is_not_subscribed_is_lost`.
+//! * **a worker dies with a backlog**: its queue was only in its memory. Test:
+//!   `killed_worker_loses_its_backlog`.
+//! * **a worker is stopped** (SIGTERM/SIGINT): it finishes the mail in progress and logs how
+//!   many queued mails it abandons. Graceful shutdown drains nothing from Redis, because
+//!   there is nothing in Redis to drain. Test: `sigterm_finishes_the_mail_in_progress_and_counts_the_rest`.
+//! * **the SMTP server refuses a mail for good** (5xx): the worker logs an error and gives up.
+//!   Transient failures (4xx, dropped connections) go to the back of the queue and are
+//!   retried as long as the worker lives. Test: `transient_failures_are_retried_permanent_ones_given_up`.
+//! * **Redis drops a subscriber** (a restart, a network cut, or a subscriber that stopped
+//!   reading: Redis disconnects it past 32 MiB of unread output, or 8 MiB for 60 s): what was
+//!   not yet read is gone, and so is everything published until the worker resubscribes.
+//!   The worker resubscribes at once, then with a backoff capped at 500 ms, and logs what
+//!   it missed; a connection that went silent is found by a PING every 5 s. Tests:
+//!   `worker_resubscribes_after_redis_restarts`, `worker_resubscribes_when_redis_drops_it`,
+//!   `worker_notices_a_redis_that_stopped_answering`.
+//!
+//! A worker reads eagerly, so one that cannot keep up does not fall behind in Redis: its
+//! in-memory backlog grows instead (it logs `queued=N`), and so does what a crash would lose.
+//!
+//! When the web front cannot reach Redis, the client gets a 503 with an error: that mail is
+//! refused, not lost (test: `worker_resubscribes_after_redis_restarts`). One 503 is
+//! ambiguous: a PUBLISH that timed out (after 2 s) may have reached Redis before the answer
+//! was lost, so a client that retries it can get the mail twice.
+//!
+//! Bad input gets a 400 and is never published (test:
+//! `bad_input_is_refused_and_nothing_is_published`); a message on the channel that is not a
+//! valid email is logged and skipped by the worker (test: `garbage_on_the_channel_is_skipped`).
+//!
+//! Roles (`--role`): `all` (the default: web and one worker in one process, with a private
+//! redis-server when no `REDIS_URL` is given), `web`, `worker`.
+//!
+//! The binary (`main.rs`) wires the roles; the library exposes [`publisher`] and [`worker`]
+//! so the benchmarks can run both in one process.
+
+mod backlog;
+pub mod publisher;
+mod sender;
+mod subscriber;
+pub mod worker;

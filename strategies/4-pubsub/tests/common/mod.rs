@@ -1,0 +1,134 @@
+//! What every strategy-4 test needs: its own Redis, its own mail sink, and the strategy's
+//! binary started in the role under test.
+
+#![allow(dead_code)] // each test file uses its own share of these helpers
+
+use kit::client::{Answer, HttpClient};
+use kit::testing::ChildProcess;
+use kit::RedisServer;
+use mailer::{Delivery, Faults, Sink, SinkConfig};
+use redis::aio::MultiplexedConnection;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_strategy-4");
+/// Generous: CI is a loaded 2-core machine.
+pub const DEADLINE: Duration = Duration::from_secs(30);
+/// How long a test waits before believing that something that should not happen did not.
+pub const QUIET_PERIOD: Duration = Duration::from_secs(2);
+
+pub fn redis() -> RedisServer {
+    RedisServer::start().expect("starting redis-server")
+}
+
+/// A connection of the test's own, to publish or configure Redis behind the strategy's back.
+pub async fn connect(redis: &RedisServer) -> MultiplexedConnection {
+    redis::Client::open(redis.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .expect("connecting to the test's redis-server")
+}
+
+pub async fn sink() -> Sink {
+    sink_with(Faults::default()).await
+}
+
+pub async fn sink_with(faults: Faults) -> Sink {
+    Sink::start_local(SinkConfig {
+        faults,
+        ..SinkConfig::default()
+    })
+    .await
+    .expect("starting the mail sink")
+}
+
+/// A `--role web` process, healthy (its `/healthz` reached Redis).
+pub async fn web(redis: &RedisServer) -> ChildProcess {
+    ChildProcess::start_http(BIN, ["--role", "web"], &[("REDIS_URL", &redis.url())])
+        .await
+        .expect("starting the web role")
+}
+
+/// A `--role worker` process that has confirmed its subscription.
+pub async fn worker(redis: &RedisServer, sink: &Sink, throttle_ms: u64) -> ChildProcess {
+    worker_at(&redis.url(), sink, throttle_ms).await
+}
+
+/// The same, reaching Redis through `redis_url` (for instance as another Redis user).
+pub async fn worker_at(redis_url: &str, sink: &Sink, throttle_ms: u64) -> ChildProcess {
+    let throttle = throttle_ms.to_string();
+    let process = ChildProcess::start(
+        BIN,
+        ["--role", "worker", "--throttle-ms", &throttle],
+        &[("REDIS_URL", redis_url), ("SMTP_URL", &sink.url())],
+    )
+    .expect("starting the worker role");
+    expect_log(&process, "worker ready").await;
+    process
+}
+
+/// Waits until `process` has logged `needle`, and fails the test with its output if it
+/// never does.
+pub async fn expect_log(process: &ChildProcess, needle: &str) {
+    assert!(
+        process.wait_for_log(needle, DEADLINE).await,
+        "no {needle:?} in the output:\n{}",
+        process.logs()
+    );
+}
+
+/// `GET /<to>/<subject>/<text>` with `to` = `<subject>@example.com`.
+pub async fn send(web: &ChildProcess, subject: &str) -> Answer {
+    let path = format!("/{subject}%40example.com/{subject}/hello%20from%20{subject}");
+    HttpClient::default()
+        .get(&web.url(&path))
+        .await
+        .expect("the web role answers")
+}
+
+/// Sends one mail that must be accepted, and returns its `receivers`.
+pub async fn publish(web: &ChildProcess, subject: &str) -> u64 {
+    let answer = send(web, subject).await;
+    assert_eq!(answer.status, 200, "{subject}: {:?}", answer.json);
+    assert_eq!(answer.json["email"]["subject"], subject);
+    receivers(&answer)
+}
+
+pub fn receivers(answer: &Answer) -> u64 {
+    answer.json["receivers"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no receivers in {:?}", answer.json))
+}
+
+/// How many times each subject was delivered.
+pub fn copies(deliveries: &[Delivery]) -> HashMap<String, usize> {
+    let mut copies = HashMap::new();
+    for delivery in deliveries {
+        *copies.entry(delivery.subject.clone()).or_default() += 1;
+    }
+    copies
+}
+
+/// How many lines of a process's output contain `needle`.
+pub fn count_lines(process: &ChildProcess, needle: &str) -> usize {
+    process
+        .logs()
+        .lines()
+        .filter(|l| l.contains(needle))
+        .count()
+}
+
+/// Polls `condition` until it holds; false if `timeout` passed first.
+pub async fn eventually(timeout: Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if condition() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
