@@ -58,9 +58,10 @@ struct CompareArgs {
     /// restarted worker to take over its predecessor's work (leases, dead-worker checks).
     #[arg(long, default_value_t = 5.0)]
     quiet_s: f64,
-    /// Directory for report.json, report.md, the charts and each run's logs.
-    #[arg(long, default_value = "target/compare")]
-    out: PathBuf,
+    /// Directory for report.json, report.md, the charts and each run's logs
+    /// (default: reports/<UTC time>/).
+    #[arg(long)]
+    out: Option<PathBuf>,
     /// Where the strategy binaries are (default: the directory of this executable, where
     /// cargo puts every binary of the workspace).
     #[arg(long)]
@@ -98,13 +99,17 @@ async fn main() -> anyhow::Result<()> {
         quiet: Duration::from_secs_f64(args.quiet_s.max(0.1)),
         bin_dir,
     };
+    let out = args.out.unwrap_or_else(|| {
+        let now = chrono::Utc::now().format("%Y-%m-%d-%H%M%S");
+        PathBuf::from("reports").join(now.to_string())
+    });
     let mut strategies = args.strategies;
     strategies.dedup_by_key(|s| s.id);
     let mut scenarios = args.scenarios;
     scenarios.dedup();
-    loadtest::compare::compare(&strategies, &scenarios, &settings, &args.out)
+    loadtest::compare::compare(&strategies, &scenarios, &settings, &out)
         .await
         .context("the comparison failed")?;
-    println!("{}", args.out.join("report.md").display());
+    println!("{}", out.join("report.md").display());
     Ok(())
 }
