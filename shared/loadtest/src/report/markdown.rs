@@ -115,7 +115,8 @@ fn ms(value: Option<f64>) -> String {
     match value {
         None => "–".to_string(),
         Some(v) if v < 10.0 => format!("{v:.1} ms"),
-        Some(v) => format!("{v:.0} ms"),
+        Some(v) if v < 1000.0 => format!("{v:.0} ms"),
+        Some(v) => format!("{:.1} s", v / 1000.0),
     }
 }
 
