@@ -3,6 +3,7 @@
 //! groups it needs into its own `clap` parser (strategies 1 and 2 take no Redis flag).
 
 use mailer::sink::{parse_rate, Latency};
+use mailer::Faults;
 
 /// Where the web front listens.
 #[derive(clap::Args, Debug, Clone)]
@@ -37,6 +38,28 @@ pub struct MailArgs {
     /// Most SMTP connections kept open to the server.
     #[arg(long, env = "SMTP_POOL_SIZE", default_value_t = 10)]
     pub smtp_pool_size: u32,
+}
+
+impl MailArgs {
+    /// What the embedded sink injects: `--mailer-latency-ms` and `--mailer-failure-rate`.
+    pub fn embedded_faults(&self) -> Faults {
+        Faults {
+            latency: self.mailer_latency_ms,
+            failure_rate: self.mailer_failure_rate,
+            ..Faults::default()
+        }
+    }
+
+    /// With SMTP_URL there is no embedded sink, so its fault flags do nothing. Say so, rather
+    /// than let `--mailer-failure-rate 1` run a demo that quietly never fails.
+    pub fn warn_if_faults_are_ignored(&self) {
+        if self.smtp_url.is_some() && self.embedded_faults() != Faults::default() {
+            tracing::warn!(
+                "SMTP_URL is set: --mailer-latency-ms and --mailer-failure-rate shape only the \
+                 embedded sink, so they are ignored"
+            );
+        }
+    }
 }
 
 /// Where Redis is (strategies 4 to 6).

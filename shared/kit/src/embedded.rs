@@ -3,7 +3,7 @@
 
 use crate::config::{MailArgs, RedisArgs};
 use crate::redis_server::{RedisLaunchError, RedisServer};
-use mailer::{Faults, Mailer, Sink, SinkConfig};
+use mailer::{Mailer, Sink, SinkConfig};
 
 /// The mail client a strategy sends with, and the embedded sink if one was started.
 /// Keep it alive: dropping it stops the embedded sink.
@@ -14,15 +14,12 @@ pub struct MailSetup {
 
 /// Builds the mail client from the flags, starting the embedded sink when no URL is given.
 pub async fn mail(args: &MailArgs) -> anyhow::Result<MailSetup> {
+    args.warn_if_faults_are_ignored();
     let (url, sink) = match &args.smtp_url {
         Some(url) => (url.clone(), None),
         None => {
             let config = SinkConfig {
-                faults: Faults {
-                    latency: args.mailer_latency_ms,
-                    failure_rate: args.mailer_failure_rate,
-                    ..Faults::default()
-                },
+                faults: args.embedded_faults(),
                 log_deliveries: true,
                 ..SinkConfig::default()
             };

@@ -11,5 +11,10 @@ pub fn init() {
         .with_env_filter(filter)
         .with_target(false)
         .with_ansi(std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none())
+        // When stdout is a pipe nobody reads any more (`| head`, a harness that stopped
+        // listening), the default reports the failed write with `eprintln!`, which panics on
+        // the same broken pipe: whatever task was logging dies, the SIGTERM handler
+        // included, and the process can no longer be stopped. Losing the line is better.
+        .log_internal_errors(false)
         .try_init();
 }

@@ -15,6 +15,9 @@ use std::time::{Duration, Instant};
 /// How long a strategy may take to answer `/healthz` after it was started.
 pub const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The variables a child inherits from the test runner; everything else is cleared.
+const INHERITED_ENV: [&str; 6] = ["PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "RUST_BACKTRACE"];
+
 /// A child process, killed (SIGKILL) when dropped.
 pub struct ChildProcess {
     child: Option<Child>,
@@ -41,6 +44,14 @@ impl ChildProcess {
         let log_path = dir.path().join("output.log");
         let log = std::fs::File::create(&log_path)?;
         let mut command = Command::new(program);
+        // A clean environment: a developer's exported REDIS_URL, PORT or ROLE must not leak
+        // into the process under test. Only what finding programs and temp files needs stays.
+        command.env_clear();
+        for key in INHERITED_ENV {
+            if let Some(value) = std::env::var_os(key) {
+                command.env(key, value);
+            }
+        }
         command
             .args(args)
             .env("RUST_LOG", "info")
@@ -70,6 +81,10 @@ impl ChildProcess {
 
     /// Starts a strategy's web front on a free port (`--port` is added) and waits until
     /// `GET /healthz` answers 200.
+    ///
+    /// A port that was free when [`free_port`] looked can be taken before the child binds
+    /// it (any outgoing connection on the machine may get it as its local port). A child
+    /// that exits saying so is started again on another port.
     pub async fn start_http<I, S>(
         program: impl AsRef<OsStr>,
         args: I,
@@ -79,15 +94,27 @@ impl ChildProcess {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
-        let port = free_port();
-        let mut all_args: Vec<std::ffi::OsString> =
+        let args: Vec<std::ffi::OsString> =
             args.into_iter().map(|a| a.as_ref().to_owned()).collect();
-        all_args.push("--port".into());
-        all_args.push(port.to_string().into());
-        let mut process = ChildProcess::start(program, all_args, envs)?;
-        process.port = Some(port);
-        process.wait_healthy(STARTUP_TIMEOUT).await?;
-        Ok(process)
+        let mut attempts_left = 3;
+        loop {
+            let port = free_port();
+            let mut all_args = args.clone();
+            all_args.push("--port".into());
+            all_args.push(port.to_string().into());
+            let mut process = ChildProcess::start(program.as_ref(), all_args, envs)?;
+            process.port = Some(port);
+            match process.wait_healthy(STARTUP_TIMEOUT).await {
+                Ok(()) => return Ok(process),
+                Err(_) if attempts_left > 1 && process.lost_its_port() => attempts_left -= 1,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// The process exited because its port was taken.
+    fn lost_its_port(&mut self) -> bool {
+        self.try_wait().is_some() && self.logs().contains("Address already in use")
     }
 
     /// Waits until the web front answers `GET /healthz` with 200.
@@ -190,6 +217,27 @@ impl Drop for ChildProcess {
     }
 }
 
+/// Polls `check` until it returns `Some`, and returns what it found; panics naming `what`
+/// once `timeout` has passed. For tests on a loaded CI machine: the deadline is there to end
+/// a test that is stuck, never to make one pass, so make it generous (10-30 s).
+pub async fn wait_until<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(found) = check().await {
+            return found;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting until {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
 /// One malformed request of the contract's bad-input table.
 #[derive(Debug, Clone)]
 pub struct BadRequestCase {
@@ -215,6 +263,7 @@ pub fn bad_requests() -> Vec<BadRequestCase> {
     vec![
         get("truncated escape", "/you@example.com/Hello/%E0%A4%A"),
         get("non-hex escape", "/you@example.com/%zzHello/World"),
+        get("signed escape", "/you@example.com/Hello/%+9World"),
         get("invalid UTF-8", "/you@example.com/%FF%FEHello/World"),
         get("missing text", "/you@example.com/Hello"),
         get("missing subject and text", "/you@example.com"),

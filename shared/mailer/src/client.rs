@@ -11,7 +11,8 @@ use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::time::Duration;
 
-/// Default sender. The sink accepts any; a real relay would want a real one (`--from`).
+/// Default sender. The sink accepts any; a real relay would want a real one
+/// ([`Mailer::with_from`]).
 pub const DEFAULT_FROM: &str = "offload <offload@localhost>";
 
 /// How long one SMTP command may take before the send counts as a transient failure.

@@ -2,7 +2,7 @@
 
 use mailer::{Email, Mailer};
 use std::io::Read;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 #[tokio::test]
@@ -14,13 +14,15 @@ async fn mailer_sink_writes_one_ledger_line_per_accepted_message() {
         .local_addr()
         .unwrap()
         .port();
-    let mut sink = Command::new(env!("CARGO_BIN_EXE_mailer-sink"))
-        .args(["--port", &port.to_string(), "--ledger"])
-        .arg(&ledger)
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut sink = KillOnDrop(
+        Command::new(env!("CARGO_BIN_EXE_mailer-sink"))
+            .args(["--port", &port.to_string(), "--ledger"])
+            .arg(&ledger)
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
 
     let mailer = Mailer::from_url(&format!("smtp://127.0.0.1:{port}"), 1).unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -45,17 +47,41 @@ async fn mailer_sink_writes_one_ledger_line_per_accepted_message() {
     assert_eq!(subjects, ["m0", "m1", "m2"]);
 
     nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(sink.id() as i32),
+        nix::unistd::Pid::from_raw(sink.0.id() as i32),
         nix::sys::signal::Signal::SIGTERM,
     )
     .unwrap();
-    assert!(sink.wait().unwrap().success());
+    let status = wait_with_deadline(&mut sink.0, Duration::from_secs(20))
+        .expect("mailer-sink did not exit within 20 s of SIGTERM");
+    assert!(status.success(), "{status}");
     let mut output = String::new();
-    sink.stdout
+    sink.0
+        .stdout
         .take()
         .unwrap()
         .read_to_string(&mut output)
         .unwrap();
     assert_eq!(output.matches("mail delivered").count(), 3, "{output}");
     assert!(output.contains("accepted=3"), "{output}");
+}
+
+/// Kills the process if the test ends early (a failed assert), so no sink is left listening.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn wait_with_deadline(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    None
 }

@@ -11,15 +11,16 @@
 //!
 //! **Delivery guarantee:** the honest one. `200` means the SMTP server accepted the mail;
 //! `502` means it did not, and the client knows. Nothing is lost silently: a crash before
-//! the answer leaves the client with a broken connection, which it can retry. The price is
-//! latency: every request costs one SMTP conversation.
+//! the answer leaves the client with a broken connection, which it can retry (and if the
+//! server had accepted the mail just before the crash, the retry sends it twice). The price
+//! is latency: every request costs one SMTP conversation.
 //!
 //! Unlike the original demo, a failed send is never logged as "sent".
 
 use clap::Parser;
 use hyper::StatusCode;
 use kit::{BoxFuture, EmailService, HttpArgs, MailArgs, Refusal};
-use mailer::{Email, Mailer, SendError};
+use mailer::{Email, Mailer};
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
 use std::time::Instant;
@@ -55,15 +56,8 @@ impl EmailService for Foreground {
                 }
                 Err(e) => {
                     tracing::warn!(to = %email.to, error = %e, "sending failed; the client gets 502");
-                    let kind = if matches!(e, SendError::Transient(_)) {
-                        "transient"
-                    } else {
-                        "permanent"
-                    };
-                    Err(Refusal::new(
-                        StatusCode::BAD_GATEWAY,
-                        format!("{kind} SMTP failure: {e}"),
-                    ))
+                    // `e` reads "transient SMTP failure: 451 ..." or "permanent ...: 554 ...".
+                    Err(Refusal::new(StatusCode::BAD_GATEWAY, e.to_string()))
                 }
             }
         })

@@ -2,10 +2,13 @@
 
 use hyper::StatusCode;
 use kit::client::HttpClient;
-use kit::testing::{check_bad_requests, ChildProcess};
+use kit::testing::{check_bad_requests, wait_until, ChildProcess};
 use mailer::{Faults, Sink, SinkConfig};
 use serde_json::json;
 use std::time::Duration;
+
+/// Ends a stuck test; never what makes one pass (CI is a loaded 2-core machine).
+const DEADLINE: Duration = Duration::from_secs(30);
 
 async fn start(faults: Faults) -> (Sink, ChildProcess) {
     let sink = Sink::start_local(SinkConfig {
@@ -41,7 +44,7 @@ async fn answers_200_only_after_the_server_accepted_the_mail() {
     assert_eq!(deliveries.len(), 1);
     assert_eq!(answer.json["message_id"], json!(deliveries[0].message_id));
     assert!(
-        web.wait_for_log("Sent an email to you@example.com", Duration::from_secs(5))
+        web.wait_for_log("Sent an email to you@example.com", DEADLINE)
             .await
     );
 }
@@ -91,10 +94,7 @@ async fn an_smtp_failure_is_a_502_with_the_error_and_never_logged_as_sent() {
     assert!(answer.json["error"].as_str().unwrap().contains("554"));
 
     assert!(sink.deliveries().is_empty());
-    assert!(
-        web.wait_for_log("sending failed", Duration::from_secs(5))
-            .await
-    );
+    assert!(web.wait_for_log("sending failed", DEADLINE).await);
     assert!(!web.logs().contains("Sent an email"));
 }
 
@@ -126,26 +126,15 @@ async fn sigterm_finishes_the_send_a_client_is_waiting_for() {
     .await;
     let url = web.url("/you@example.com/Slow/World");
     let request = tokio::spawn(async move { HttpClient::default().get(&url).await });
-    assert!(sink_saw_data(&sink).await);
+    wait_until("the message is in DATA at the sink", DEADLINE, || async {
+        (sink.stats().data_started > 0).then_some(())
+    })
+    .await;
     let mut web = web;
-    let status = web
-        .terminate(Duration::from_secs(20))
-        .await
-        .expect("exited");
+    let status = web.terminate(DEADLINE).await.expect("exited");
     assert!(status.success(), "{status}");
     assert_eq!(request.await.unwrap().unwrap().status, StatusCode::OK);
     assert_eq!(sink.deliveries().len(), 1);
-}
-
-/// Waits until a message's DATA reached the sink: the request is in flight.
-async fn sink_saw_data(sink: &Sink) -> bool {
-    for _ in 0..2000 {
-        if sink.stats().data_started > 0 {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    false
 }
 
 #[tokio::test]
@@ -160,9 +149,59 @@ async fn without_smtp_url_the_demo_starts_its_own_sink_and_logs_the_delivery() {
     assert_eq!(answer.status, StatusCode::OK);
     assert!(web.logs().contains("started the embedded mail sink"));
     assert!(
-        web.wait_for_log("mail delivered", Duration::from_secs(5))
-            .await,
+        web.wait_for_log("mail delivered", DEADLINE).await,
         "{}",
         web.logs()
     );
+}
+
+#[tokio::test]
+async fn sigterm_still_stops_it_when_nobody_reads_its_output() {
+    use nix::sys::signal::{kill, Signal};
+    use nix::unistd::Pid;
+    use std::process::{Command, Stdio};
+
+    let port = kit::redis_server::free_port();
+    let mut web = KillOnDrop(
+        Command::new(env!("CARGO_BIN_EXE_strategy-1"))
+            .args(["--port", &port.to_string()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    let client = HttpClient::default();
+    wait_until("it answers /healthz", DEADLINE, || async {
+        let answer = client.get(&format!("{base}/healthz")).await.ok()?;
+        (answer.status == StatusCode::OK).then_some(())
+    })
+    .await;
+
+    // The reader goes away, as `| head` does: every log line from now on hits a broken pipe.
+    drop(web.0.stdout.take());
+    drop(web.0.stderr.take());
+    let answer = client
+        .get(&format!("{base}/you@example.com/Hello/World"))
+        .await
+        .unwrap();
+    assert_eq!(answer.status, StatusCode::OK);
+
+    kill(Pid::from_raw(web.0.id() as i32), Signal::SIGTERM).unwrap();
+    let status = wait_until("it exits after SIGTERM", DEADLINE, || {
+        let exited = web.0.try_wait().unwrap();
+        async move { exited }
+    })
+    .await;
+    assert!(status.success(), "{status}");
+}
+
+/// Kills the process if the test ends early, so no server is left behind.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }

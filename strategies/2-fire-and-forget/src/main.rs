@@ -15,7 +15,8 @@
 //!   SIGKILL or a crash loses them all, without a word.
 //!
 //! There is no bound on concurrency either: each request starts its own send, so a burst
-//! of requests becomes a burst of SMTP connections (bounded here only by the client pool).
+//! of requests becomes a burst of SMTP connections. `--smtp-pool-size` does not stop it:
+//! it caps the idle connections kept for reuse, and a send that finds none opens another.
 
 use clap::Parser;
 use kit::{BoxFuture, EmailService, HttpArgs, MailArgs, Refusal};

@@ -86,11 +86,12 @@ async fn play(
         }
         Role::Worker => worker::run(link, incoming, settings).await,
         Role::Sink => {
+            let listener = listener.expect("the sink inherits its listening socket");
             let embedded = settings
                 .embedded_sink
                 .as_ref()
                 .expect("the sink is only forked when embedded");
-            sink::run(link, incoming, embedded).await
+            sink::run(link, incoming, listener, embedded).await
         }
     }
 }

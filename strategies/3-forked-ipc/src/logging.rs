@@ -27,6 +27,9 @@ pub fn init() {
     let stdout = tracing_subscriber::fmt::layer()
         .with_target(false)
         .with_ansi(ansi)
+        // With stdout a pipe nobody reads, the default `eprintln!`s the failed write and
+        // panics on the same broken pipe: here that would kill the supervisor.
+        .log_internal_errors(false)
         .with_writer(|| -> Box<dyn io::Write> {
             if SUPERVISOR.get().is_some() {
                 Box::new(io::sink())

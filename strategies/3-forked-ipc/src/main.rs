@@ -94,8 +94,8 @@ mod worker;
 
 use clap::Parser;
 use kit::{HttpArgs, MailArgs};
-use settings::{EmbeddedSink, Settings};
-use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+use settings::{EmbeddedSink, Listeners, Settings};
+use std::net::{TcpListener, ToSocketAddrs};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -138,8 +138,8 @@ fn main() -> ExitCode {
     // No runtime is ever built in this process: see "Fork safety" above.
     logging::init();
     match prepare(&args) {
-        Ok((settings, listener)) => {
-            let code = match supervisor::Supervisor::new(settings, listener) {
+        Ok((settings, listeners)) => {
+            let code = match supervisor::Supervisor::new(settings, listeners) {
                 Ok(supervisor) => supervisor.run(),
                 Err(e) => {
                     tracing::error!("cannot start the supervisor: {e:#}");
@@ -155,25 +155,26 @@ fn main() -> ExitCode {
     }
 }
 
-/// Everything decided before the first fork: the listening socket and the settings.
-fn prepare(args: &Args) -> anyhow::Result<(Settings, TcpListener)> {
-    let listener = bind(&args.http.addr())?;
-    tracing::info!("Server running at {}", listener.local_addr()?);
-    tracing::info!("send an email and message to /TO_ADDRESS/SUBJECT/YOUR_MESSAGE");
+/// Everything decided before the first fork: the listening sockets and the settings.
+fn prepare(args: &Args) -> anyhow::Result<(Settings, Listeners)> {
+    let web = bind(&args.http.addr())?;
+    kit::http::announce(web.local_addr()?);
+    args.mail.warn_if_faults_are_ignored();
 
-    let (smtp_url, embedded_sink) = match &args.mail.smtp_url {
-        Some(url) => (url.clone(), None),
+    let (smtp_url, embedded_sink, sink) = match &args.mail.smtp_url {
+        Some(url) => (url.clone(), None, None),
         None => {
-            let addr = SocketAddr::from(([127, 0, 0, 1], kit::redis_server::free_port()));
-            let faults = mailer::Faults {
-                latency: args.mail.mailer_latency_ms,
-                failure_rate: args.mail.mailer_failure_rate,
-                ..mailer::Faults::default()
-            };
+            // Bound here for the same reasons as the web server's socket: the worker's
+            // SMTP_URL stays right across sink restarts, and no other program can take the
+            // port while the sink is being re-forked.
+            let sink = TcpListener::bind("127.0.0.1:0")?;
+            let addr = sink.local_addr()?;
+            let faults = args.mail.embedded_faults();
             tracing::info!("no SMTP_URL given: the embedded mail sink will listen on {addr}");
             (
                 format!("smtp://{addr}"),
-                Some(EmbeddedSink { addr, faults }),
+                Some(EmbeddedSink { faults }),
+                Some(sink),
             )
         }
     };
@@ -186,7 +187,7 @@ fn prepare(args: &Args) -> anyhow::Result<(Settings, TcpListener)> {
         stop_timeout: Duration::from_millis(args.stop_timeout_ms),
         embedded_sink,
     };
-    Ok((settings, listener))
+    Ok((settings, Listeners { web, sink }))
 }
 
 /// Binds the web server's socket in the supervisor, so that it outlives web server deaths.

@@ -2,7 +2,7 @@
 //! forked child starts with a copy of the supervisor's memory, so it simply reads these.
 
 use mailer::Faults;
-use std::net::SocketAddr;
+use std::net::TcpListener;
 use std::time::Duration;
 
 #[derive(Debug, Clone)]
@@ -22,9 +22,17 @@ pub struct Settings {
     pub embedded_sink: Option<EmbeddedSink>,
 }
 
+/// The listening sockets, bound by the supervisor before it forks and kept open across
+/// the deaths of the children that accept on them.
+#[derive(Debug)]
+pub struct Listeners {
+    pub web: TcpListener,
+    /// The embedded mail sink's, when there is no SMTP_URL.
+    pub sink: Option<TcpListener>,
+}
+
 #[derive(Debug, Clone)]
 pub struct EmbeddedSink {
-    pub addr: SocketAddr,
     pub faults: Faults,
 }
 

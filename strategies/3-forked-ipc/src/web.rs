@@ -21,7 +21,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::oneshot;
 
-/// How long a request waits for the supervisor before it is answered 503.
+/// How long a request waits for the supervisor before it is answered 503. The request is
+/// already in the supervisor's socket by then: a late supervisor still takes the email and
+/// has it sent, so a client that retries after that 503 gets the mail twice.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub async fn run(

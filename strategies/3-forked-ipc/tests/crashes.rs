@@ -59,6 +59,7 @@ async fn sigkill_of_the_worker_loses_its_backlog_and_a_new_worker_takes_over() {
         "reported {reported_lost} lost, {missing} missing from the sink"
     );
     let mut texts: Vec<_> = backlog.iter().map(|d| d.text.clone()).collect();
+    texts.sort();
     texts.dedup();
     assert_eq!(texts.len(), backlog.len(), "duplicates: {backlog:?}");
     eprintln!("SIGKILL of the worker: {missing} of 20 emails lost ({reported_lost} reported)");
@@ -130,5 +131,49 @@ async fn killed_web_server_is_reforked_and_serves_again() {
     assert!(
         app.wait_for_log("the web server is back", Duration::from_secs(10))
             .await
+    );
+}
+
+#[tokio::test]
+async fn without_smtp_url_the_mail_sink_is_a_child_that_survives_a_sigkill() {
+    let app = kit::testing::ChildProcess::start_http(
+        BIN,
+        ["--throttle-ms", "0", "--check-interval-ms", "100"],
+        &[],
+    )
+    .await
+    .expect("starting strategy-3");
+    let old = wait_until("the mail sink is forked", || async {
+        pid_of(&pids(&app).await, "mail_sink")
+    })
+    .await;
+    send(&app, "first", "x").await;
+    assert!(
+        app.wait_for_log(&format!("[mail sink @ {old}] mail delivered"), DEADLINE)
+            .await,
+        "{}",
+        app.logs()
+    );
+
+    sigkill(old);
+    let new = wait_until("a new mail sink is up", || async {
+        pid_of(&pids(&app).await, "mail_sink").filter(|pid| *pid != old)
+    })
+    .await;
+    assert!(
+        app.wait_for_log("the mail sink is back", DEADLINE).await,
+        "{}",
+        app.logs()
+    );
+    // The worker still sends to the same address: the supervisor kept the socket.
+    send(&app, "second", "y").await;
+    assert!(
+        app.wait_for_log(
+            &format!("[mail sink @ {new}] mail delivered to=you@example.com subject=second"),
+            DEADLINE
+        )
+        .await,
+        "{}",
+        app.logs()
     );
 }

@@ -2,11 +2,10 @@
 
 mod support;
 
-use kit::testing::ChildProcess;
+use kit::testing::check_bad_requests;
 use serde_json::json;
 use std::time::Duration;
 use support::*;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[tokio::test]
 async fn delivers_mail_sent_by_get_and_post_and_logs_for_its_children() {
@@ -69,78 +68,31 @@ async fn bad_input_gets_a_400_json_error_and_sends_nothing() {
     let sink = sink().await;
     let app = start(&sink, &["--throttle-ms", "0"]).await;
     let web = pid_of(&pids(&app).await, "web").unwrap();
-    let long_path = format!("/you@example.com/subject/{}", "x".repeat(60 * 1024));
 
+    let mut failures = check_bad_requests(&app.url("")).await;
+    // A few more shapes than the shared table has.
     let gets = [
-        ("invalid percent escape", "/you@example.com/%E0%A4%A/text"),
-        ("invalid hex escape", "/you@example.com/subject/%zz"),
-        ("invalid UTF-8", "/you@example.com/%FF%FE/text"),
-        ("missing text", "/you@example.com/subject"),
-        ("missing subject and text", "/you@example.com"),
         ("nothing at all", "/"),
         ("too many segments", "/you@example.com/a/b/c"),
-        ("empty to", "//subject/text"),
-        ("to is not an address", "/not-an-address/subject/text"),
         ("to without a domain", "/you@/subject/text"),
-        (
-            "CR/LF in to",
-            "/you@example.com%0D%0ABcc:%20evil@example.com/s/t",
-        ),
-        (
-            "CR/LF in subject",
-            "/you@example.com/Hi%0D%0ABcc:%20evil@example.com/t",
-        ),
-        (
-            "CR/LF in text",
-            "/you@example.com/s/line%0D%0A.%0D%0AMAIL%20FROM:x",
-        ),
-        ("a 60 KB path", long_path.as_str()),
     ];
     for (case, path) in gets {
         let answer = client().get(&app.url(path)).await.expect(case);
-        assert_eq!(answer.status, 400, "{case}: {:?}", answer.json);
-        assert!(
-            answer.json["error"].is_string(),
-            "{case}: {:?}",
-            answer.json
-        );
+        if answer.status != 400 || !answer.json["error"].is_string() {
+            failures.push(format!("{case}: got {} {}", answer.status, answer.json));
+        }
     }
-    let posts: [(&str, &[u8]); 4] = [
-        ("a body that is not JSON", b"to=you@example.com"),
-        ("JSON that is not an object", b"[1, 2, 3]"),
-        (
-            "a missing field",
-            br#"{"to":"you@example.com","subject":"s"}"#,
-        ),
-        (
-            "CR/LF in a JSON field",
-            br#"{"to":"you@example.com","subject":"a\r\nBcc: evil@example.com","text":"t"}"#,
-        ),
-    ];
-    for (case, body) in posts {
-        let answer = client()
-            .post_raw(&app.url("/emails"), body.to_vec())
-            .await
-            .expect(case);
-        assert_eq!(answer.status, 400, "{case}: {:?}", answer.json);
-        assert!(
-            answer.json["error"].is_string(),
-            "{case}: {:?}",
-            answer.json
-        );
+    let answer = client()
+        .post_raw(&app.url("/emails"), &b"[1, 2, 3]"[..])
+        .await
+        .unwrap();
+    if answer.status != 400 || !answer.json["error"].is_string() {
+        failures.push(format!(
+            "JSON that is not an object: got {} {}",
+            answer.status, answer.json
+        ));
     }
-
-    // Past 64 KB, hyper refuses the request line itself (414, no body) before kit sees
-    // it; the HTTP client cannot even build such a URI, so this one goes over raw TCP.
-    let status_line = raw_get(
-        &app,
-        &format!("/you@example.com/s/{}", "x".repeat(100 * 1024)),
-    )
-    .await;
-    assert!(
-        status_line.starts_with("HTTP/1.1 4"),
-        "a 100 KB path: {status_line}"
-    );
+    assert!(failures.is_empty(), "{failures:#?}");
 
     // Nothing crashed: the same web server answers.
     assert_eq!(pid_of(&pids(&app).await, "web"), Some(web));
@@ -161,18 +113,4 @@ async fn bad_input_gets_a_400_json_error_and_sends_nothing() {
         "{}",
         app.logs()
     );
-}
-
-/// Sends `GET path` on a fresh connection and returns the status line.
-async fn raw_get(app: &ChildProcess, path: &str) -> String {
-    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", app.port.unwrap()))
-        .await
-        .unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
-    // The server may answer and close before it has read the whole request line.
-    let _ = stream.write_all(request.as_bytes()).await;
-    let mut answer = Vec::new();
-    let _ = stream.read_to_end(&mut answer).await;
-    let answer = String::from_utf8_lossy(&answer);
-    answer.lines().next().unwrap_or_default().to_string()
 }

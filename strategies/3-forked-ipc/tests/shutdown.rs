@@ -9,7 +9,9 @@ use support::*;
 #[tokio::test]
 async fn sigterm_stops_every_process_in_order_and_exits_zero() {
     let sink = sink().await;
-    let mut app = start(&sink, &["--throttle-ms", "400"]).await;
+    // The first email goes out at once, the other nine 2 s apart: the SIGTERM has 18 s to
+    // land while the queue is not empty, however slow the machine.
+    let mut app = start(&sink, &["--throttle-ms", "2000"]).await;
     let children = wait_until("every child is forked", || async {
         let pids = pids(&app).await;
         Some([pid_of(&pids, "web")?, pid_of(&pids, "worker")?])

@@ -1,15 +1,13 @@
-//! Strategy 6: an append-only event log in Redis with consumer offsets: not built yet. This package exists so that the workspace layout is complete;
-//! running it says so and exits.
+//! `strategy-6`: the event log's web front, consumers and replay tool. See the library
+//! documentation (`strategy_6`) for what it teaches.
+
+mod app;
 
 use clap::Parser;
 
-/// Strategy 6: an append-only event log in Redis with consumer offsets (not built yet).
-#[derive(Parser, Debug)]
-#[command(version, about)]
-struct Args {}
-
-fn main() {
-    Args::parse();
-    eprintln!("strategy-6 is not built yet; see README.md for the strategies that are.");
-    std::process::exit(2);
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    kit::logging::init();
+    let args = app::args::Args::parse();
+    app::run(args).await
 }

@@ -43,10 +43,14 @@ pub async fn bind(addr: &str) -> anyhow::Result<TcpListener> {
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
-    let local = listener.local_addr()?;
+    announce(listener.local_addr()?);
+    Ok(listener)
+}
+
+/// The original demo's first words, for a server that bound its socket some other way.
+pub fn announce(local: std::net::SocketAddr) {
     tracing::info!("Server running at {local}");
     tracing::info!("send an email and message to /TO_ADDRESS/SUBJECT/YOUR_MESSAGE");
-    Ok(listener)
 }
 
 /// Serves the contract's routes until `shutdown` is cancelled, then drains connections.

@@ -70,9 +70,10 @@ pub fn percent_decode(input: &str) -> Option<Vec<u8>> {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' {
-            let hex = bytes.get(i + 1..i + 3)?;
-            let hex = std::str::from_utf8(hex).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
+            // Digit by digit: `u8::from_str_radix("+9", 16)` is Ok(9), so `%+9` would pass.
+            let high = hex_digit(*bytes.get(i + 1)?)?;
+            let low = hex_digit(*bytes.get(i + 2)?)?;
+            out.push(high << 4 | low);
             i += 3;
         } else {
             out.push(bytes[i]);
@@ -80,6 +81,10 @@ pub fn percent_decode(input: &str) -> Option<Vec<u8>> {
         }
     }
     Some(out)
+}
+
+fn hex_digit(byte: u8) -> Option<u8> {
+    char::from(byte).to_digit(16).map(|digit| digit as u8)
 }
 
 #[cfg(test)]
@@ -107,6 +112,11 @@ mod tests {
         assert_eq!(
             email_from_path("/a@example.com/%FF%FE/x"),
             Err(BadRequest::NotUtf8("subject"))
+        );
+        // A sign is not a hex digit.
+        assert_eq!(
+            email_from_path("/a@example.com/s/x%+9y"),
+            Err(BadRequest::BadEscape("text"))
         );
     }
 

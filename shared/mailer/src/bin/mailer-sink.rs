@@ -6,11 +6,13 @@
 
 use clap::Parser;
 use mailer::sink::{parse_rate, Faults, Latency, Sink, SinkConfig};
-use std::path::PathBuf;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 
 /// A real SMTP server that accepts every message (or fails on purpose) and records it.
+// No bare `about`: it would show the mailer package's description instead of this line.
 #[derive(Parser, Debug)]
-#[command(version, about)]
+#[command(version)]
 struct Args {
     /// Address to listen on.
     #[arg(long, env = "HOST", default_value = "127.0.0.1")]
@@ -22,16 +24,21 @@ struct Args {
     #[arg(long, env = "LEDGER")]
     ledger: Option<PathBuf>,
     /// Delay before answering each message: `MS` or `MIN..MAX`.
-    #[arg(long, env = "MAILER_LATENCY_MS", default_value = "0")]
+    #[arg(
+        long,
+        alias = "latency",
+        env = "MAILER_LATENCY_MS",
+        default_value = "0"
+    )]
     latency_ms: Latency,
     /// Share of messages refused with 451 (transient; clients should retry).
     #[arg(long, env = "MAILER_FAILURE_RATE", default_value = "0", value_parser = parse_rate)]
     failure_rate: f64,
     /// Share of messages refused with 554 (permanent).
-    #[arg(long, default_value = "0", value_parser = parse_rate)]
+    #[arg(long, env = "MAILER_PERMANENT_FAILURE_RATE", default_value = "0", value_parser = parse_rate)]
     permanent_failure_rate: f64,
     /// Share of messages whose connection is closed at the end of DATA, without a reply.
-    #[arg(long, default_value = "0", value_parser = parse_rate)]
+    #[arg(long, env = "MAILER_DROP_RATE", default_value = "0", value_parser = parse_rate)]
     drop_rate: f64,
     /// Do not set TCP_QUICKACK (shows lettre's ~40 ms Nagle stall per message).
     #[arg(long)]
@@ -40,10 +47,16 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // As kit::logging does it (mailer cannot depend on kit): colours only on a terminal,
+    // so a redirected log stays plain text.
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
+        .with_target(false)
+        .with_ansi(std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none())
+        // A closed stdout must not panic the logging task (see kit::logging).
+        .log_internal_errors(false)
         .init();
     let args = Args::parse();
     let config = SinkConfig {
@@ -60,7 +73,7 @@ async fn main() -> anyhow::Result<()> {
     let sink = Sink::start(&format!("{}:{}", args.host, args.port), config).await?;
     tracing::info!(
         url = %sink.url(),
-        ledger = ?args.ledger,
+        ledger = %args.ledger.as_deref().unwrap_or(Path::new("(none)")).display(),
         latency = %args.latency_ms,
         failure_rate = args.failure_rate,
         permanent_failure_rate = args.permanent_failure_rate,
@@ -78,6 +91,7 @@ async fn main() -> anyhow::Result<()> {
         transient_failures = stats.transient_failures,
         permanent_failures = stats.permanent_failures,
         dropped = stats.dropped,
+        sender_hung_up = stats.aborted,
         "mailer-sink stopped"
     );
     Ok(())

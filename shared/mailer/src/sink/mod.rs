@@ -32,6 +32,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
+use tokio::task::JoinSet;
 
 /// How the sink behaves.
 #[derive(Debug, Clone)]
@@ -94,7 +95,7 @@ impl Shared {
         self.quickack
     }
 
-    pub(crate) fn data_started(&self) {
+    pub(crate) fn count_data_started(&self) {
         self.data_started.fetch_add(1, Ordering::Relaxed);
     }
 
@@ -134,7 +135,8 @@ impl Shared {
     }
 }
 
-/// A running sink. Dropping it stops accepting connections.
+/// A running sink. Dropping it closes the listener and every open SMTP connection, so a
+/// pooled client cannot go on delivering to a sink that is gone.
 pub struct Sink {
     addr: SocketAddr,
     shared: Arc<Shared>,
@@ -150,7 +152,18 @@ impl Drop for Sink {
 impl Sink {
     /// Starts a sink on `addr` (`127.0.0.1:0` picks a free port).
     pub async fn start(addr: &str, config: SinkConfig) -> std::io::Result<Sink> {
-        let listener = TcpListener::bind(addr).await?;
+        Sink::serve(TcpListener::bind(addr).await?, config)
+    }
+
+    /// Starts a sink on a socket bound elsewhere: by a parent process before it forked, for
+    /// example, so that the address stays the sink's while the sink process is replaced.
+    /// Call it inside a tokio runtime.
+    pub fn from_std(listener: std::net::TcpListener, config: SinkConfig) -> std::io::Result<Sink> {
+        listener.set_nonblocking(true)?;
+        Sink::serve(TcpListener::from_std(listener)?, config)
+    }
+
+    fn serve(listener: TcpListener, config: SinkConfig) -> std::io::Result<Sink> {
         let addr = listener.local_addr()?;
         let ledger = match &config.ledger {
             Some(path) => Some(Mutex::new(LedgerWriter::create(path)?)),
@@ -228,11 +241,15 @@ impl Sink {
 }
 
 async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    // Owned by this task: when `Sink::drop` aborts it, dropping the set aborts every
+    // session too.
+    let mut sessions = JoinSet::new();
     loop {
+        while sessions.try_join_next().is_some() {}
         match listener.accept().await {
             Ok((stream, peer)) => {
                 let shared = shared.clone();
-                tokio::spawn(async move {
+                sessions.spawn(async move {
                     if let Err(e) = session::run(stream, shared).await {
                         tracing::debug!(%peer, error = %e, "SMTP session ended with an error");
                     }

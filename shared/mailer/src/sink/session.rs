@@ -83,7 +83,7 @@ pub(super) async fn run(stream: TcpStream, shared: Arc<Shared>) -> io::Result<()
             "AUTH" => authenticate(&mut conn, &line).await?,
             "DATA" => {
                 conn.reply("354 end data with <CR><LF>.<CR><LF>\r\n").await?;
-                shared.data_started();
+                shared.count_data_started();
                 conn.quickack = shared.quickack();
                 let body = read_body(&mut conn).await?;
                 conn.quickack = false;

@@ -5,7 +5,7 @@ use super::{say, Child, Supervisor};
 use crate::channel::Channel;
 use crate::child;
 use crate::protocol::LogLevel;
-use crate::settings::Role;
+use crate::settings::{Listeners, Role};
 use nix::sys::signal::{kill, Signal};
 use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
 use nix::unistd::{fork, ForkResult};
@@ -71,7 +71,15 @@ impl Supervisor {
     fn become_child(&mut self, role: Role, socket: OwnedFd) -> ! {
         self.children.clear();
         self.signals = None;
-        let listener = self.listener.take().filter(|_| role == Role::Web);
+        // Keep the socket this role accepts on, if any; the other one closes here.
+        let listener = self
+            .listeners
+            .take()
+            .and_then(|Listeners { web, sink }| match role {
+                Role::Web => Some(web),
+                Role::Sink => sink,
+                Role::Worker => None,
+            });
         child::run(
             role,
             self.pid,

@@ -15,7 +15,7 @@ mod messages;
 
 use crate::channel::Channel;
 use crate::protocol::LogLevel;
-use crate::settings::{Role, Settings};
+use crate::settings::{Listeners, Role, Settings};
 use mailer::Email;
 use messages::Tally;
 use nix::sys::signal::{kill, SigSet, Signal};
@@ -25,7 +25,6 @@ use nix::unistd::Pid;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::fmt::Display;
 use std::io;
-use std::net::TcpListener;
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
@@ -37,8 +36,9 @@ const STOP_ORDER: [Role; 3] = [Role::Web, Role::Worker, Role::Sink];
 pub struct Supervisor {
     settings: Settings,
     pid: Pid,
-    /// Bound before the first fork and kept across web server deaths. `None` only in a child.
-    listener: Option<TcpListener>,
+    /// Bound before the first fork and kept across the deaths of the web server and the
+    /// mail sink. Taken (and closed) in every child but the one that accepts on it.
+    listeners: Option<Listeners>,
     /// SIGCHLD, SIGTERM and SIGINT, read like a socket. `None` only in a child.
     signals: Option<SignalFd>,
     signal_set: SigSet,
@@ -69,7 +69,7 @@ struct Child {
 
 impl Supervisor {
     /// Must run before any thread or runtime exists in this process.
-    pub fn new(settings: Settings, listener: TcpListener) -> anyhow::Result<Supervisor> {
+    pub fn new(settings: Settings, listeners: Listeners) -> anyhow::Result<Supervisor> {
         let mut signal_set = SigSet::empty();
         for signal in [Signal::SIGCHLD, Signal::SIGTERM, Signal::SIGINT] {
             signal_set.add(signal);
@@ -81,7 +81,7 @@ impl Supervisor {
         Ok(Supervisor {
             settings,
             pid: nix::unistd::getpid(),
-            listener: Some(listener),
+            listeners: Some(listeners),
             signals: Some(signals),
             signal_set,
             children: Vec::new(),

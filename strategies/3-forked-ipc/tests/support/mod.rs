@@ -10,7 +10,7 @@ use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use serde_json::Value;
 use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_strategy-3");
 pub const DEADLINE: Duration = Duration::from_secs(30);
@@ -66,19 +66,12 @@ pub async fn send(app: &ChildProcess, subject: &str, text: &str) -> Value {
 }
 
 /// Polls `check` until it returns `Some`, or panics naming `what` after [`DEADLINE`].
-pub async fn wait_until<T, F, Fut>(what: &str, mut check: F) -> T
+pub async fn wait_until<T, F, Fut>(what: &str, check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
 {
-    let deadline = Instant::now() + DEADLINE;
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    kit::testing::wait_until(what, DEADLINE, check).await
 }
 
 /// The sink's deliveries with this subject.

@@ -1,0 +1,150 @@
+//! A JSON admin API over the queue (what resque-web shows, for curl):
+//!
+//! | route                          | answer                                           |
+//! |--------------------------------|--------------------------------------------------|
+//! | `GET /resque/stats`            | counters, queue lengths, failed count, leader     |
+//! | `GET /resque/queues`           | each queue and its length                         |
+//! | `GET /resque/failed`           | the first 100 failed entries and the count        |
+//! | `GET /resque/workers`          | each worker, its queues and what it works on      |
+//! | `GET /resque/delayed`          | delayed jobs by due time (ms)                     |
+//! | `POST /resque/failed/retry`    | body `{"index": N}` retries one, `{}` retries all |
+
+use crate::multi_worker::MultiWorkerStatus;
+use crate::queue::{Queue, QueueError};
+use bytes::Bytes;
+use hyper::{Method, StatusCode};
+use kit::BoxFuture;
+use serde_json::{json, Map, Value};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+pub struct Admin {
+    pub queue: Queue,
+    /// The multi-worker in this process, if any: its slots and runtime lag are shown.
+    pub multi_worker: Option<Arc<MultiWorkerStatus>>,
+}
+
+impl Admin {
+    pub fn route<'a>(
+        &'a self,
+        method: &'a Method,
+        path: &'a str,
+        body: Bytes,
+    ) -> Option<BoxFuture<'a, (StatusCode, Value)>> {
+        if !path.starts_with("/resque/") {
+            return None;
+        }
+        Some(Box::pin(async move {
+            let answer = match (method, path) {
+                (&Method::GET, "/resque/stats") => self.stats().await,
+                (&Method::GET, "/resque/queues") => self.queues().await,
+                (&Method::GET, "/resque/failed") => self.failed().await,
+                (&Method::GET, "/resque/workers") => self.workers().await,
+                (&Method::GET, "/resque/delayed") => self.delayed().await,
+                (&Method::POST, "/resque/failed/retry") => self.retry(&body).await,
+                _ => {
+                    return (
+                        StatusCode::NOT_FOUND,
+                        json!({ "error": format!("no route {method} {path}") }),
+                    )
+                }
+            };
+            match answer {
+                Ok(value) => (StatusCode::OK, value),
+                Err(QueueError::Redis(e)) => (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    json!({ "error": format!("redis: {e}") }),
+                ),
+                Err(e) => (StatusCode::BAD_REQUEST, json!({ "error": e.to_string() })),
+            }
+        }))
+    }
+
+    async fn queue_lengths(&self) -> Result<Map<String, Value>, QueueError> {
+        let mut lengths = Map::new();
+        for name in self.queue.queues().await? {
+            let length = self.queue.length(&name).await?;
+            lengths.insert(name, length.into());
+        }
+        Ok(lengths)
+    }
+
+    async fn stats(&self) -> Result<Value, QueueError> {
+        let mut answer = json!({
+            "stats": self.queue.stats().await?,
+            "queues": self.queue_lengths().await?,
+            "failed": self.queue.failed_count().await?,
+            "workers": self.queue.workers().await?.len(),
+            "leader": self.queue.leader().await?,
+        });
+        if let Some(status) = &self.multi_worker {
+            let lag_us = status.lag_us.load(Ordering::Relaxed);
+            answer["multi_worker"] = json!({
+                "slots": status.slots.load(Ordering::Relaxed),
+                "working": status.working.load(Ordering::Relaxed),
+                "lag_ms": (lag_us != u64::MAX).then(|| lag_us as f64 / 1000.0),
+            });
+        }
+        Ok(answer)
+    }
+
+    async fn queues(&self) -> Result<Value, QueueError> {
+        Ok(json!({ "queues": self.queue_lengths().await? }))
+    }
+
+    async fn failed(&self) -> Result<Value, QueueError> {
+        Ok(json!({
+            "count": self.queue.failed_count().await?,
+            "failed": self.queue.failed(0, 99).await?,
+        }))
+    }
+
+    async fn workers(&self) -> Result<Value, QueueError> {
+        let working = self.queue.all_working_on().await?;
+        let workers: Map<String, Value> = self
+            .queue
+            .workers()
+            .await?
+            .into_iter()
+            .map(|(name, queues)| {
+                let status = working.get(&name).cloned().unwrap_or(Value::Null);
+                (name, json!({ "queues": queues, "working_on": status }))
+            })
+            .collect();
+        Ok(json!({ "workers": workers }))
+    }
+
+    async fn delayed(&self) -> Result<Value, QueueError> {
+        let delayed: Map<String, Value> = self
+            .queue
+            .all_delayed()
+            .await?
+            .into_iter()
+            .map(|(ts, jobs)| (ts.to_string(), jobs.iter().map(|j| j.to_value()).collect()))
+            .collect();
+        Ok(json!({ "delayed": delayed }))
+    }
+
+    async fn retry(&self, body: &[u8]) -> Result<Value, QueueError> {
+        let request: Value = if body.iter().all(u8::is_ascii_whitespace) {
+            json!({})
+        } else {
+            serde_json::from_slice(body)
+                .map_err(|e| QueueError::Invalid(format!("body is not JSON: {e}")))?
+        };
+        match request.get("index") {
+            None => Ok(json!({ "retried": self.queue.retry_all_failed().await? })),
+            Some(index) => {
+                let index = index
+                    .as_i64()
+                    .ok_or_else(|| QueueError::Invalid("\"index\" must be an integer".into()))?;
+                if !self.queue.retry_failed_at(index as isize).await? {
+                    return Err(QueueError::Invalid(format!(
+                        "no failed entry at index {index}"
+                    )));
+                }
+                Ok(json!({ "retried": 1 }))
+            }
+        }
+    }
+}

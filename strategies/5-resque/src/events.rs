@@ -1,0 +1,217 @@
+//! What workers, the multi-worker and the scheduler report, as one typed stream
+//! (a tokio broadcast channel), and the log lines node-resque's demo printed for them.
+
+use serde_json::Value;
+use tokio::sync::broadcast;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum WorkerEvent {
+    Start,
+    End,
+    /// Asked `queue` for work (the walk that ends in a wait, not every pop).
+    Poll {
+        queue: String,
+    },
+    /// Found no work; now waits for a job to arrive.
+    Pause,
+    Job {
+        queue: String,
+        job: String,
+    },
+    Success {
+        queue: String,
+        job: String,
+        result: Value,
+        duration_ms: u64,
+    },
+    Failure {
+        queue: String,
+        job: String,
+        error: String,
+        duration_ms: u64,
+    },
+    Error {
+        error: String,
+    },
+    ReEnqueue {
+        queue: String,
+        job: String,
+        delay_ms: u64,
+        remaining: i64,
+    },
+    /// Reliable fetch: jobs of a dead worker were put back on their queue.
+    Recovered {
+        worker: String,
+        jobs: u64,
+    },
+    CleaningWorker {
+        worker: String,
+    },
+    /// MultiWorker's scaling decision (`+`, `-`, `x`, `--`) and the runtime lag it saw.
+    MultiWorkerAction {
+        verb: &'static str,
+        lag_ms: f64,
+        slots: usize,
+    },
+    Leader,
+    TransferredJobs {
+        count: u64,
+    },
+    CleanStuckWorker {
+        worker: String,
+        delta_seconds: i64,
+    },
+}
+
+/// An event and who sent it (a worker name, `scheduler`, `multiWorker`).
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub source: String,
+    pub event: WorkerEvent,
+}
+
+/// A cheap handle that stamps events with their source.
+#[derive(Clone)]
+pub struct EventSender {
+    tx: broadcast::Sender<Event>,
+    source: String,
+}
+
+impl EventSender {
+    /// A new stream; keep a receiver (or [`spawn_logger`]) to see anything.
+    pub fn new(source: &str) -> EventSender {
+        let (tx, _) = broadcast::channel(4096);
+        EventSender {
+            tx,
+            source: source.to_owned(),
+        }
+    }
+
+    pub fn for_source(&self, source: &str) -> EventSender {
+        EventSender {
+            tx: self.tx.clone(),
+            source: source.to_owned(),
+        }
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.tx.subscribe()
+    }
+
+    pub fn send(&self, event: WorkerEvent) {
+        // No receiver is fine: events are for whoever listens.
+        let _ = self.tx.send(Event {
+            source: self.source.clone(),
+            event,
+        });
+    }
+}
+
+/// Logs every event in node-resque's words until the channel closes.
+pub fn spawn_logger(events: &EventSender) -> tokio::task::JoinHandle<()> {
+    let mut rx = events.subscribe();
+    tokio::spawn(async move {
+        loop {
+            match rx.recv().await {
+                Ok(event) => log(&event),
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::warn!(skipped = n, "event logger fell behind")
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    })
+}
+
+pub fn log(event: &Event) {
+    let who = event.source.as_str();
+    match &event.event {
+        WorkerEvent::Start => tracing::info!(worker = who, "{} started", kind(who)),
+        WorkerEvent::End => tracing::info!(worker = who, "{} ended", kind(who)),
+        // Once per idle stretch (a blocking pop follows), not every 5 s as in node-resque.
+        WorkerEvent::Poll { queue } => tracing::info!(worker = who, "worker polling {queue}"),
+        WorkerEvent::Pause => tracing::info!(worker = who, "worker paused"),
+        WorkerEvent::Job { queue, job } => {
+            tracing::info!(worker = who, "working job {queue} {job}")
+        }
+        WorkerEvent::Success {
+            queue,
+            job,
+            result,
+            duration_ms,
+        } => {
+            tracing::info!(
+                worker = who,
+                duration_ms,
+                "job success {queue} {job} >> {result}"
+            )
+        }
+        WorkerEvent::Failure {
+            queue,
+            job,
+            error,
+            duration_ms,
+        } => {
+            tracing::warn!(
+                worker = who,
+                duration_ms,
+                "job failure {queue} {job} >> {error}"
+            )
+        }
+        WorkerEvent::Error { error } => tracing::error!(worker = who, "error >> {error}"),
+        WorkerEvent::ReEnqueue {
+            queue,
+            job,
+            delay_ms,
+            remaining,
+        } => tracing::info!(
+            worker = who,
+            delay_ms,
+            remaining,
+            "reEnqueue job (retry) {queue} {job}"
+        ),
+        WorkerEvent::Recovered { worker, jobs } => {
+            tracing::warn!(by = who, jobs, "recovered the jobs of dead worker {worker}")
+        }
+        WorkerEvent::CleaningWorker { worker } => {
+            tracing::info!(by = who, "cleaning old worker {worker}")
+        }
+        // Holding steady is the common case: only changes are worth an info line.
+        WorkerEvent::MultiWorkerAction {
+            verb: "x",
+            lag_ms,
+            slots,
+        } => tracing::debug!(
+            slots,
+            "*** checked for worker status: x (event loop delay: {lag_ms:.1}ms)"
+        ),
+        WorkerEvent::MultiWorkerAction {
+            verb,
+            lag_ms,
+            slots,
+        } => tracing::info!(
+            slots,
+            "*** checked for worker status: {verb} (event loop delay: {lag_ms:.1}ms)"
+        ),
+        WorkerEvent::Leader => tracing::info!(scheduler = who, "scheduler became leader"),
+        WorkerEvent::TransferredJobs { count } => {
+            tracing::info!(scheduler = who, count, "scheduler enqueued delayed jobs")
+        }
+        WorkerEvent::CleanStuckWorker {
+            worker,
+            delta_seconds,
+        } => tracing::warn!(
+            scheduler = who,
+            delta_seconds,
+            "failing stuck worker {worker}"
+        ),
+    }
+}
+
+fn kind(source: &str) -> &'static str {
+    if source.starts_with("scheduler") {
+        "scheduler"
+    } else {
+        "worker"
+    }
+}

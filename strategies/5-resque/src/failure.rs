@@ -1,0 +1,98 @@
+//! Why a job failed, and the entry node-resque pushes on the `failed` list for it.
+//!
+//! The entry is written so that node-resque's `JSON.parse` + `JSON.stringify` gives back the
+//! same bytes: its `removeFailed`/`retryAndRemoveFailed` find entries with a byte-exact `LREM`.
+
+use serde_json::Value;
+
+/// A job's failure, in the terms of a JavaScript `Error`: `exception` is `err.name`, `error`
+/// is `err.message`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobError {
+    pub exception: String,
+    pub error: String,
+    pub backtrace: Vec<String>,
+}
+
+impl JobError {
+    /// An `Error` with this message (node-resque's most common shape).
+    pub fn new(message: impl Into<String>) -> JobError {
+        JobError::named("Error", message)
+    }
+
+    pub fn named(exception: impl Into<String>, message: impl Into<String>) -> JobError {
+        JobError {
+            exception: exception.into(),
+            error: message.into(),
+            backtrace: Vec::new(),
+        }
+    }
+
+    /// node-resque's wording for a class it has no job for.
+    pub fn unknown_class(class: &str) -> JobError {
+        JobError::new(format!("No job defined for class \"{class}\""))
+    }
+}
+
+impl std::fmt::Display for JobError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.exception, self.error)
+    }
+}
+
+impl std::error::Error for JobError {}
+
+/// The `failed` entry: worker, queue, payload, exception, error, backtrace, failed_at, in
+/// node-resque's order. `payload_raw` is embedded as it was popped when it is JSON, so a
+/// payload written by another client keeps its bytes; a payload that is not JSON is kept
+/// as a string, so nothing is dropped.
+pub fn failed_entry(
+    worker: &str,
+    queue: &str,
+    payload_raw: &str,
+    error: &JobError,
+    failed_at: &str,
+) -> String {
+    let payload = if serde_json::from_str::<Value>(payload_raw).is_ok_and(|v| v.is_object()) {
+        payload_raw.to_owned()
+    } else {
+        Value::from(payload_raw).to_string()
+    };
+    let backtrace = if error.backtrace.is_empty() {
+        "null".to_owned()
+    } else {
+        serde_json::to_string(&error.backtrace).expect("strings serialize")
+    };
+    format!(
+        "{{\"worker\":{},\"queue\":{},\"payload\":{payload},\"exception\":{},\"error\":{},\"backtrace\":{backtrace},\"failed_at\":{}}}",
+        Value::from(worker),
+        Value::from(queue),
+        Value::from(error.exception.as_str()),
+        Value::from(error.error.as_str()),
+        Value::from(failed_at),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entry_has_node_resque_key_order_and_round_trips() {
+        let entry = failed_entry(
+            "h:1",
+            "q",
+            r#"{"class":"boom","queue":"q","args":["x"]}"#,
+            &JobError::new("kaboom"),
+            "Fri Nov 27 2026 18:35:30 GMT+0000 (Coordinated Universal Time)",
+        );
+        assert_eq!(
+            entry,
+            r#"{"worker":"h:1","queue":"q","payload":{"class":"boom","queue":"q","args":["x"]},"exception":"Error","error":"kaboom","backtrace":null,"failed_at":"Fri Nov 27 2026 18:35:30 GMT+0000 (Coordinated Universal Time)"}"#
+        );
+        let parsed: Value = serde_json::from_str(&entry).unwrap();
+        assert_eq!(parsed.to_string(), entry);
+        let broken = failed_entry("h:1", "q", "{oops", &JobError::new("bad"), "t");
+        assert!(broken.contains(r#""payload":"{oops""#));
+    }
+}

@@ -1,0 +1,110 @@
+//! Key names, exactly as node-resque builds them: the namespace and the parts joined by `:`.
+//!
+//! Every other module asks this one for a key, so the whole wire layout can be read here.
+
+/// The namespace (default `resque`) and the keys under it.
+#[derive(Debug, Clone)]
+pub struct Keys {
+    prefix: String,
+}
+
+impl Default for Keys {
+    fn default() -> Keys {
+        Keys::new("resque")
+    }
+}
+
+impl Keys {
+    /// `namespace` empty gives bare keys, as in node-resque.
+    pub fn new(namespace: &str) -> Keys {
+        let namespace = namespace.trim();
+        let prefix = if namespace.is_empty() {
+            String::new()
+        } else {
+            format!("{namespace}:")
+        };
+        Keys { prefix }
+    }
+
+    /// `resque:` (what `SCAN MATCH` patterns and Lua scripts prepend).
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    pub fn key(&self, rest: &str) -> String {
+        format!("{}{rest}", self.prefix)
+    }
+
+    /// Strips the namespace from a key returned by `SCAN`.
+    pub fn strip<'a>(&self, key: &'a str) -> &'a str {
+        key.strip_prefix(self.prefix.as_str()).unwrap_or(key)
+    }
+
+    pub fn queues(&self) -> String {
+        self.key("queues")
+    }
+    pub fn queue(&self, queue: &str) -> String {
+        self.key(&format!("queue:{queue}"))
+    }
+    pub fn failed(&self) -> String {
+        self.key("failed")
+    }
+    pub fn workers(&self) -> String {
+        self.key("workers")
+    }
+    /// What worker `id` (`NAME:QUEUES`) works on right now.
+    pub fn worker(&self, id: &str) -> String {
+        self.key(&format!("worker:{id}"))
+    }
+    pub fn worker_started(&self, id: &str) -> String {
+        self.key(&format!("worker:{id}:started"))
+    }
+    /// Liveness: `{"time":<s>,"name":NAME,"queues":"a,b"}`, keyed by the name without queues.
+    pub fn ping(&self, name: &str) -> String {
+        self.key(&format!("worker:ping:{name}"))
+    }
+    pub fn stat(&self, stat: &str) -> String {
+        self.key(&format!("stat:{stat}"))
+    }
+    pub fn worker_stat(&self, stat: &str, name: &str) -> String {
+        self.key(&format!("stat:{stat}:{name}"))
+    }
+    pub fn delayed_schedule(&self) -> String {
+        self.key("delayed_queue_schedule")
+    }
+    pub fn delayed(&self, ts_seconds: i64) -> String {
+        self.key(&format!("delayed:{ts_seconds}"))
+    }
+    /// Which `delayed:TS` lists hold this exact item (the key embeds the item's bytes).
+    pub fn timestamps(&self, item: &str) -> String {
+        self.key(&format!("timestamps:{item}"))
+    }
+    pub fn leader_lock(&self) -> String {
+        self.key("resque_scheduler_leader_lock")
+    }
+    /// Reliable fetch only (not part of Resque): jobs worker `name` took from `queue` and
+    /// has not finished. The queue comes first so a worker's lists can be found per queue.
+    pub fn processing(&self, queue: &str, name: &str) -> String {
+        self.key(&format!("processing:{queue}:{name}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn namespace_rules_follow_node_resque() {
+        assert_eq!(Keys::default().queue("math"), "resque:queue:math");
+        assert_eq!(Keys::new("").queue("math"), "queue:math");
+        assert_eq!(Keys::new("  ").failed(), "failed");
+        assert_eq!(
+            Keys::default().worker_started("h:1:a,b"),
+            "resque:worker:h:1:a,b:started"
+        );
+        assert_eq!(
+            Keys::default().leader_lock(),
+            "resque:resque_scheduler_leader_lock"
+        );
+    }
+}

@@ -1,0 +1,69 @@
+//! # Strategy 5: a Resque-compatible job queue
+//!
+//! The web front pushes a job onto a Redis list and answers; workers in other processes pop
+//! it and send the mail. The job outlives the web process, survives worker restarts while it
+//! waits, and a failure leaves a record (`failed`) that can be inspected and retried.
+//!
+//! ```text
+//!  client ─GET─► web ──MULTI SADD queues, RPUSH queue:emailQueue {"class":"sendEmail",..}──► Redis
+//!         ◄ 200 ┘                                                                          │
+//!    worker ◄── pop.lua (LPOP | LMOVE + SET worker:ID) / BLPOP when idle ───────────────────┘
+//!      │ perform: SMTP send
+//!      ├─ ok:   MULTI INCR stat:processed, DEL worker:ID
+//!      └─ err:  MULTI INCR stat:failed, RPUSH failed {worker,queue,payload,exception,error,..}
+//!  scheduler (one leader): delayed:TS ──promote.lua──► queue:Q ; dead/stuck workers cleaned
+//! ```
+//!
+//! Everything on the wire is node-resque's: job bytes, keys, worker ids, pings, stats,
+//! failed entries, delayed-job keys and the leader lock, so node-resque's Queue and workers,
+//! and Ruby's resque-web, work on the same Redis (`scripts/peers/interop` proves it).
+//!
+//! **Delivery guarantee.** Durable while queued (as durable as Redis: AOF for restarts).
+//! By default, at-most-once once taken: a job is `LPOP`ped before it runs, so a worker
+//! killed mid-job loses it; the loss is visible, as a `Worker Timeout` entry in `failed`
+//! written when the dead worker is found. With `--reliable`, at-least-once: the job is
+//! `LMOVE`d into the worker's processing list and put back on its queue when the worker is
+//! found dead, so it may run twice but is never lost. A failed send is not retried unless
+//! `--retry N` is given; it waits in `failed` for a person (or `POST /resque/failed/retry`).
+//!
+//! Modules, one idea each:
+//! * [`keys`], [`job`], [`failure`]: the wire format.
+//! * [`queue`], [`failed`], [`worker_admin`], [`delayed`]: the producer and admin API
+//!   (node-resque's `Queue`).
+//! * [`worker`], [`presence`], [`multi_worker`], [`lag`]: taking and running jobs, being seen
+//!   alive, scaling by runtime lag.
+//! * [`scheduler`], [`reliable`]: delayed jobs, leader election, dead workers.
+//! * [`plugins`]: Retry, JobLock, QueueLock, DelayQueueLock, Noop.
+//! * [`events`]: what all of them report, logged in node-resque's words.
+//! * [`web`], [`admin`], [`send_email`]: the demo binary's parts.
+pub mod admin;
+pub mod connect;
+pub mod delayed;
+pub mod events;
+pub mod failed;
+pub mod failure;
+pub mod job;
+pub mod jobs;
+pub mod keys;
+pub mod lag;
+pub mod multi_worker;
+pub mod plugins;
+pub mod presence;
+pub mod queue;
+pub mod reliable;
+pub mod scheduler;
+mod scripts;
+pub mod send_email;
+pub mod web;
+pub mod worker;
+pub mod worker_admin;
+
+pub use events::{Event, EventSender, WorkerEvent};
+pub use failure::JobError;
+pub use job::Job;
+pub use jobs::{JobDef, Jobs};
+pub use keys::Keys;
+pub use multi_worker::{MultiWorker, MultiWorkerOptions};
+pub use queue::{Queue, QueueError};
+pub use scheduler::{Scheduler, SchedulerOptions};
+pub use worker::{Worker, WorkerOptions};

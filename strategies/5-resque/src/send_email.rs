@@ -1,0 +1,35 @@
+//! The demo's job: class `sendEmail` on queue `emailQueue`, args `[{"to","subject","text"}]`
+//! (the names of the original node-resque demo), sent through the mailer.
+
+use crate::failure::JobError;
+use crate::jobs::JobDef;
+use mailer::{Email, Mailer};
+use serde_json::{json, Value};
+
+pub const CLASS: &str = "sendEmail";
+pub const QUEUE: &str = "emailQueue";
+
+/// The job definition: a bad email fails permanently (`InvalidEmail`), an SMTP refusal fails
+/// with the server's words (`SMTPError`).
+pub fn job(mailer: Mailer) -> JobDef {
+    JobDef::new(move |args: Vec<Value>| {
+        let mailer = mailer.clone();
+        async move {
+            let email = email_from_args(&args)?;
+            let message_id = mailer
+                .send(&email)
+                .await
+                .map_err(|e| JobError::named("SMTPError", e.to_string()))?;
+            Ok(json!({ "email": email, "message_id": message_id }))
+        }
+    })
+}
+
+fn email_from_args(args: &[Value]) -> Result<Email, JobError> {
+    let data = args
+        .first()
+        .ok_or_else(|| JobError::named("InvalidEmail", "sendEmail needs one argument"))?;
+    let field = |name: &str| data.get(name).and_then(Value::as_str).unwrap_or_default();
+    Email::new(field("to"), field("subject"), field("text"))
+        .map_err(|e| JobError::named("InvalidEmail", e.to_string()))
+}

@@ -1,0 +1,63 @@
+//! The web role: each valid email becomes a `sendEmail` job, and the client is told as soon
+//! as Redis holds it. The `/resque/...` admin routes are served next to it (see [`crate::admin`]).
+
+use crate::admin::Admin;
+use crate::queue::Queue;
+use crate::send_email::{CLASS, QUEUE};
+use bytes::Bytes;
+use hyper::{Method, StatusCode};
+use kit::{BoxFuture, EmailService, Refusal};
+use mailer::Email;
+use serde_json::{json, Map, Value};
+
+pub struct Web {
+    pub queue: Queue,
+    pub admin: Admin,
+}
+
+impl EmailService for Web {
+    fn submit(&self, email: Email) -> BoxFuture<'_, Result<Map<String, Value>, Refusal>> {
+        Box::pin(async move {
+            let args =
+                vec![json!({ "to": email.to, "subject": email.subject, "text": email.text })];
+            let enqueued = self
+                .queue
+                .enqueue(QUEUE, CLASS, args.clone())
+                .await
+                .map_err(|e| Refusal::unavailable(format!("could not enqueue: {e}")))?;
+            if !enqueued {
+                return Err(Refusal::new(
+                    StatusCode::CONFLICT,
+                    "a plugin refused the job",
+                ));
+            }
+            let mut fields = Map::new();
+            fields.insert(
+                "job".into(),
+                json!({ "class": CLASS, "queue": QUEUE, "args": args }),
+            );
+            Ok(fields)
+        })
+    }
+
+    fn health(&self) -> BoxFuture<'_, Result<Value, Refusal>> {
+        Box::pin(async move {
+            let pong: redis::RedisResult<String> = redis::cmd("PING")
+                .query_async(&mut self.queue.connection())
+                .await;
+            match pong {
+                Ok(_) => Ok(json!({ "status": "ok" })),
+                Err(e) => Err(Refusal::unavailable(format!("redis: {e}"))),
+            }
+        })
+    }
+
+    fn extra_route<'a>(
+        &'a self,
+        method: &'a Method,
+        path: &'a str,
+        body: Bytes,
+    ) -> Option<BoxFuture<'a, (StatusCode, Value)>> {
+        self.admin.route(method, path, body)
+    }
+}

@@ -1,0 +1,265 @@
+//! The `strategy-5` binary as a real child process: the demo, the admin API, the failed
+//! list and its retry, the Retry plugin, and a graceful SIGTERM.
+
+mod common;
+
+use common::DEADLINE;
+use kit::client::HttpClient;
+use kit::testing::ChildProcess;
+use kit::RedisServer;
+use mailer::{Faults, Latency, Sink, SinkConfig};
+use serde_json::json;
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_strategy-5");
+
+fn failing() -> Faults {
+    Faults {
+        failure_rate: 1.0,
+        ..Faults::default()
+    }
+}
+
+async fn start(redis: &RedisServer, sink: &Sink, extra: &[&str]) -> ChildProcess {
+    let mut args = vec!["--role", "all"];
+    args.extend_from_slice(extra);
+    ChildProcess::start_http(
+        BIN,
+        args,
+        &[("REDIS_URL", &redis.url()), ("SMTP_URL", &sink.url())],
+    )
+    .await
+    .unwrap()
+}
+
+async fn wait_json(
+    client: &HttpClient,
+    url: &str,
+    check: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + DEADLINE;
+    loop {
+        let answer = client.get(url).await.unwrap();
+        if check(&answer.json) {
+            return answer.json;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{url} never matched; last: {}",
+            answer.json
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn demo_enqueues_and_the_worker_sends() {
+    let redis = RedisServer::start().unwrap();
+    let sink = Sink::start_local(SinkConfig::default()).await.unwrap();
+    let app = start(&redis, &sink, &[]).await;
+    assert!(
+        app.wait_for_log("worker ready", DEADLINE).await,
+        "{}",
+        app.logs()
+    );
+    let client = HttpClient::new(Duration::from_secs(5));
+    let answer = client
+        .get(&app.url("/ada@example.com/Hello/World"))
+        .await
+        .unwrap();
+    assert_eq!(answer.status, 200);
+    assert_eq!(
+        answer.json["email"],
+        json!({"to":"ada@example.com","subject":"Hello","text":"World"})
+    );
+    assert_eq!(
+        answer.json["job"],
+        json!({"class":"sendEmail","queue":"emailQueue","args":[{"to":"ada@example.com","subject":"Hello","text":"World"}]})
+    );
+    assert!(sink.wait_for(1, DEADLINE).await);
+    assert_eq!(sink.deliveries()[0].to, "ada@example.com");
+    assert!(
+        app.wait_for_log("job success emailQueue", DEADLINE).await,
+        "{}",
+        app.logs()
+    );
+
+    let stats = wait_json(&client, &app.url("/resque/stats"), |s| {
+        s["stats"]["processed"] == "1"
+    })
+    .await;
+    assert_eq!(stats["queues"]["emailQueue"], 0);
+    assert!(stats["multi_worker"]["slots"].as_u64().unwrap() >= 1);
+    let workers = client.get(&app.url("/resque/workers")).await.unwrap();
+    assert_eq!(
+        workers.json["workers"].as_object().unwrap().len() as u64,
+        stats["multi_worker"]["slots"].as_u64().unwrap()
+    );
+    assert_eq!(
+        client.get(&app.url("/resque/queues")).await.unwrap().json,
+        json!({"queues": {"emailQueue": 0}})
+    );
+    assert_eq!(
+        client.get(&app.url("/resque/delayed")).await.unwrap().json,
+        json!({"delayed": {}})
+    );
+    assert_eq!(
+        client.get(&app.url("/resque/nope")).await.unwrap().status,
+        404
+    );
+    // Bad input is the web front's 400, never a job.
+    assert_eq!(
+        client
+            .get(&app.url("/not-an-address/x/y"))
+            .await
+            .unwrap()
+            .status,
+        400
+    );
+}
+
+#[tokio::test]
+async fn failed_list_fills_when_the_sink_fails_and_retry_empties_it() {
+    let redis = RedisServer::start().unwrap();
+    let sink = Sink::start_local(SinkConfig {
+        faults: failing(),
+        ..SinkConfig::default()
+    })
+    .await
+    .unwrap();
+    let app = start(&redis, &sink, &[]).await;
+    let client = HttpClient::new(Duration::from_secs(5));
+    for i in 0..3 {
+        let answer = client
+            .get(&app.url(&format!("/u{i}@example.com/s/t")))
+            .await
+            .unwrap();
+        assert_eq!(answer.status, 200);
+    }
+    let failed = wait_json(&client, &app.url("/resque/failed"), |f| f["count"] == 3).await;
+    assert_eq!(failed["failed"][0]["exception"], "SMTPError");
+    assert_eq!(failed["failed"][0]["queue"], "emailQueue");
+    assert_eq!(failed["failed"][0]["payload"]["class"], "sendEmail");
+
+    sink.set_faults(Faults::default());
+    let one = client
+        .post_json(&app.url("/resque/failed/retry"), &json!({"index": 0}))
+        .await
+        .unwrap();
+    assert_eq!(one.json, json!({"retried": 1}));
+    assert!(sink.wait_for(1, DEADLINE).await);
+    let rest = client
+        .post_json(&app.url("/resque/failed/retry"), &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(rest.json, json!({"retried": 2}));
+    assert!(sink.wait_for(3, DEADLINE).await);
+    wait_json(&client, &app.url("/resque/failed"), |f| f["count"] == 0).await;
+    let bad = client
+        .post_json(&app.url("/resque/failed/retry"), &json!({"index": 7}))
+        .await
+        .unwrap();
+    assert_eq!(bad.status, 400);
+}
+
+#[tokio::test]
+async fn retry_plugin_keeps_failures_out_of_the_failed_list() {
+    let redis = RedisServer::start().unwrap();
+    let sink = Sink::start_local(SinkConfig {
+        faults: failing(),
+        ..SinkConfig::default()
+    })
+    .await
+    .unwrap();
+    let app = start(
+        &redis,
+        &sink,
+        &[
+            "--retry",
+            "5",
+            "--retry-delay-ms",
+            "300",
+            "--scheduler-poll-ms",
+            "100",
+        ],
+    )
+    .await;
+    let client = HttpClient::new(Duration::from_secs(5));
+    assert_eq!(
+        client
+            .get(&app.url("/grace@example.com/s/t"))
+            .await
+            .unwrap()
+            .status,
+        200
+    );
+    assert!(
+        app.wait_for_log("reEnqueue job (retry)", DEADLINE).await,
+        "{}",
+        app.logs()
+    );
+    sink.set_faults(Faults::default());
+    assert!(sink.wait_for(1, DEADLINE).await, "{}", app.logs());
+    let failed = client.get(&app.url("/resque/failed")).await.unwrap();
+    assert_eq!(failed.json["count"], 0);
+    let stats = client.get(&app.url("/resque/stats")).await.unwrap();
+    assert!(
+        stats.json["stats"]["failed"]
+            .as_str()
+            .unwrap()
+            .parse::<u32>()
+            .unwrap()
+            >= 1
+    );
+}
+
+#[tokio::test]
+async fn sigterm_finishes_the_running_job_and_unregisters() {
+    let redis = RedisServer::start().unwrap();
+    let sink = Sink::start_local(SinkConfig {
+        faults: Faults {
+            latency: Latency::fixed(1500),
+            ..Faults::default()
+        },
+        ..SinkConfig::default()
+    })
+    .await
+    .unwrap();
+    let mut worker = ChildProcess::start(
+        BIN,
+        ["--role", "worker", "--max", "1"],
+        &[
+            ("REDIS_URL", redis.url().as_str()),
+            ("SMTP_URL", sink.url().as_str()),
+        ],
+    )
+    .unwrap();
+    assert!(
+        worker.wait_for_log("worker ready", DEADLINE).await,
+        "{}",
+        worker.logs()
+    );
+    let queue = strategy_5::Queue::connect(&redis.url()).await.unwrap();
+    queue
+        .enqueue(
+            "emailQueue",
+            "sendEmail",
+            vec![json!({"to":"slow@example.com","subject":"s","text":"t"})],
+        )
+        .await
+        .unwrap();
+    assert!(
+        worker.wait_for_log("working job", DEADLINE).await,
+        "{}",
+        worker.logs()
+    );
+    let status = worker
+        .terminate(Duration::from_secs(20))
+        .await
+        .expect("exited");
+    assert!(status.success(), "{status:?}\n{}", worker.logs());
+    assert_eq!(sink.deliveries().len(), 1, "{}", worker.logs());
+    assert!(worker.logs().contains("job success"));
+    assert!(queue.workers().await.unwrap().is_empty());
+    assert_eq!(queue.failed_count().await.unwrap(), 0);
+}

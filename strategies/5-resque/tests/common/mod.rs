@@ -1,0 +1,94 @@
+//! Shared by the integration tests: each test gets its own redis-server.
+#![allow(dead_code)]
+
+use kit::RedisServer;
+use redis::AsyncCommands;
+use serde_json::Value;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use strategy_5::worker::{Worker, WorkerOptions};
+use strategy_5::{EventSender, Jobs, Keys, Queue};
+use tokio_util::sync::CancellationToken;
+
+pub const DEADLINE: Duration = Duration::from_secs(20);
+
+pub struct Setup {
+    pub redis: RedisServer,
+    pub client: redis::Client,
+    pub queue: Queue,
+}
+
+pub async fn setup() -> Setup {
+    let redis = RedisServer::start().expect("redis-server");
+    let client = redis::Client::open(redis.url()).unwrap();
+    let con = strategy_5::connect::commands(&client).await.unwrap();
+    let queue = Queue::new(con, Keys::default());
+    Setup {
+        redis,
+        client,
+        queue,
+    }
+}
+
+impl Setup {
+    pub async fn raw_list(&self, key: &str) -> Vec<String> {
+        self.queue.connection().lrange(key, 0, -1).await.unwrap()
+    }
+
+    pub async fn get(&self, key: &str) -> Option<String> {
+        self.queue.connection().get(key).await.unwrap()
+    }
+
+    pub async fn exists(&self, key: &str) -> bool {
+        self.queue.connection().exists(key).await.unwrap()
+    }
+
+    pub async fn keys(&self, pattern: &str) -> Vec<String> {
+        let mut keys: Vec<String> = self.queue.connection().keys(pattern).await.unwrap();
+        keys.sort();
+        keys
+    }
+
+    /// Starts a worker task; cancel the token to stop it.
+    pub fn worker(
+        &self,
+        options: WorkerOptions,
+        jobs: Jobs,
+    ) -> (
+        CancellationToken,
+        tokio::task::JoinHandle<anyhow::Result<()>>,
+        EventSender,
+    ) {
+        let events = EventSender::new("test");
+        let worker = Worker::new(
+            options,
+            self.queue.clone(),
+            self.client.clone(),
+            Arc::new(jobs),
+            events.clone(),
+        );
+        let stop = worker.stop_token();
+        (stop, tokio::spawn(worker.run()), events)
+    }
+}
+
+/// Polls `check` until it is true or the deadline passes.
+pub async fn wait_until<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = Instant::now() + DEADLINE;
+    while Instant::now() < deadline {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("timed out waiting for: {what}");
+}
+
+pub fn parse(raw: &str) -> Value {
+    serde_json::from_str(raw).unwrap()
+}

@@ -1,0 +1,329 @@
+//! The worker against a real Redis: registration, outcomes in node-resque's shapes, bad
+//! payloads, priority, blocking pick-up and a Redis restart.
+
+mod common;
+
+use common::*;
+use redis::AsyncCommands;
+use serde_json::json;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use strategy_5::worker::WorkerOptions;
+use strategy_5::{JobDef, JobError, Jobs, WorkerEvent};
+
+fn options(queues: &[&str]) -> WorkerOptions {
+    let mut o = WorkerOptions::new(queues);
+    // Far longer than any wait below: a job is only picked up in time if the blocking pop
+    // wakes up for it, not because a poll came round.
+    o.block_timeout = Duration::from_secs(60);
+    o
+}
+
+fn math_jobs() -> Jobs {
+    Jobs::new()
+        .with(
+            "add",
+            JobDef::new(|args| async move {
+                Ok(json!(args.iter().filter_map(|a| a.as_i64()).sum::<i64>()))
+            }),
+        )
+        .with(
+            "boom",
+            JobDef::new(|_| async { Err(JobError::new("kaboom")) }),
+        )
+}
+
+#[tokio::test]
+async fn registers_runs_and_records_like_node_resque() {
+    let s = setup().await;
+    let opts = options(&["math", "fail"]);
+    let (name, id) = (opts.name.clone(), opts.id());
+    let (stop, task, events) = s.worker(opts, math_jobs());
+    let mut rx = events.subscribe();
+    wait_until("registered", || async {
+        s.queue.workers().await.unwrap().contains_key(&name)
+    })
+    .await;
+    assert!(id.ends_with(":math,fail"));
+    let started = s.get(&format!("resque:worker:{id}:started")).await.unwrap();
+    assert!(started.parse::<i64>().unwrap() > 1_700_000_000);
+    let ping = parse(&s.get(&format!("resque:worker:ping:{name}")).await.unwrap());
+    assert_eq!(ping["name"], json!(name));
+    assert_eq!(ping["queues"], json!("math,fail"));
+
+    s.queue
+        .enqueue("math", "add", vec![json!(1), json!(2)])
+        .await
+        .unwrap();
+    s.queue
+        .enqueue("fail", "boom", vec![json!("x")])
+        .await
+        .unwrap();
+    wait_until("both jobs done", || async {
+        s.get("resque:stat:failed").await.is_some()
+            && s.get("resque:stat:processed").await.is_some()
+    })
+    .await;
+    assert_eq!(
+        s.get(&format!("resque:stat:processed:{name}"))
+            .await
+            .as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        s.get(&format!("resque:stat:failed:{name}"))
+            .await
+            .as_deref(),
+        Some("1")
+    );
+    let failed = s.raw_list("resque:failed").await;
+    assert_eq!(failed.len(), 1);
+    let entry = parse(&failed[0]);
+    let keys: Vec<&str> = entry
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "worker",
+            "queue",
+            "payload",
+            "exception",
+            "error",
+            "backtrace",
+            "failed_at"
+        ]
+    );
+    assert_eq!(entry["worker"], json!(name));
+    assert_eq!(entry["queue"], "fail");
+    assert_eq!(entry["exception"], "Error");
+    assert_eq!(entry["error"], "kaboom");
+    assert!(failed[0].contains(r#""payload":{"class":"boom","queue":"fail","args":["x"]}"#));
+    assert!(
+        !s.exists(&format!("resque:worker:{id}")).await,
+        "working-on key cleared"
+    );
+
+    stop.cancel();
+    task.await.unwrap().unwrap();
+    // Events follow the Redis writes they report: all are in once the worker has ended.
+    let mut seen = Vec::new();
+    while let Ok(event) = rx.try_recv() {
+        seen.push(event.event);
+    }
+    assert!(seen
+        .iter()
+        .any(|e| matches!(e, WorkerEvent::Success { result, .. } if *result == json!(3))));
+    assert!(seen
+        .iter()
+        .any(|e| matches!(e, WorkerEvent::Failure { error, .. } if error == "Error: kaboom")));
+
+    assert!(s.queue.workers().await.unwrap().is_empty());
+    assert_eq!(s.keys("resque:worker*").await, Vec::<String>::new());
+    assert!(!s.exists(&format!("resque:stat:processed:{name}")).await);
+}
+
+#[tokio::test]
+async fn unknown_class_and_malformed_json_go_to_failed() {
+    let s = setup().await;
+    let (stop, task, _) = s.worker(options(&["q"]), math_jobs());
+    let _: () = s
+        .queue
+        .connection()
+        .rpush("resque:queue:q", "{not json")
+        .await
+        .unwrap();
+    let _: () = s
+        .queue
+        .connection()
+        .rpush("resque:queue:q", r#"{"args":[]}"#)
+        .await
+        .unwrap();
+    s.queue.enqueue("q", "nope", vec![]).await.unwrap();
+    s.queue.enqueue("q", "add", vec![json!(2)]).await.unwrap();
+    wait_until("all four handled", || async {
+        s.queue.failed_count().await.unwrap() == 3 && s.get("resque:stat:processed").await.is_some()
+    })
+    .await;
+    let failed = s.queue.failed(0, -1).await.unwrap();
+    assert_eq!(failed[0]["payload"], json!("{not json"));
+    assert_eq!(failed[1]["payload"], json!({"args": []}));
+    assert_eq!(
+        failed[2]["error"],
+        json!("No job defined for class \"nope\"")
+    );
+    stop.cancel();
+    task.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn queues_are_worked_in_priority_order_and_all_shapes_run() {
+    let s = setup().await;
+    let order = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = order.clone();
+    let jobs = Jobs::new().with(
+        "rec",
+        JobDef::new(move |args| {
+            let seen = seen.clone();
+            async move {
+                seen.lock()
+                    .unwrap()
+                    .push(args[0].as_str().unwrap().to_owned());
+                Ok(json!(null))
+            }
+        }),
+    );
+    // Queued before the worker starts, so the order is the worker's choice.
+    s.queue
+        .enqueue("low", "rec", vec![json!("low1")])
+        .await
+        .unwrap();
+    let _: () = s
+        .queue
+        .connection()
+        .rpush("resque:queue:high", r#"{"class":"rec","args":["ruby"]}"#)
+        .await
+        .unwrap();
+    let _: () = s
+        .queue
+        .connection()
+        .rpush(
+            "resque:queue:high",
+            r#"{"class":"rec","args":["sched"],"queue":"high"}"#,
+        )
+        .await
+        .unwrap();
+    s.queue
+        .enqueue("low", "rec", vec![json!("low2")])
+        .await
+        .unwrap();
+    let (stop, task, _) = s.worker(options(&["high", "low"]), jobs);
+    wait_until("four jobs", || async { order.lock().unwrap().len() == 4 }).await;
+    assert_eq!(*order.lock().unwrap(), ["ruby", "sched", "low1", "low2"]);
+    stop.cancel();
+    task.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn idle_worker_wakes_up_for_a_new_job_and_stops_while_blocked() {
+    let s = setup().await;
+    let runs = Arc::new(AtomicUsize::new(0));
+    let counter = runs.clone();
+    let jobs = Jobs::new().with(
+        "tick",
+        JobDef::new(move |_| {
+            let counter = counter.clone();
+            async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+                Ok(json!(null))
+            }
+        }),
+    );
+    let (stop, task, events) = s.worker(options(&["a", "b"]), jobs);
+    let mut rx = events.subscribe();
+    // Wait until it has gone idle (blocked in BLPOP), then enqueue on the second queue.
+    loop {
+        let e = tokio::time::timeout(DEADLINE, rx.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        if e.event == WorkerEvent::Pause {
+            break;
+        }
+    }
+    s.queue.enqueue("b", "tick", vec![]).await.unwrap();
+    wait_until("job run without a 60 s poll", || async {
+        runs.load(Ordering::SeqCst) == 1
+    })
+    .await;
+    // The outcome is reported at once, not when the next 60 s wait ends.
+    loop {
+        let e = tokio::time::timeout(DEADLINE, rx.recv())
+            .await
+            .expect("success reported while idle")
+            .unwrap();
+        if matches!(e.event, WorkerEvent::Success { .. }) {
+            break;
+        }
+    }
+    // The working-on key is written for a job taken by the blocking pop too, then cleared.
+    wait_until("working-on cleared", || async {
+        s.keys("resque:worker:*:a,b").await.is_empty()
+    })
+    .await;
+    // Stopping while blocked must not take 60 s: CLIENT UNBLOCK ends the wait.
+    stop.cancel();
+    tokio::time::timeout(Duration::from_secs(20), task)
+        .await
+        .expect("stopped while blocked")
+        .unwrap()
+        .unwrap();
+    // No job was popped into the void by the interrupted wait.
+    s.queue.enqueue("a", "tick", vec![]).await.unwrap();
+    assert_eq!(s.queue.length("a").await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn star_worker_finds_queues_created_later() {
+    let s = setup().await;
+    let runs = Arc::new(AtomicUsize::new(0));
+    let counter = runs.clone();
+    let jobs = Jobs::new().with(
+        "tick",
+        JobDef::new(move |_| {
+            let counter = counter.clone();
+            async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+                Ok(json!(null))
+            }
+        }),
+    );
+    let mut opts = options(&["*"]);
+    opts.block_timeout = Duration::from_millis(200);
+    let id = opts.id();
+    assert!(id.ends_with(":*"));
+    let (stop, task, _) = s.worker(opts, jobs);
+    s.queue.enqueue("brand-new", "tick", vec![]).await.unwrap();
+    wait_until("job on a new queue", || async {
+        runs.load(Ordering::SeqCst) == 1
+    })
+    .await;
+    stop.cancel();
+    task.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn worker_survives_a_redis_restart() {
+    let mut s = setup().await;
+    let runs = Arc::new(AtomicUsize::new(0));
+    let counter = runs.clone();
+    let jobs = Jobs::new().with(
+        "tick",
+        JobDef::new(move |_| {
+            let counter = counter.clone();
+            async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+                Ok(json!(null))
+            }
+        }),
+    );
+    let (stop, task, _) = s.worker(options(&["q"]), jobs);
+    s.queue.enqueue("q", "tick", vec![]).await.unwrap();
+    wait_until("first job", || async { runs.load(Ordering::SeqCst) == 1 }).await;
+    s.redis.restart().unwrap();
+    // Enqueue through the reconnecting manager until Redis takes it.
+    wait_until("enqueue after restart", || async {
+        s.queue.enqueue("q", "tick", vec![]).await.is_ok()
+    })
+    .await;
+    wait_until("job after restart", || async {
+        runs.load(Ordering::SeqCst) >= 2
+    })
+    .await;
+    stop.cancel();
+    task.await.unwrap().unwrap();
+}

@@ -1,0 +1,159 @@
+//! Wiring of the binary's roles.
+
+pub mod args;
+mod handlers;
+mod web;
+
+use args::{Args, Role};
+use handlers::{AuditHandler, EmailHandler};
+use std::sync::Arc;
+use std::time::Duration;
+use strategy_6::{consumer, Connector, Handler, Log};
+use tokio_util::sync::CancellationToken;
+
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let shutdown = kit::shutdown::on_signal();
+    // Keep the private redis-server (if any) alive until we return.
+    let (url, _redis) = kit::embedded::redis(&args.redis)?;
+    let connector = Connector::from_url(&url, args.redis_cluster);
+    let Some(log) = connect(&connector, &args, &shutdown).await else {
+        return Ok(());
+    };
+    match args.role {
+        Role::Web => serve(&args, log, shutdown).await,
+        Role::Consumer => consume(&args, log, &args.group, shutdown).await,
+        Role::All => {
+            let (web, consumer) = tokio::join!(
+                serve(&args, log.clone(), shutdown.clone()),
+                consume(&args, log, "mailer", shutdown.clone())
+            );
+            web.and(consumer)
+        }
+        Role::Replay => replay(&args, log).await,
+    }
+}
+
+/// Connects, waiting for Redis if it is not up yet (the harness may restart it any time).
+async fn connect(connector: &Connector, args: &Args, shutdown: &CancellationToken) -> Option<Log> {
+    let mut warned = false;
+    loop {
+        match Log::connect(connector.clone(), args.log_config()).await {
+            Ok(log) => return Some(log),
+            Err(e) if !warned => {
+                tracing::warn!(error = %e, "waiting for Redis");
+                warned = true;
+            }
+            Err(_) => {}
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return None,
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+        }
+    }
+}
+
+async fn serve(args: &Args, log: Log, shutdown: CancellationToken) -> anyhow::Result<()> {
+    if args.retain_secs > 0 || args.retain_max > 0 {
+        tokio::spawn(retention(
+            log.clone(),
+            args.retain_secs,
+            args.retain_max,
+            shutdown.clone(),
+        ));
+    }
+    let listener = kit::http::bind(&args.http.addr()).await?;
+    kit::http::serve(listener, Arc::new(web::Publisher { log }), shutdown).await;
+    Ok(())
+}
+
+async fn consume(
+    args: &Args,
+    log: Log,
+    group: &str,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    // Keep the embedded sink (if any) alive while consuming.
+    let mut _sink = None;
+    let handler: Arc<dyn Handler> = if group == "mailer" {
+        let mail = kit::embedded::mail(&args.mail).await?;
+        _sink = mail.sink;
+        Arc::new(EmailHandler {
+            mailer: mail.mailer,
+        })
+    } else {
+        Arc::new(AuditHandler)
+    };
+    let config = args.consumer_config(group);
+    let handle = loop {
+        match consumer::start(
+            log.clone(),
+            config.clone(),
+            handler.clone(),
+            shutdown.child_token(),
+        )
+        .await
+        {
+            Ok(handle) => break handle,
+            Err(e) => tracing::warn!(error = %e, "consumer could not join its group; retrying"),
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return Ok(()),
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+        }
+    };
+    tracing::info!(
+        group,
+        member = %config.member,
+        delivery = ?config.delivery,
+        backend = ?log.config().backend,
+        partitions = log.config().partitions,
+        "consumer ready"
+    );
+    shutdown.cancelled().await;
+    tracing::info!("consumer stopping: finishing the batches in flight");
+    handle.stop().await;
+    tracing::info!("consumer stopped");
+    Ok(())
+}
+
+async fn replay(args: &Args, log: Log) -> anyhow::Result<()> {
+    let Some(target) = &args.to else {
+        anyhow::bail!("--role replay needs --to start|OFFSET|STREAM-ID|TIME");
+    };
+    for moved in log.replay(&args.group, target, args.partition).await? {
+        let previous = moved
+            .previous
+            .map(|p| p.to_string())
+            .unwrap_or_else(|| "-".into());
+        tracing::info!(
+            group = %args.group,
+            partition = moved.partition,
+            "replay: group {} partition {} moved from {previous} to {}",
+            args.group,
+            moved.partition,
+            moved.now
+        );
+    }
+    Ok(())
+}
+
+/// Retention, every 10 s: drop events older than `secs` and beyond `max` per partition.
+async fn retention(log: Log, secs: u64, max: u64, shutdown: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(Duration::from_secs(10)) => {}
+        }
+        let cutoff = if secs == 0 {
+            0
+        } else {
+            let now = chrono::Utc::now().timestamp_millis().max(0) as u64;
+            now.saturating_sub(secs * 1000)
+        };
+        match log.trim(cutoff, max).await {
+            Ok(0) => {}
+            Ok(dropped) => tracing::info!(dropped, "retention dropped {dropped} old event(s)"),
+            Err(e) => tracing::warn!(error = %e, "retention failed"),
+        }
+    }
+}

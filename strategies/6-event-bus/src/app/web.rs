@@ -1,0 +1,49 @@
+//! The web front: each valid email becomes one `emailEvent` in the log. The client's 200
+//! means "it is in Redis, at this partition and offset": every group will see it.
+
+use kit::{BoxFuture, EmailService, Refusal};
+use mailer::Email;
+use serde_json::{json, Map, Value};
+use strategy_6::{Log, NewEvent};
+
+pub struct Publisher {
+    pub log: Log,
+}
+
+impl EmailService for Publisher {
+    fn submit(&self, email: Email) -> BoxFuture<'_, Result<Map<String, Value>, Refusal>> {
+        Box::pin(async move {
+            let payload = serde_json::to_value(&email).expect("an email serializes");
+            let event = NewEvent::new("emailEvent", email.to.clone(), payload);
+            match self.log.publish(event).await {
+                Ok(appended) => {
+                    tracing::info!(
+                        id = %appended.id,
+                        partition = appended.partition,
+                        offset = %appended.position,
+                        "email : {}",
+                        json!(email)
+                    );
+                    let mut fields = Map::new();
+                    fields.insert("event".into(), json!(appended));
+                    Ok(fields)
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "could not publish: the client gets 503");
+                    Err(Refusal::unavailable(format!(
+                        "the event log is unavailable: {e}"
+                    )))
+                }
+            }
+        })
+    }
+
+    fn health(&self) -> BoxFuture<'_, Result<Value, Refusal>> {
+        Box::pin(async move {
+            match self.log.ping().await {
+                Ok(()) => Ok(json!({ "status": "ok" })),
+                Err(e) => Err(Refusal::unavailable(format!("redis: {e}"))),
+            }
+        })
+    }
+}

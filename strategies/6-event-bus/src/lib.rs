@@ -1,0 +1,117 @@
+//! # Strategy 6: an immutable event log with consumer offsets
+//!
+//! The web front does not send mail and does not enqueue a job: it appends a fact,
+//! `emailEvent`, to a log in Redis and answers with where the fact landed. Consumer
+//! *groups* read the log at their own pace, each remembering how far it got (its
+//! *offset*). The `mailer` group sends the mail; an `audit` group reads the very same
+//! events and logs them. Nothing is removed by reading; events go away only by retention.
+//!
+//! ```text
+//!  client ─GET─► web ──append.lua──► {events:P}:log   P = hash(key) % partitions
+//!         ◄─200 {"event":{"partition":P,"offset":O}}   (O assigned by Redis)
+//!                                        │  bumps {events:P}:wake
+//!                    ┌───────────────────┴───────────────────┐
+//!          group "mailer" (offset per partition)   group "audit" (its own offsets)
+//!          member A: lease on P0,P1                 member C: lease on P0..P3
+//!          member B: lease on P2,P3
+//!          read.lua (batch at offset) ─► handler ─► commit.lua (offset += batch)
+//!                                         │ failing: retry with backoff, then
+//!                                         └► dead_letter.lua: park it, move past it
+//! ```
+//!
+//! ## Offsets
+//!
+//! A partition is a Redis LIST; an event's offset is its list index plus the partition's
+//! stored `base`. `append.lua` computes the offset in the same atomic call that appends, so
+//! a late or slow producer simply gets a later offset: nothing can land behind a group's
+//! cursor (test `an_event_published_after_the_consumer_went_idle_is_not_skipped`). Events
+//! with the same key share a partition and are handled in publish order
+//! (`events_of_a_partition_are_handled_in_publish_order`). Each group keeps one offset per
+//! partition, so groups are independent: each sees every event
+//! (`every_group_sees_every_event`). Inside a group, a partition is worked by one member at
+//! a time, under a lease that expires when its holder dies; members split the partitions
+//! evenly (`two_members_of_a_group_split_the_partitions_without_duplicates`). Retention
+//! trims old events and adds what it trimmed to `base`, so offsets never change meaning
+//! (`retention_drops_old_events_and_keeps_positions_valid`). Replay moves a group's offset
+//! back to the start, to an offset, or to a time (`replay_redelivers_history`,
+//! `the_replay_role_makes_the_group_send_history_again`).
+//!
+//! ## Delivery guarantees
+//!
+//! * **At-least-once** (default, `--delivery at-least-once`): the offset moves only after
+//!   the handler succeeded. A consumer SIGKILLed mid-batch leaves its offset behind; the
+//!   next lease holder handles the batch again. Nothing is lost; the mails of that batch that
+//!   were already sent are sent twice (`sigkill_mid_batch_loses_nothing_at_least_once_*`).
+//! * **At-most-once** (`--delivery at-most-once`, the original design): `read.lua` advances
+//!   the offset as it reads. A consumer SIGKILLed mid-batch loses the rest of its batch,
+//!   silently; nothing is sent twice (`sigkill_mid_batch_loses_the_batch_at_most_once_*`).
+//! * Either way, a handler that fails is retried with backoff; after `--max-attempts`
+//!   (or at once for a permanent failure) the event is parked in the dead letters,
+//!   `{events:P}:dead:GROUP`, and the group moves on: visible, not lost
+//!   (`a_failing_event_is_dead_lettered_after_max_attempts_and_the_rest_flows`). The
+//!   mailer group checks each payload again before it becomes a mail: a bad one is parked
+//!   at once and never reaches SMTP
+//!   (`the_mailer_group_parks_what_it_cannot_send_and_never_mails_a_bad_payload`).
+//! * Order has a price: while an event is retried, the events behind it in its partition
+//!   wait (the other partitions do not). That is why retries are bounded and end in the
+//!   dead letters instead of blocking a partition forever.
+//! * Where it still loses: Redis itself. An event is as durable as Redis's persistence
+//!   (run it with AOF); the web front answers 503 when the append did not happen
+//!   (`the_web_front_answers_503_while_redis_is_down_and_recovers`). Retention can trim
+//!   events a slow group never read (the read reports how many it skipped).
+//!
+//! ## What was wrong with the original ("eventr")
+//!
+//! | original | here |
+//! |---|---|
+//! | `local counter = ...` inside an `if` shadowed the outer counter: the stored counter was never read, the first event came back forever | `read.lua` reads the stored offset; ordering and replay tests walk whole partitions |
+//! | the cursor advanced even when a read found nothing, so later appends were skipped | an empty read moves nothing (`an_event_published_after_the_consumer_went_idle_is_not_skipped`) |
+//! | partitions were minutes picked by the producer's clock; a late write to a drained minute was never read | partitions are chosen by key hash, offsets by Redis at append |
+//! | advance-then-process, no retry, errors dropped: at-most-once | commit after success, retries, dead letters; at-most-once kept as an option to measure |
+//! | idle consumers slept 5 s; one round trip per event | idle consumers block on `{events:P}:wake` (bumped by every append); batches |
+//! | keys built inside the script (`numberOfKeys: 0`): not cluster-safe | every key in `KEYS`, one hash slot per call (`{events:P}`); runs on Redis Cluster (`the_log_runs_on_a_redis_cluster_with_partitions_on_several_nodes`) |
+//! | lists grew forever | retention with a stored base offset |
+//! | two processes with one name raced on partition moves | leases per partition, fenced reads and commits |
+//!
+//! ## The Streams twin
+//!
+//! [`Backend::Streams`] gives the same API over Redis Streams: `XADD` assigns IDs,
+//! `XREADGROUP`/`XACK` keep the group's position and pending entries, `XAUTOCLAIM` hands a
+//! dead member's pending entries to the next lease holder, `XREADGROUP BLOCK` replaces the
+//! wake-up stream. Positions are entry IDs instead of offsets. Every behaviour test runs on
+//! both backends; the benchmarks compare them (`benches/benches/event_log.rs`).
+//!
+//! ## Map of the crate
+//!
+//! * [`log`]: [`Log`], the producer and operator API (publish, replay, trim, dead letters).
+//! * [`consumer`]: the group member runtime (leases, batches, retries, dead letters).
+//! * [`lists`] and [`streams`]: the two backends; [`keys`]: every Redis key;
+//!   `src/scripts/*.lua`: the Lua, each file headed by its KEYS, ARGV and steps.
+//! * [`lease`]: partition ownership within a group; [`connection`]: single Redis or cluster,
+//!   and why blocking reads get their own connection.
+
+pub mod connection;
+pub mod consumer;
+pub mod cursor;
+pub mod dead_letter;
+pub mod error;
+pub mod event;
+pub mod keys;
+pub mod lease;
+pub mod lists;
+pub mod log;
+pub mod options;
+pub mod record;
+pub mod replay;
+mod scripts;
+pub mod streams;
+
+pub use connection::{Connector, RedisConn};
+pub use consumer::{ConsumerConfig, ConsumerHandle, Handler, HandlerError};
+pub use dead_letter::DeadLetter;
+pub use error::{LogError, Result};
+pub use event::{Appended, Event, NewEvent, Position};
+pub use log::Log;
+pub use options::{Backend, Delivery, LogConfig};
+pub use record::Record;
+pub use replay::{ReplayTarget, Replayed};

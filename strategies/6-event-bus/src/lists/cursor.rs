@@ -1,0 +1,218 @@
+//! A group member reading one partition of the list backend.
+//!
+//! Reads go through `read.lua` (fenced by the lease), commits through `commit.lua`
+//! (compare-and-set on the offset). When a read comes back empty, the cursor blocks on the
+//! partition's wake stream, which `append.lua` bumps on every publish: pick-up takes one
+//! round trip after the append, not a 5 s sleep.
+
+use crate::connection::RedisConn;
+use crate::dead_letter::DeadLetter;
+use crate::error::{LogError, Result};
+use crate::event::Position;
+use crate::keys::Keys;
+use crate::options::Delivery;
+use crate::record::Record;
+use crate::scripts;
+use redis::streams::StreamReadReply;
+use std::time::Duration;
+
+pub struct ListCursor {
+    keys: Keys,
+    group: String,
+    partition: u32,
+    member: String,
+    delivery: Delivery,
+    /// The offset stored for the group when the last batch was read (what commit.lua
+    /// compares against).
+    stored: Option<u64>,
+    /// The last wake-up entry seen: blocking from it cannot miss an append that happened
+    /// between an empty read and the block.
+    last_wake: String,
+}
+
+impl ListCursor {
+    pub fn new(
+        keys: Keys,
+        group: &str,
+        partition: u32,
+        member: &str,
+        delivery: Delivery,
+    ) -> ListCursor {
+        ListCursor {
+            keys,
+            group: group.to_string(),
+            partition,
+            member: member.to_string(),
+            delivery,
+            stored: None,
+            last_wake: "0-0".into(),
+        }
+    }
+
+    /// Up to `max` events from the group's offset; when there are none, waits up to `block`
+    /// for a publish and tries once more.
+    pub async fn next_batch(
+        &mut self,
+        conn: &mut RedisConn,
+        blocking: &mut RedisConn,
+        max: usize,
+        block: Duration,
+    ) -> Result<Vec<Record>> {
+        let batch = self.read(conn, max).await?;
+        if !batch.is_empty() || block.is_zero() {
+            return Ok(batch);
+        }
+        // One round trip: the read is queued behind the blocking XREAD on the same
+        // connection, so Redis runs it the moment the wake-up arrives (or the block times
+        // out), without waiting for us to ask.
+        let mut pipe = redis::pipe();
+        pipe.cmd("XREAD")
+            .arg("BLOCK")
+            .arg(block.as_millis().max(1) as u64)
+            .arg("STREAMS")
+            .arg(self.keys.wake(self.partition))
+            .arg(&self.last_wake)
+            .add_command(self.read_cmd(max));
+        let (reply, batch): (Option<StreamReadReply>, (u64, u64, Vec<String>)) = match pipe
+            .query_async(blocking)
+            .await
+        {
+            Ok(replies) => replies,
+            // A restarted Redis has forgotten the script: the plain path loads it again.
+            Err(e) if e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) => {
+                return self.read(conn, max).await
+            }
+            Err(e) => return Err(LogError::from_script(e, self.partition)),
+        };
+        if let Some(newest) = reply
+            .and_then(|r| r.keys.into_iter().next())
+            .and_then(|k| k.ids.into_iter().last())
+        {
+            self.last_wake = newest.id;
+        }
+        Ok(self.records(batch))
+    }
+
+    /// `EVALSHA read.lua` as a plain command, for pipelining.
+    fn read_cmd(&self, max: usize) -> redis::Cmd {
+        let mut cmd = redis::cmd("EVALSHA");
+        cmd.arg(scripts::READ.get_hash())
+            .arg(4)
+            .arg(self.keys.log(self.partition))
+            .arg(self.keys.meta(self.partition))
+            .arg(self.keys.offsets(self.partition))
+            .arg(self.keys.lease(self.partition, &self.group))
+            .arg(&self.group)
+            .arg(&self.member)
+            .arg(max)
+            .arg(if self.delivery == Delivery::AtMostOnce {
+                "1"
+            } else {
+                "0"
+            });
+        cmd
+    }
+
+    async fn read(&mut self, conn: &mut RedisConn, max: usize) -> Result<Vec<Record>> {
+        let advance = self.delivery == Delivery::AtMostOnce;
+        let batch: (u64, u64, Vec<String>) = scripts::READ
+            .key(self.keys.log(self.partition))
+            .key(self.keys.meta(self.partition))
+            .key(self.keys.offsets(self.partition))
+            .key(self.keys.lease(self.partition, &self.group))
+            .arg(&self.group)
+            .arg(&self.member)
+            .arg(max)
+            .arg(if advance { "1" } else { "0" })
+            .invoke_async(conn)
+            .await
+            .map_err(|e| LogError::from_script(e, self.partition))?;
+        Ok(self.records(batch))
+    }
+
+    /// Turns read.lua's answer into records, and remembers what is now stored.
+    fn records(&mut self, (offset, skipped, events): (u64, u64, Vec<String>)) -> Vec<Record> {
+        if skipped > 0 {
+            tracing::warn!(
+                group = %self.group,
+                partition = self.partition,
+                skipped,
+                "retention dropped events this group had not read yet: skipping ahead to offset {offset}"
+            );
+        }
+        self.stored = Some(if self.delivery == Delivery::AtMostOnce {
+            offset + events.len() as u64
+        } else {
+            offset
+        });
+        events
+            .into_iter()
+            .enumerate()
+            .map(|(i, raw)| {
+                Record::decode(self.partition, Position::Offset(offset + i as u64), raw)
+            })
+            .collect()
+    }
+
+    /// Moves the group's offset past `handled` (at-least-once). `Ok(false)`: the offset was
+    /// moved meanwhile (a replay), so the caller drops the rest of its batch and reads again.
+    pub async fn commit(&mut self, conn: &mut RedisConn, handled: &[Record]) -> Result<bool> {
+        let Some(last) = handled.last().and_then(Record::offset) else {
+            return Ok(true);
+        };
+        if self.delivery == Delivery::AtMostOnce {
+            return Ok(true); // read.lua advanced already
+        }
+        let expected = self
+            .stored
+            .ok_or_else(|| LogError::Invalid("commit before any read".into()))?;
+        let committed: bool = scripts::COMMIT
+            .key(self.keys.offsets(self.partition))
+            .key(self.keys.lease(self.partition, &self.group))
+            .arg(&self.group)
+            .arg(&self.member)
+            .arg(expected)
+            .arg(last + 1)
+            .invoke_async(conn)
+            .await
+            .map_err(|e| LogError::from_script(e, self.partition))?;
+        if committed {
+            self.stored = Some(last + 1);
+        }
+        Ok(committed)
+    }
+
+    /// Parks `record` in the dead letters and moves past it, in one atomic step. Events
+    /// before it in the batch must have been committed first.
+    pub async fn dead_letter(
+        &mut self,
+        conn: &mut RedisConn,
+        record: &Record,
+        letter: &DeadLetter,
+    ) -> Result<bool> {
+        let offset = record.offset().expect("list records have offsets");
+        let expected = match self.delivery {
+            Delivery::AtLeastOnce => self
+                .stored
+                .map(|s| s.to_string())
+                .ok_or_else(|| LogError::Invalid("dead letter before any read".into()))?,
+            Delivery::AtMostOnce => String::new(),
+        };
+        let parked: bool = scripts::DEAD_LETTER
+            .key(self.keys.offsets(self.partition))
+            .key(self.keys.lease(self.partition, &self.group))
+            .key(self.keys.dead(self.partition, &self.group))
+            .arg(&self.group)
+            .arg(&self.member)
+            .arg(expected)
+            .arg(offset + 1)
+            .arg(serde_json::to_string(letter).expect("a dead letter serializes"))
+            .invoke_async(conn)
+            .await
+            .map_err(|e| LogError::from_script(e, self.partition))?;
+        if parked && self.delivery == Delivery::AtLeastOnce {
+            self.stored = Some(offset + 1);
+        }
+        Ok(parked)
+    }
+}

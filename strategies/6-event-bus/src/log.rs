@@ -1,0 +1,235 @@
+//! [`Log`]: the producer side and the operator actions, the same calls over either backend.
+
+use crate::connection::{Connector, RedisConn};
+use crate::cursor::Cursor;
+use crate::dead_letter::DeadLetter;
+use crate::error::Result;
+use crate::event::{partition_for, Appended, NewEvent, Position, Unstamped};
+use crate::keys::Keys;
+use crate::options::{Backend, Delivery, LogConfig};
+use crate::replay::{ReplayTarget, Replayed};
+use crate::streams::id_millis;
+use crate::{lists, streams};
+use futures_util::future::try_join_all;
+use redis::AsyncCommands;
+use std::collections::BTreeMap;
+
+/// Most events sent to Redis in one call (Lua's `unpack` stops at about 8000 arguments).
+const MAX_PER_CALL: usize = 1000;
+
+/// A handle on one event log in Redis. Cheap to clone; clones share the connection.
+#[derive(Clone)]
+pub struct Log {
+    conn: RedisConn,
+    connector: Connector,
+    keys: Keys,
+    config: LogConfig,
+}
+
+impl Log {
+    pub async fn connect(connector: Connector, config: LogConfig) -> Result<Log> {
+        let conn = connector.connect().await?;
+        Ok(Log {
+            conn,
+            keys: Keys::new(config.prefix.clone()),
+            connector,
+            config,
+        })
+    }
+
+    pub fn config(&self) -> &LogConfig {
+        &self.config
+    }
+
+    pub fn keys(&self) -> &Keys {
+        &self.keys
+    }
+
+    pub fn connector(&self) -> &Connector {
+        &self.connector
+    }
+
+    /// The shared connection, for callers that need a raw command (tests, tools).
+    pub fn connection(&self) -> RedisConn {
+        self.conn.clone()
+    }
+
+    pub fn partition_for(&self, key: &str) -> u32 {
+        partition_for(key, self.config.partitions)
+    }
+
+    /// Appends one event to the partition of its key. When this returns, the event is in
+    /// Redis with its final position: every group will see it.
+    pub async fn publish(&self, event: NewEvent) -> Result<Appended> {
+        let mut appended = self.publish_batch(vec![event]).await?;
+        Ok(appended.remove(0))
+    }
+
+    /// Appends many events with one call per partition (the partitions in parallel).
+    /// The answer is in the order of `events`.
+    pub async fn publish_batch(&self, events: Vec<NewEvent>) -> Result<Vec<Appended>> {
+        let mut by_partition: BTreeMap<u32, Vec<(usize, String, String)>> = BTreeMap::new();
+        for (index, event) in events.iter().enumerate() {
+            let id = uuid::Uuid::new_v4().to_string();
+            let json = serde_json::to_string(&Unstamped {
+                id: &id,
+                kind: &event.kind,
+                key: &event.key,
+                payload: &event.payload,
+            })
+            .expect("an event serializes");
+            by_partition
+                .entry(self.partition_for(&event.key))
+                .or_default()
+                .push((index, id, json));
+        }
+        let calls = by_partition.into_iter().map(|(partition, batch)| {
+            let mut conn = self.conn.clone();
+            async move {
+                let jsons: Vec<String> = batch.iter().map(|(_, _, json)| json.clone()).collect();
+                let mut placed: Vec<(Position, u64)> = Vec::with_capacity(jsons.len());
+                // Chunks keep each call well below Lua's limit on unpacked arguments; they
+                // go one after the other, so the partition keeps the caller's order.
+                for chunk in jsons.chunks(MAX_PER_CALL) {
+                    match self.config.backend {
+                        Backend::Lists => {
+                            let (first, stamp) =
+                                lists::publish::append(&mut conn, &self.keys, partition, chunk)
+                                    .await?;
+                            placed.extend(
+                                (0..chunk.len() as u64)
+                                    .map(|i| (Position::Offset(first + i), stamp)),
+                            );
+                        }
+                        Backend::Streams => {
+                            let ids =
+                                streams::publish::append(&mut conn, &self.keys, partition, chunk)
+                                    .await?;
+                            placed.extend(ids.into_iter().map(|id| {
+                                let ms = id_millis(&id);
+                                (Position::StreamId(id), ms)
+                            }));
+                        }
+                    }
+                }
+                Ok::<_, crate::error::LogError>(
+                    batch
+                        .into_iter()
+                        .zip(placed)
+                        .map(|((index, id, _), (position, published_at))| {
+                            (
+                                index,
+                                Appended {
+                                    partition,
+                                    position,
+                                    id,
+                                    published_at,
+                                },
+                            )
+                        })
+                        .collect::<Vec<_>>(),
+                )
+            }
+        });
+        let mut all: Vec<(usize, Appended)> =
+            try_join_all(calls).await?.into_iter().flatten().collect();
+        all.sort_by_key(|(index, _)| *index);
+        Ok(all.into_iter().map(|(_, appended)| appended).collect())
+    }
+
+    /// A reader of one partition for one member of `group`. The member must hold the
+    /// partition's lease (see [`crate::lease`]) for reads and commits to succeed.
+    pub async fn cursor(
+        &self,
+        group: &str,
+        partition: u32,
+        member: &str,
+        delivery: Delivery,
+    ) -> Result<Cursor> {
+        Cursor::open(self, group, partition, member, delivery).await
+    }
+
+    /// Moves `group` to `target` in every partition (or only `partition`). The group's
+    /// consumers pick the new position up at their next read or commit.
+    pub async fn replay(
+        &self,
+        group: &str,
+        target: &ReplayTarget,
+        partition: Option<u32>,
+    ) -> Result<Vec<Replayed>> {
+        let mut done = Vec::new();
+        for p in self
+            .partitions()
+            .filter(|p| partition.is_none_or(|only| only == *p))
+        {
+            let mut conn = self.conn.clone();
+            done.push(match self.config.backend {
+                Backend::Lists => {
+                    lists::admin::replay(&mut conn, &self.keys, group, p, target).await?
+                }
+                Backend::Streams => {
+                    streams::admin::replay(&mut conn, &self.keys, group, p, target).await?
+                }
+            });
+        }
+        Ok(done)
+    }
+
+    /// Retention: drops events published before `cutoff_ms` (0 = no time bound) and all but
+    /// the newest `keep` per partition (0 = no count bound). Positions stay valid.
+    /// Returns how many events were dropped.
+    pub async fn trim(&self, cutoff_ms: u64, keep: u64) -> Result<u64> {
+        let mut dropped = 0;
+        for p in self.partitions() {
+            let mut conn = self.conn.clone();
+            dropped += match self.config.backend {
+                Backend::Lists => {
+                    lists::admin::trim(&mut conn, &self.keys, p, cutoff_ms, keep).await?
+                }
+                Backend::Streams => {
+                    streams::admin::trim(&mut conn, &self.keys, p, cutoff_ms, keep).await?
+                }
+            };
+        }
+        Ok(dropped)
+    }
+
+    /// Every dead letter of `group`, partition by partition, oldest first. They live in
+    /// `{PREFIX:P}:dead:GROUP` (LIST of JSON).
+    pub async fn dead_letters(&self, group: &str) -> Result<Vec<DeadLetter>> {
+        let mut letters = Vec::new();
+        for p in self.partitions() {
+            let mut conn = self.conn.clone();
+            let raw: Vec<String> = conn.lrange(self.keys.dead(p, group), 0, -1).await?;
+            letters.extend(
+                raw.iter()
+                    .filter_map(|json| serde_json::from_str(json).ok()),
+            );
+        }
+        Ok(letters)
+    }
+
+    /// The retained range `first..end` of a partition, as offsets (list backend) or as a
+    /// count of entries from 0 (Streams backend: `0..XLEN`).
+    pub async fn range(&self, partition: u32) -> Result<(u64, u64)> {
+        let mut conn = self.conn.clone();
+        match self.config.backend {
+            Backend::Lists => lists::admin::range(&mut conn, &self.keys, partition).await,
+            Backend::Streams => {
+                let len: u64 = conn.xlen(self.keys.stream(partition)).await?;
+                Ok((0, len))
+            }
+        }
+    }
+
+    /// `PING`: is Redis there?
+    pub async fn ping(&self) -> Result<()> {
+        let mut conn = self.conn.clone();
+        let _: String = redis::cmd("PING").query_async(&mut conn).await?;
+        Ok(())
+    }
+
+    pub fn partitions(&self) -> impl Iterator<Item = u32> {
+        0..self.config.partitions
+    }
+}

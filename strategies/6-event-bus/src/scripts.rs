@@ -1,0 +1,26 @@
+//! The Lua scripts, loaded once per process. Each script's file starts with its KEYS, ARGV
+//! and numbered steps; read those first. Every key a script touches is passed in KEYS and
+//! all of them share one partition's hash tag, so every call runs on one cluster slot.
+//!
+//! `redis::Script` sends `EVALSHA` and falls back to `EVAL` when the server does not know
+//! the script yet (a fresh or restarted Redis), so nobody has to load them by hand.
+
+use redis::Script;
+use std::sync::LazyLock;
+
+pub static APPEND: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("scripts/append.lua")));
+pub static READ: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("scripts/read.lua")));
+pub static COMMIT: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("scripts/commit.lua")));
+pub static DEAD_LETTER: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("scripts/dead_letter.lua")));
+pub static REPLAY: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("scripts/replay.lua")));
+pub static TRIM: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("scripts/trim.lua")));
+pub static LEASE: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("scripts/lease.lua")));
+pub static RELEASE: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("scripts/release.lua")));
+pub static HEARTBEAT: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("scripts/heartbeat.lua")));

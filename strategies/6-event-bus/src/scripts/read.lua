@@ -1,0 +1,44 @@
+-- read.lua: read a batch at a group's offset in one partition.
+--
+-- KEYS[1] {P}:log          LIST of events
+-- KEYS[2] {P}:meta         HASH: base
+-- KEYS[3] {P}:offsets      HASH: group -> next offset to read
+-- KEYS[4] {P}:lease:GROUP  STRING: the member that owns this partition for the group
+-- ARGV[1] group
+-- ARGV[2] member (must hold the lease)
+-- ARGV[3] batch size
+-- ARGV[4] '1' to advance the offset now (at-most-once), '0' to leave it to commit.lua
+-- Returns {offset of the first event, events skipped by retention, {event, ...}}.
+
+-- 1. Only the lease holder reads: a member whose lease expired (it was paused, its
+--    partition handed over) must not read on as if it still owned the partition.
+if redis.call('GET', KEYS[4]) ~= ARGV[2] then
+  return redis.error_reply('NOTHOLDER lease of this partition is not held by ' .. ARGV[2])
+end
+
+-- 2. Where the group stands. A new group starts at the oldest retained event, and so does
+--    a group whose next event was trimmed away by retention (the skip is reported).
+local base = tonumber(redis.call('HGET', KEYS[2], 'base') or '0')
+local stored = redis.call('HGET', KEYS[3], ARGV[1])
+local offset = tonumber(stored or base)
+local skipped = 0
+if offset < base then
+  skipped = base - offset
+  offset = base
+end
+if stored == false or skipped > 0 then
+  redis.call('HSET', KEYS[3], ARGV[1], offset)
+end
+
+-- 3. The batch. Unlike the original, an empty read moves nothing: the cursor can never
+--    run past the end and skip what is appended later.
+local first = offset - base
+local events = redis.call('LRANGE', KEYS[1], first, first + tonumber(ARGV[3]) - 1)
+
+-- 4. At-most-once: advance before the handler runs (the original's only mode). If the
+--    consumer dies now, these events are never handled.
+if ARGV[4] == '1' and #events > 0 then
+  redis.call('HSET', KEYS[3], ARGV[1], offset + #events)
+end
+
+return {offset, skipped, events}

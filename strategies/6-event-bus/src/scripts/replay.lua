@@ -1,0 +1,39 @@
+-- replay.lua: move a group's offset in one partition (to re-deliver, or to skip ahead).
+--
+-- KEYS[1] {P}:log       LIST of events
+-- KEYS[2] {P}:meta      HASH: base
+-- KEYS[3] {P}:offsets   HASH: group -> next offset to read
+-- ARGV[1] group
+-- ARGV[2] 'start' | 'offset' | 'time'
+-- ARGV[3] the offset, or the time in ms since the epoch (ignored for 'start')
+-- Returns {previous offset or -1 if the group had none, new offset}.
+
+-- 1. The retained range: offsets base .. base+len-1 exist, base+len is "the end".
+local base = tonumber(redis.call('HGET', KEYS[2], 'base') or '0')
+local len = redis.call('LLEN', KEYS[1])
+local target = base
+
+-- 2. Where to go. Offsets are clamped to what is retained; a time is found by binary
+--    search, valid because append.lua stamps published_at in offset order.
+if ARGV[2] == 'offset' then
+  target = math.max(base, math.min(tonumber(ARGV[3]), base + len))
+elseif ARGV[2] == 'time' then
+  local wanted = tonumber(ARGV[3])
+  local lo, hi = 0, len
+  while lo < hi do
+    local mid = math.floor((lo + hi) / 2)
+    local stamp = string.match(redis.call('LINDEX', KEYS[1], mid), '^{"published_at":(%d+)')
+    if tonumber(stamp) < wanted then
+      lo = mid + 1
+    else
+      hi = mid
+    end
+  end
+  target = base + lo
+end
+
+-- 3. Store it. A consumer holding a batch notices at commit time (commit.lua's compare
+--    and set fails) and reads again from here.
+local previous = tonumber(redis.call('HGET', KEYS[3], ARGV[1]) or '-1')
+redis.call('HSET', KEYS[3], ARGV[1], target)
+return {previous, target}

@@ -1,0 +1,334 @@
+//! The log's promises, each proven against a real Redis, on both backends.
+
+mod common;
+
+use common::*;
+use kit::RedisServer;
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+use strategy_6::{Backend, Delivery, NewEvent, Position, ReplayTarget};
+
+on_both_backends!(
+    events_of_a_partition_are_handled_in_publish_order,
+    every_group_sees_every_event,
+    two_members_of_a_group_split_the_partitions_without_duplicates,
+    an_event_published_after_the_consumer_went_idle_is_not_skipped,
+    replay_redelivers_history,
+    a_failing_event_is_dead_lettered_after_max_attempts_and_the_rest_flows,
+    retention_drops_old_events_and_keeps_positions_valid,
+    a_batch_larger_than_one_call_is_appended_whole_and_in_order,
+);
+
+async fn events_of_a_partition_are_handled_in_publish_order(backend: Backend) {
+    let redis = RedisServer::start().unwrap();
+    let log = log_on(&redis, backend).await;
+    let appended = log.publish_batch(events(200, 7)).await.unwrap();
+
+    // Positions grow in publish order within each partition.
+    let mut last: HashMap<u32, Position> = HashMap::new();
+    for a in &appended {
+        if let Some(previous) = last.insert(a.partition, a.position.clone()) {
+            assert!(previous < a.position, "{previous} then {}", a.position);
+        }
+    }
+
+    let recorder = Recorder::new();
+    let consumer = start(&log, config("mailer"), recorder.clone()).await;
+    assert!(
+        wait_until(|| recorder.count() == 200).await,
+        "handled {}",
+        recorder.count()
+    );
+    consumer.stop().await;
+
+    // Per key (so per partition), the handler saw the events in the order they were sent.
+    let mut seq_by_key: HashMap<String, Vec<u64>> = HashMap::new();
+    for event in recorder.seen.lock().unwrap().iter() {
+        seq_by_key
+            .entry(event.key.clone())
+            .or_default()
+            .push(event.payload["seq"].as_u64().unwrap());
+    }
+    for (key, seqs) in seq_by_key {
+        let mut sorted = seqs.clone();
+        sorted.sort();
+        assert_eq!(seqs, sorted, "key {key} out of order");
+    }
+}
+
+async fn every_group_sees_every_event(backend: Backend) {
+    let redis = RedisServer::start().unwrap();
+    let log = log_on(&redis, backend).await;
+    log.publish_batch(events(50, 10)).await.unwrap();
+    let (mailer, audit) = (Recorder::new(), Recorder::new());
+    let a = start(&log, config("mailer"), mailer.clone()).await;
+    let b = start(&log, config("audit"), audit.clone()).await;
+    // Some events arrive while both groups are running, too.
+    log.publish_batch(events(50, 10)).await.unwrap();
+    assert!(wait_until(|| mailer.count() == 100 && audit.count() == 100).await);
+    let mut ids_a = mailer.ids();
+    let mut ids_b = audit.ids();
+    ids_a.sort();
+    ids_b.sort();
+    assert_eq!(ids_a, ids_b, "both groups handled the same events");
+    a.stop().await;
+    b.stop().await;
+}
+
+async fn two_members_of_a_group_split_the_partitions_without_duplicates(backend: Backend) {
+    let redis = RedisServer::start().unwrap();
+    let log = log_on(&redis, backend).await;
+    let (one, two) = (Recorder::new(), Recorder::new());
+    let a = start(&log, config("mailer"), one.clone()).await;
+    let b = start(&log, config("mailer"), two.clone()).await;
+    // Steady state: the group has balanced to two partitions each.
+    assert!(
+        wait_until(|| a.held() == 2 && b.held() == 2).await,
+        "held {} and {}",
+        a.held(),
+        b.held()
+    );
+
+    log.publish_batch(events(400, 40)).await.unwrap();
+    assert!(wait_until(|| one.count() + two.count() >= 400).await);
+    tokio::time::sleep(Duration::from_millis(200)).await; // let any duplicate show up
+    let all: Vec<String> = one.ids().into_iter().chain(two.ids()).collect();
+    let unique: HashSet<&String> = all.iter().collect();
+    assert_eq!(all.len(), 400, "no event handled twice");
+    assert_eq!(unique.len(), 400);
+    assert!(one.count() > 0 && two.count() > 0, "both members worked");
+    a.stop().await;
+    b.stop().await;
+}
+
+/// The original moved its cursor on even when a read found nothing, and left a drained time
+/// bucket for good, so an event written "late" was never read. Here positions are assigned
+/// by Redis at append time and an empty read moves nothing.
+async fn an_event_published_after_the_consumer_went_idle_is_not_skipped(backend: Backend) {
+    let redis = RedisServer::start().unwrap();
+    let log = log_on(&redis, backend).await;
+    // A producer that connected long ago (its clock, if it had one, would say "earlier").
+    let late_producer = log_on(&redis, backend).await;
+    log.publish_batch(events(8, 1)).await.unwrap();
+    let recorder = Recorder::new();
+    let consumer = start(&log, config("mailer"), recorder.clone()).await;
+    assert!(wait_until(|| recorder.count() == 8).await);
+    // Several idle rounds: empty reads, blocked waits.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let late = late_producer
+        .publish(NewEvent::new(
+            "emailEvent",
+            "user0@example.com",
+            serde_json::json!({"seq": 8}),
+        ))
+        .await
+        .unwrap();
+    assert!(
+        wait_until(|| recorder.ids().contains(&late.id)).await,
+        "the late event was skipped"
+    );
+    assert_eq!(recorder.count(), 9);
+    consumer.stop().await;
+}
+
+async fn replay_redelivers_history(backend: Backend) {
+    let redis = RedisServer::start().unwrap();
+    let log = log_on(&redis, backend).await;
+    let first = log.publish_batch(events(10, 1)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(20)).await; // a later millisecond for the second half
+    let second = log.publish_batch(events(10, 1)).await.unwrap();
+    let recorder = Recorder::new();
+    let consumer = start(&log, config("mailer"), recorder.clone()).await;
+    assert!(wait_until(|| recorder.count() == 20).await);
+
+    // From the start: everything again.
+    log.replay("mailer", &ReplayTarget::Start, None)
+        .await
+        .unwrap();
+    assert!(
+        wait_until(|| recorder.count() == 40).await,
+        "handled {}",
+        recorder.count()
+    );
+
+    // From a time: the second half again.
+    log.replay("mailer", &ReplayTarget::Time(second[0].published_at), None)
+        .await
+        .unwrap();
+    assert!(
+        wait_until(|| recorder.count() == 50).await,
+        "handled {}",
+        recorder.count()
+    );
+
+    // From a position: the last three again.
+    let p = second[7].partition;
+    log.replay(
+        "mailer",
+        &ReplayTarget::Position(second[7].position.clone()),
+        Some(p),
+    )
+    .await
+    .unwrap();
+    assert!(
+        wait_until(|| recorder.count() == 53).await,
+        "handled {}",
+        recorder.count()
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(recorder.count(), 53);
+    consumer.stop().await;
+
+    let ids = recorder.ids();
+    let count = |id: &String| ids.iter().filter(|i| *i == id).count();
+    assert_eq!(count(&first[0].id), 2);
+    assert_eq!(count(&second[0].id), 3);
+    assert_eq!(count(&second[9].id), 4);
+}
+
+async fn a_failing_event_is_dead_lettered_after_max_attempts_and_the_rest_flows(backend: Backend) {
+    let redis = RedisServer::start().unwrap();
+    let log = log_on(&redis, backend).await;
+    let recorder = Recorder::new();
+    recorder.fail_key("poison@example.com");
+    let poison = log
+        .publish(NewEvent::new(
+            "emailEvent",
+            "poison@example.com",
+            serde_json::json!({}),
+        ))
+        .await
+        .unwrap();
+    let partition = poison.partition;
+    // Behind it in the same partition: events that must not be held up forever.
+    let mut behind = Vec::new();
+    for i in 0.. {
+        let key = format!("user{i}@example.com");
+        if log.partition_for(&key) == partition {
+            behind.push(NewEvent::new(
+                "emailEvent",
+                key,
+                serde_json::json!({ "seq": i }),
+            ));
+            if behind.len() == 5 {
+                break;
+            }
+        }
+    }
+    log.publish_batch(behind).await.unwrap();
+
+    let consumer = start(
+        &log,
+        strategy_6::ConsumerConfig {
+            max_attempts: 3,
+            ..config("mailer")
+        },
+        recorder.clone(),
+    )
+    .await;
+    assert!(wait_until(|| recorder.count() == 5).await);
+    let letters = log.dead_letters("mailer").await.unwrap();
+    assert_eq!(letters.len(), 1);
+    assert_eq!(letters[0].attempts, 3);
+    assert_eq!(letters[0].position, poison.position);
+    assert_eq!(letters[0].event["id"], poison.id.as_str());
+    let tries = recorder
+        .attempts
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|id| **id == poison.id)
+        .count();
+    assert_eq!(tries, 3, "three attempts, then parked");
+    consumer.stop().await;
+
+    // The group moved past it: a new member of the group does not see it again.
+    let again = Recorder::new();
+    let consumer = start(&log, config("mailer"), again.clone()).await;
+    log.publish(NewEvent::new(
+        "emailEvent",
+        "after@example.com",
+        serde_json::json!({}),
+    ))
+    .await
+    .unwrap();
+    assert!(wait_until(|| again.count() == 1).await);
+    assert!(!again.attempts.lock().unwrap().contains(&poison.id));
+    consumer.stop().await;
+}
+
+async fn retention_drops_old_events_and_keeps_positions_valid(backend: Backend) {
+    let redis = RedisServer::start().unwrap();
+    let log = log_on(&redis, backend).await;
+    let old = log.publish_batch(events(10, 1)).await.unwrap();
+    let partition = old[0].partition;
+    // The group has read the first four.
+    let recorder = Recorder::new();
+    let mut consumer_config = config("mailer");
+    consumer_config.batch_size = 4;
+    let mut cursor = log
+        .cursor(
+            "mailer",
+            partition,
+            &consumer_config.member,
+            Delivery::AtLeastOnce,
+        )
+        .await
+        .unwrap();
+    let lease = strategy_6::lease::Lease::acquire(
+        &log.connection(),
+        log.keys(),
+        "mailer",
+        partition,
+        &consumer_config.member,
+        Duration::from_secs(5),
+    )
+    .await
+    .unwrap()
+    .expect("the lease is free");
+    let batch = cursor.next_batch(4, Duration::ZERO).await.unwrap();
+    assert_eq!(batch.len(), 4);
+    assert!(cursor.commit(&batch).await.unwrap());
+    lease.release().await;
+    drop(cursor);
+
+    // Keep only the newest three of the ten.
+    let dropped = log.trim(0, 3).await.unwrap();
+    assert_eq!(dropped, 7);
+    let newer = log.publish_batch(events(2, 1)).await.unwrap();
+    if backend == Backend::Lists {
+        // Offsets keep counting from where they were: nothing is renumbered.
+        assert_eq!(newer[0].position, Position::Offset(10));
+        assert_eq!(log.range(partition).await.unwrap(), (7, 12));
+    } else {
+        assert!(newer[0].position > old[9].position);
+        assert_eq!(log.range(partition).await.unwrap(), (0, 5));
+    }
+
+    // The group resumes at the oldest retained event (it missed 4..6, which were trimmed).
+    let consumer = start(&log, consumer_config, recorder.clone()).await;
+    assert!(
+        wait_until(|| recorder.count() == 5).await,
+        "handled {}",
+        recorder.count()
+    );
+    let expected: Vec<String> = old[7..]
+        .iter()
+        .chain(&newer)
+        .map(|a| a.id.clone())
+        .collect();
+    assert_eq!(recorder.ids(), expected);
+    consumer.stop().await;
+}
+
+async fn a_batch_larger_than_one_call_is_appended_whole_and_in_order(backend: Backend) {
+    let redis = RedisServer::start().unwrap();
+    let log = log_on(&redis, backend).await;
+    let appended = log.publish_batch(events(2500, 1)).await.unwrap();
+    assert_eq!(appended.len(), 2500);
+    assert!(appended.windows(2).all(|w| w[0].position < w[1].position));
+    if backend == Backend::Lists {
+        assert_eq!(appended[2499].position, Position::Offset(2499));
+    }
+    assert_eq!(log.range(appended[0].partition).await.unwrap().1, 2500);
+}

@@ -1,0 +1,408 @@
+//! The `strategy-6` binary as real child processes: web front, consumer groups, SIGKILL
+//! mid-batch under both delivery modes, Redis going away, the replay role.
+
+mod common;
+
+use common::*;
+use kit::client::HttpClient;
+use kit::testing::ChildProcess;
+use kit::RedisServer;
+use mailer::{Faults, Latency, Sink, SinkConfig};
+use redis::AsyncCommands;
+use std::collections::HashSet;
+use std::time::Duration;
+use strategy_6::{Backend, Log};
+
+const BIN: &str = env!("CARGO_BIN_EXE_strategy-6");
+
+fn consumer(redis: &RedisServer, sink: &Sink, extra: &[&str]) -> ChildProcess {
+    let mut args = vec!["--role", "consumer", "--lease-ms", "1000"];
+    args.extend_from_slice(extra);
+    ChildProcess::start(
+        BIN,
+        args,
+        &[("REDIS_URL", &redis.url()), ("SMTP_URL", &sink.url())],
+    )
+    .unwrap()
+}
+
+async fn ready(process: &ChildProcess) {
+    assert!(
+        process.wait_for_log("consumer ready", DEADLINE).await,
+        "no `consumer ready`:\n{}",
+        process.logs()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_becomes_an_event_that_the_mailer_group_sends_and_the_audit_group_logs() {
+    let redis = RedisServer::start().unwrap();
+    let sink = Sink::start_local(SinkConfig::default()).await.unwrap();
+    let envs = [("REDIS_URL", redis.url()), ("SMTP_URL", sink.url())];
+    let envs: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let web = ChildProcess::start_http(BIN, ["--role", "web"], &envs)
+        .await
+        .unwrap();
+    let mailer = consumer(&redis, &sink, &["--group", "mailer"]);
+    let audit = consumer(&redis, &sink, &["--group", "audit"]);
+    ready(&mailer).await;
+    ready(&audit).await;
+
+    let client = HttpClient::new(Duration::from_secs(5));
+    let answer = client
+        .get(&web.url("/ada%40example.com/Hello/World"))
+        .await
+        .unwrap();
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.json["email"]["to"], "ada@example.com");
+    assert!(answer.json["event"]["partition"].is_u64());
+    assert_eq!(
+        answer.json["event"]["offset"], 0,
+        "first event of its partition"
+    );
+
+    assert!(sink.wait_for(1, DEADLINE).await);
+    assert_eq!(sink.deliveries()[0].to, "ada@example.com");
+    assert!(
+        audit.wait_for_log("audit: emailEvent", DEADLINE).await,
+        "{}",
+        audit.logs()
+    );
+    assert!(
+        mailer
+            .wait_for_log("consumer success on handler: email handler", DEADLINE)
+            .await
+    );
+
+    // Bad input is refused at the door and never becomes an event.
+    let bad = client
+        .get(&web.url("/not-an-address/Hi/there"))
+        .await
+        .unwrap();
+    assert_eq!(bad.status, 400);
+    let log = log_on(&redis, Backend::Lists).await;
+    let mut total = 0;
+    for p in log.partitions() {
+        let (first, end) = log.range(p).await.unwrap();
+        total += end - first;
+    }
+    assert_eq!(total, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_web_front_answers_503_while_redis_is_down_and_recovers() {
+    let mut redis = RedisServer::start().unwrap();
+    let url = redis.url();
+    let web = ChildProcess::start_http(BIN, ["--role", "web"], &[("REDIS_URL", &url)])
+        .await
+        .unwrap();
+    let client = HttpClient::new(Duration::from_secs(10));
+    redis.stop();
+    let answer = client
+        .get(&web.url("/a%40example.com/Hi/there"))
+        .await
+        .unwrap();
+    assert_eq!(answer.status, 503);
+    assert!(answer.json["error"]
+        .as_str()
+        .unwrap()
+        .contains("unavailable"));
+
+    redis.restart().unwrap();
+    let deadline = std::time::Instant::now() + DEADLINE;
+    let mut status = 0;
+    while status != 200 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        status = client
+            .get(&web.url("/a%40example.com/Hi/there"))
+            .await
+            .map(|a| a.status.as_u16())
+            .unwrap_or(0);
+    }
+    assert_eq!(status, 200, "publishing works again after Redis came back");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consumer_rides_out_a_redis_restart() {
+    let mut redis = RedisServer::start_with(kit::RedisOptions {
+        aof: true,
+        ..kit::RedisOptions::default()
+    })
+    .unwrap();
+    let sink = Sink::start_local(SinkConfig::default()).await.unwrap();
+    let mailer = consumer(&redis, &sink, &[]);
+    ready(&mailer).await;
+    let emails = |from: usize| {
+        (from..from + 10)
+            .map(|i| {
+                strategy_6::NewEvent::new(
+                    "emailEvent",
+                    format!("user{i}@example.com"),
+                    serde_json::json!({"to": format!("user{i}@example.com"), "subject": "s", "text": format!("{i}")}),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let log = log_on(&redis, Backend::Lists).await;
+    log.publish_batch(emails(0)).await.unwrap();
+    assert!(sink.wait_for(10, DEADLINE).await);
+
+    redis.restart().unwrap();
+    let log = log_on(&redis, Backend::Lists).await;
+    log.publish_batch(emails(10)).await.unwrap();
+    assert!(sink.wait_for(20, DEADLINE).await, "{}", mailer.logs());
+    let unique: HashSet<String> = sink.deliveries().iter().map(|d| d.text.clone()).collect();
+    assert_eq!(unique.len(), 20);
+}
+
+/// SIGKILL a consumer while a batch is in flight (the mailer is slow), start another one.
+/// Returns (events published, unique mails delivered, mails delivered in total).
+async fn kill_mid_batch(backend: Backend, delivery: &str) -> (usize, usize, usize) {
+    let redis = RedisServer::start().unwrap();
+    let sink = Sink::start_local(SinkConfig {
+        faults: Faults {
+            latency: Latency::fixed(100),
+            ..Faults::default()
+        },
+        ..SinkConfig::default()
+    })
+    .await
+    .unwrap();
+    let backend_arg = match backend {
+        Backend::Lists => "lists",
+        Backend::Streams => "streams",
+    };
+    let args = [
+        "--delivery",
+        delivery,
+        "--backend",
+        backend_arg,
+        "--batch-size",
+        "10",
+    ];
+    let log = log_on(&redis, backend).await;
+    let published = 80;
+    log.publish_batch(
+        (0..published)
+            .map(|i| {
+                strategy_6::NewEvent::new(
+                    "emailEvent",
+                    format!("user{i}@example.com"),
+                    serde_json::json!({"to": format!("user{i}@example.com"), "subject": "s", "text": format!("{i}")}),
+                )
+            })
+            .collect(),
+    )
+    .await
+    .unwrap();
+
+    let mut first = consumer(&redis, &sink, &args);
+    ready(&first).await;
+    assert!(sink.wait_for(3, DEADLINE).await, "{}", first.logs());
+    first.kill(); // mid-batch: each partition has a batch of 10 in flight at 100 ms a mail
+
+    let mut second = consumer(&redis, &sink, &args);
+    ready(&second).await;
+    assert!(
+        wait_until_async(|| caught_up(&log, backend)).await,
+        "the group never caught up:\n{}",
+        second.logs()
+    );
+    // Let the second consumer finish what it read, then count.
+    assert!(second
+        .terminate(DEADLINE)
+        .await
+        .is_some_and(|s| s.success()));
+    let deliveries = sink.deliveries();
+    let unique: HashSet<String> = deliveries.iter().map(|d| d.text.clone()).collect();
+    (published, unique.len(), deliveries.len())
+}
+
+/// True once the group has read everything and (at-least-once) acknowledged it.
+async fn caught_up(log: &Log, backend: Backend) -> bool {
+    let mut conn = log.connection();
+    for p in log.partitions() {
+        match backend {
+            Backend::Lists => {
+                let (_, end) = log.range(p).await.unwrap();
+                let offset: Option<u64> = conn.hget(log.keys().offsets(p), "mailer").await.unwrap();
+                if offset != Some(end) {
+                    return false;
+                }
+            }
+            Backend::Streams => {
+                let groups: Vec<std::collections::HashMap<String, redis::Value>> =
+                    redis::cmd("XINFO")
+                        .arg("GROUPS")
+                        .arg(log.keys().stream(p))
+                        .query_async(&mut conn)
+                        .await
+                        .unwrap_or_default();
+                let Some(group) = groups.first() else {
+                    return false;
+                };
+                let int = |name: &str| match group.get(name) {
+                    Some(redis::Value::Int(n)) => Some(*n),
+                    _ => None,
+                };
+                if int("lag") != Some(0) || int("pending") != Some(0) {
+                    return false;
+                }
+            }
+        }
+    }
+    true
+}
+
+async fn wait_until_async<F, Fut>(mut condition: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + DEADLINE;
+    while std::time::Instant::now() < deadline {
+        if condition().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_mid_batch_loses_nothing_at_least_once_lists() {
+    let (published, unique, _) = kill_mid_batch(Backend::Lists, "at-least-once").await;
+    assert_eq!(unique, published, "every event was delivered");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_mid_batch_loses_the_batch_at_most_once_lists() {
+    let (published, unique, total) = kill_mid_batch(Backend::Lists, "at-most-once").await;
+    assert!(
+        unique < published,
+        "the in-flight batch is lost ({unique} of {published})"
+    );
+    assert_eq!(total, unique, "but nothing is delivered twice");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_mid_batch_loses_nothing_at_least_once_streams() {
+    let (published, unique, _) = kill_mid_batch(Backend::Streams, "at-least-once").await;
+    assert_eq!(unique, published, "every event was delivered");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_mid_batch_loses_the_batch_at_most_once_streams() {
+    let (published, unique, total) = kill_mid_batch(Backend::Streams, "at-most-once").await;
+    assert!(
+        unique < published,
+        "the in-flight batch is lost ({unique} of {published})"
+    );
+    assert_eq!(total, unique, "but nothing is delivered twice");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_replay_role_makes_the_group_send_history_again() {
+    let redis = RedisServer::start().unwrap();
+    let sink = Sink::start_local(SinkConfig::default()).await.unwrap();
+    let log = log_on(&redis, Backend::Lists).await;
+    let emails = |n: usize| {
+        (0..n)
+            .map(|i| {
+                strategy_6::NewEvent::new(
+                    "emailEvent",
+                    format!("user{i}@example.com"),
+                    serde_json::json!({"to": format!("user{i}@example.com"), "subject": "s", "text": "t"}),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    log.publish_batch(emails(6)).await.unwrap();
+    let mailer = consumer(&redis, &sink, &[]);
+    ready(&mailer).await;
+    assert!(sink.wait_for(6, DEADLINE).await);
+
+    let mut replay = ChildProcess::start(
+        BIN,
+        ["--role", "replay", "--group", "mailer", "--to", "start"],
+        &[("REDIS_URL", &redis.url())],
+    )
+    .unwrap();
+    assert!(
+        wait_until(|| replay.try_wait().is_some()).await,
+        "replay did not exit"
+    );
+    assert!(
+        replay.logs().contains("replay: group mailer partition"),
+        "{}",
+        replay.logs()
+    );
+    assert!(sink.wait_for(12, DEADLINE).await, "history sent again");
+
+    // A bad target is a clear error, not a crash.
+    let mut bad = ChildProcess::start(
+        BIN,
+        ["--role", "replay", "--to", "yesterday"],
+        &[("REDIS_URL", &redis.url())],
+    )
+    .unwrap();
+    assert!(wait_until(|| bad.try_wait().is_some()).await);
+    assert!(bad.logs().contains("not `start`"), "{}", bad.logs());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mailer_group_parks_what_it_cannot_send_and_never_mails_a_bad_payload() {
+    let redis = RedisServer::start().unwrap();
+    // Every send fails with a transient 451.
+    let sink = Sink::start_local(SinkConfig {
+        faults: Faults {
+            failure_rate: 1.0,
+            ..Faults::default()
+        },
+        ..SinkConfig::default()
+    })
+    .await
+    .unwrap();
+    let log = log_on(&redis, Backend::Lists).await;
+    let unsendable = log
+        .publish(strategy_6::NewEvent::new(
+            "emailEvent",
+            "a@example.com",
+            serde_json::json!({"to": "a@example.com", "subject": "s", "text": "t"}),
+        ))
+        .await
+        .unwrap();
+    let bad = log
+        .publish(strategy_6::NewEvent::new(
+            "emailEvent",
+            "b@example.com",
+            serde_json::json!({"to": "b@example.com\r\nBcc: x@example.com", "subject": "s", "text": "t"}),
+        ))
+        .await
+        .unwrap();
+    let mailer = consumer(
+        &redis,
+        &sink,
+        &["--max-attempts", "3", "--retry-base-ms", "10"],
+    );
+    ready(&mailer).await;
+    let mut letters = Vec::new();
+    for _ in 0..300 {
+        letters = log.dead_letters("mailer").await.unwrap();
+        if letters.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(letters.len(), 2, "{}", mailer.logs());
+    let find = |id: &str| letters.iter().find(|l| l.event["id"] == id).unwrap();
+    assert_eq!(find(&unsendable.id).attempts, 3, "retried, then parked");
+    assert_eq!(find(&bad.id).attempts, 1, "a bad payload is parked at once");
+    assert!(find(&bad.id).error.contains("invalid email"));
+    assert_eq!(sink.stats().accepted, 0);
+    assert_eq!(
+        sink.stats().transient_failures,
+        3,
+        "the bad payload never reached SMTP"
+    );
+}
