@@ -71,8 +71,8 @@ pub enum Parked {
     Nowhere,
     /// Resque's failed list, the Redis list `resque:failed`.
     ResqueFailed,
-    /// The event log's dead letters (see [`crate::parked`]).
-    EventLogDeadLetters,
+    /// The event log's dead letters of this consumer group.
+    EventLogDeadLetters { group: &'static str },
 }
 
 /// One strategy, as the harness runs it.
@@ -228,7 +228,7 @@ pub const STRATEGIES: &[Strategy] = &[
             },
         ],
         crash: Crash::Restart("consumer"),
-        parked: Parked::EventLogDeadLetters,
+        parked: Parked::EventLogDeadLetters { group: "mailer" },
     },
 ];
 

@@ -27,12 +27,21 @@ pub async fn parked_ids(source: Parked, redis_url: Option<&str>) -> anyhow::Resu
                 .await?;
             Ok(entries.iter().filter_map(|e| resque_failed_id(e)).collect())
         }
-        // Strategy 6 parks a mail by moving its event to a dead-letter list that its own
-        // library owns; the harness reads it through that library's listing function once the
-        // strategy exposes one. Until then nothing is counted as parked for strategy 6, so any
-        // mail of it that never arrived is reported as lost.
-        Parked::EventLogDeadLetters => Ok(HashSet::new()),
+        // Strategy 6 parks an event it gave up on in its group's dead letters; its library
+        // lists them (the strategy runs with its default log layout, so the default config).
+        Parked::EventLogDeadLetters { group } => {
+            let url = redis_url.ok_or_else(|| anyhow::anyhow!("the event log runs on Redis"))?;
+            let connector = strategy_6::Connector::from_url(url, false);
+            let log = strategy_6::Log::connect(connector, strategy_6::LogConfig::default()).await?;
+            let letters = log.dead_letters(group).await?;
+            Ok(letters.iter().filter_map(dead_letter_id).collect())
+        }
     }
+}
+
+/// The request id of one dead letter: the email is the event's payload.
+pub fn dead_letter_id(letter: &strategy_6::DeadLetter) -> Option<u64> {
+    id_from_subject(letter.event["payload"]["subject"].as_str()?)
 }
 
 /// The request id of one `resque:failed` entry: the email is the job's first argument.
@@ -52,5 +61,16 @@ mod tests {
         assert_eq!(resque_failed_id(entry), Some(3));
         assert_eq!(resque_failed_id(r#"{"payload":{"args":[]}}"#), None);
         assert_eq!(resque_failed_id("not json"), None);
+    }
+
+    #[test]
+    fn reads_the_email_of_a_dead_letter() {
+        let letter: strategy_6::DeadLetter = serde_json::from_str(
+            r#"{"group":"mailer","partition":2,"offset":17,"attempts":5,"error":"451","failed_at":1,
+                "event":{"id":"2-17","type":"emailEvent","key":"user9@example.com","published_at":1,
+                         "payload":{"to":"user9@example.com","subject":"loadtest #9","text":"hi"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(dead_letter_id(&letter), Some(9));
     }
 }
