@@ -1,15 +1,115 @@
-//! The side-by-side load harness: latency and loss of every strategy under faults: not built yet. This package exists so that the workspace layout is complete;
-//! running it says so and exits.
+//! `loadtest compare`: runs the strategies side by side and writes the report.
+//!
+//! ```text
+//! loadtest compare --strategies 1,2 --scenarios steady,worker-crash --requests 200 --rate 100
+//! ```
+//!
+//! See the library's documentation (`shared/loadtest/src/lib.rs`) for how a run works.
 
-use clap::Parser;
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use loadtest::catalog::{self, Strategy};
+use loadtest::run::RunSettings;
+use loadtest::scenario::Scenario;
+use std::path::PathBuf;
+use std::time::Duration;
 
-/// The side-by-side load harness: latency and loss of every strategy under faults (not built yet).
+/// The side-by-side load harness: latency and loss of every strategy under faults.
 #[derive(Parser, Debug)]
 #[command(version, about)]
-struct Args {}
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
 
-fn main() {
-    Args::parse();
-    eprintln!("loadtest is not built yet; see README.md for the strategies that are.");
-    std::process::exit(2);
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run every selected strategy (and variant) under every selected scenario, then write
+    /// report.json, report.md and SVG charts.
+    Compare(CompareArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct CompareArgs {
+    /// Strategies to run, by number.
+    #[arg(long, value_delimiter = ',', default_value = "1,2,3,4,5,6", value_parser = parse_strategy)]
+    strategies: Vec<&'static Strategy>,
+    /// Scenarios to run each strategy under.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "steady,flaky-mailer,worker-crash,redis-restart"
+    )]
+    scenarios: Vec<Scenario>,
+    /// Requests per run.
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(2..=1_000_000))]
+    requests: u64,
+    /// Requests per second (open loop: sent on schedule, answered or not).
+    #[arg(long, default_value_t = 100.0, value_parser = parse_rate)]
+    rate: f64,
+    /// The mail server's latency per message. Above zero, mail is in flight long enough for
+    /// a crash to catch some.
+    #[arg(long, default_value_t = 50)]
+    mailer_latency_ms: u64,
+    /// Longest wait, after the load, for delivery to settle.
+    #[arg(long, default_value_t = 30.0)]
+    settle_s: f64,
+    /// Delivery has settled once no new mail arrived for this long. Long enough for a
+    /// restarted worker to take over its predecessor's work (leases, dead-worker checks).
+    #[arg(long, default_value_t = 5.0)]
+    quiet_s: f64,
+    /// Directory for report.json, report.md, the charts and each run's logs
+    /// (default: reports/<UTC time>/).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Where the strategy binaries are (default: the directory of this executable, where
+    /// cargo puts every binary of the workspace).
+    #[arg(long)]
+    bin_dir: Option<PathBuf>,
+}
+
+fn parse_strategy(id: &str) -> Result<&'static Strategy, String> {
+    catalog::find(id.trim()).ok_or_else(|| {
+        let ids: Vec<_> = catalog::STRATEGIES.iter().map(|s| s.id).collect();
+        format!("unknown strategy {id:?}; known: {}", ids.join(", "))
+    })
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(rate) if rate > 0.0 && rate <= 100_000.0 => Ok(rate),
+        _ => Err(format!(
+            "{s:?} is not a rate between 0 and 100000 per second"
+        )),
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let Command::Compare(args) = Cli::parse().command;
+    let bin_dir = match args.bin_dir {
+        Some(dir) => dir,
+        None => loadtest::binaries::profile_dir()?,
+    };
+    let settings = RunSettings {
+        requests: args.requests as usize,
+        rate: args.rate,
+        mailer_latency_ms: args.mailer_latency_ms,
+        settle: Duration::from_secs_f64(args.settle_s.max(0.0)),
+        quiet: Duration::from_secs_f64(args.quiet_s.max(0.1)),
+        bin_dir,
+    };
+    let out = args.out.unwrap_or_else(|| {
+        let now = chrono::Utc::now().format("%Y-%m-%d-%H%M%S");
+        PathBuf::from("reports").join(now.to_string())
+    });
+    let mut strategies = args.strategies;
+    strategies.dedup_by_key(|s| s.id);
+    let mut scenarios = args.scenarios;
+    scenarios.dedup();
+    loadtest::compare::compare(&strategies, &scenarios, &settings, &out)
+        .await
+        .context("the comparison failed")?;
+    println!("{}", out.join("report.md").display());
+    Ok(())
 }

@@ -1,0 +1,102 @@
+//! What one request costs on each strategy's web front, against a bare hyper server as the
+//! floor. The mail server answers at once (latency 0), so the numbers are what each strategy
+//! adds to a request: an SMTP round trip for 1, a spawn for 2, a hop over a socket or
+//! through Redis for 3 to 6.
+//!
+//! `cargo bench -p benches --bench strategies` writes target/criterion/strategies/report/index.html,
+//! one page comparing them all. Strategies 1 and 2 are built by the bench if needed; a
+//! strategy whose binary is missing or does not start is skipped with a note.
+//!
+//! Criterion drives a closed loop (one request after another), which is right for the cost
+//! of one request; throughput and loss under load belong to `loadtest compare`.
+
+use bytes::Bytes;
+use criterion::{criterion_group, criterion_main, Criterion};
+use http_body_util::Full;
+use hyper::service::service_fn;
+use hyper::Response;
+use hyper_util::rt::TokioIo;
+use kit::client::HttpClient;
+use loadtest::catalog::STRATEGIES;
+use loadtest::deployment::Deployment;
+use mailer::{Sink, SinkConfig};
+use serde_json::json;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// A hyper server that answers "hello" to everything, on its own thread and runtime as a
+/// strategy would be in its own process: the cost of HTTP alone.
+fn start_hello_server() -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    listener.set_nonblocking(true).unwrap();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let _ = stream.set_nodelay(true);
+                tokio::spawn(async move {
+                    let hello = service_fn(|_request| async {
+                        Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"hello"))))
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), hello)
+                        .await;
+                });
+            }
+        });
+    });
+    addr
+}
+
+fn strategies(c: &mut Criterion) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let bin_dir = loadtest::binaries::profile_dir().unwrap();
+    loadtest::binaries::build(&bin_dir, &["strategy-1", "strategy-2"]).unwrap();
+    let sink = runtime
+        .block_on(Sink::start_local(SinkConfig::default()))
+        .unwrap();
+    let client = HttpClient::new(Duration::from_secs(10));
+    let email = json!({"to": "bench@example.com", "subject": "Hello", "text": "World"});
+
+    let mut group = c.benchmark_group("strategies");
+    group
+        .sample_size(30)
+        .measurement_time(Duration::from_secs(5));
+
+    let hello = format!("http://{}/", start_hello_server());
+    group.bench_function("0-hyper-hello", |b| {
+        b.to_async(&runtime)
+            .iter(|| async { client.get(&hello).await.unwrap() })
+    });
+
+    for strategy in STRATEGIES {
+        let variant = &strategy.variants[0];
+        let started = runtime.block_on(Deployment::start(strategy, variant, &bin_dir, &sink.url()));
+        let deployment = match started {
+            Ok(deployment) => deployment,
+            Err(e) => {
+                let reason = loadtest::report::short_error(&e.to_string());
+                eprintln!("strategies/{}: skipped: {reason}", strategy.id);
+                continue;
+            }
+        };
+        let url = deployment.url("/emails");
+        group.bench_function(format!("{}-{}", strategy.id, strategy.title), |b| {
+            b.to_async(&runtime).iter(|| async {
+                let answer = client.post_json(&url, &email).await.unwrap();
+                assert!(answer.status.is_success(), "{}", answer.json);
+            })
+        });
+        runtime.block_on(deployment.stop());
+    }
+    group.finish();
+}
+
+criterion_group!(benches, strategies);
+criterion_main!(benches);

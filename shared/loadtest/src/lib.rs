@@ -1,0 +1,45 @@
+//! # loadtest: the six strategies side by side, under the same load and the same faults
+//!
+//! Each strategy promises something about the email a client asked for. This harness checks
+//! the promise by counting: it sends a known set of requests, each carrying a unique id in
+//! its subject, then asks the SMTP sink which ids arrived. Whatever the client was told `200`
+//! for and never arrived was lost silently, the one outcome a strategy should never hide.
+//!
+//! ```text
+//!             open-loop load (fixed rate, latency from the intended send time)
+//!  loadtest ───────────────────────────────────────────► strategy processes ──SMTP──► sink
+//!     │  client log: id, status, latency                  ▲  (own Redis if any)      │
+//!     │                                                   │                          │ ledger:
+//!     │  scenario faults: 20% SMTP 451s, SIGKILL the ─────┘                          │ id, time
+//!     │  worker part, restart Redis                                                  │
+//!     └──────── join by id after delivery settled ◄──────────────────────────────────┘
+//!               accepted / rejected / delivered / duplicates / lost / parked
+//! ```
+//!
+//! * [`catalog`]: the table of strategies: their binaries, roles, variants, what to kill.
+//!   Adding a strategy is one entry there.
+//! * [`scenario`]: the four scenarios and the faults each one injects.
+//! * [`deployment`]: starts one strategy's processes with their own sink and Redis, kills
+//!   and restarts parts of it; [`keeper`] is the thread every child is started from.
+//! * [`load`]: the open-loop load generator.
+//! * [`account`]: the join of the client log with the deliveries, and the percentiles.
+//! * [`parked`]: reads a strategy's failed list (mail accepted, not sent, but visible).
+//! * [`run`] runs one strategy × variant × scenario; [`compare`] runs the whole matrix.
+//! * [`report`]: `report.json`, `report.md` and the SVG charts.
+//! * [`binaries`]: where the strategy binaries are, and building them for tests and benches.
+//!
+//! The harness makes no delivery promise of its own, but it must be able to fail both ways:
+//! its tests run strategies that do lose mail and strategies that do not, and check that
+//! the report tells them apart.
+
+pub mod account;
+pub mod binaries;
+pub mod catalog;
+pub mod compare;
+pub mod deployment;
+pub mod keeper;
+pub mod load;
+pub mod parked;
+pub mod report;
+pub mod run;
+pub mod scenario;

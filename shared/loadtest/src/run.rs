@@ -1,0 +1,168 @@
+//! One run: a strategy variant under one scenario, from nothing running to a [`RunReport`].
+//!
+//! ```text
+//!  sink (faults of the scenario) ─► deployment (Redis, roles) ─► load ──┬─► finish load
+//!                                                                       └─ halfway: the fault
+//!  ─► settle (until the ledger is quiet) ─► read the failed list ─► stop ─► join by id
+//! ```
+//!
+//! The run's directory keeps the sink's ledger and every process's output, so a surprising
+//! number can be traced to the log line that explains it.
+
+use crate::account::{our_deliveries, tally};
+use crate::catalog::{Strategy, Variant};
+use crate::deployment::Deployment;
+use crate::load::{self, RunningLoad};
+use crate::parked::parked_ids;
+use crate::report::RunReport;
+use crate::scenario::Scenario;
+use mailer::{Latency, Sink, SinkConfig};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// How every run is driven.
+#[derive(Debug, Clone)]
+pub struct RunSettings {
+    pub requests: usize,
+    /// Requests per second.
+    pub rate: f64,
+    /// The sink's latency per message.
+    pub mailer_latency_ms: u64,
+    /// Longest wait for delivery to settle after the load.
+    pub settle: Duration,
+    /// Delivery has settled when no new mail arrived for this long.
+    pub quiet: Duration,
+    /// Where the strategy binaries are.
+    pub bin_dir: PathBuf,
+}
+
+/// Runs `strategy` (`variant`) under `scenario`, keeping its files in `run_dir`. `progress`
+/// hears what the run is doing. A strategy that cannot start gives a report with `error`.
+pub async fn run(
+    strategy: &'static Strategy,
+    variant: &'static Variant,
+    scenario: Scenario,
+    settings: &RunSettings,
+    run_dir: &Path,
+    progress: &(dyn Fn(String) + Sync),
+) -> RunReport {
+    let mut report = RunReport {
+        strategy: strategy.id.to_string(),
+        title: strategy.title.to_string(),
+        variant: variant.name.to_string(),
+        scenario: scenario.name().to_string(),
+        tally: Default::default(),
+        rate: 0.0,
+        notes: Vec::new(),
+        error: None,
+    };
+    if let Err(e) = drive(
+        strategy,
+        variant,
+        scenario,
+        settings,
+        run_dir,
+        progress,
+        &mut report,
+    )
+    .await
+    {
+        let message = format!("{e:#}");
+        let _ = std::fs::write(run_dir.join("error.txt"), &message);
+        report.error = Some(message);
+    }
+    report
+}
+
+async fn drive(
+    strategy: &'static Strategy,
+    variant: &'static Variant,
+    scenario: Scenario,
+    settings: &RunSettings,
+    run_dir: &Path,
+    progress: &(dyn Fn(String) + Sync),
+    report: &mut RunReport,
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(run_dir)?;
+    let ledger = run_dir.join("ledger.jsonl");
+    let _ = std::fs::remove_file(&ledger);
+    let sink = Sink::start_local(SinkConfig {
+        faults: scenario.sink_faults(Latency::fixed(settings.mailer_latency_ms)),
+        ledger: Some(ledger),
+        ..SinkConfig::default()
+    })
+    .await?;
+
+    progress("starting".into());
+    let mut deployment =
+        Deployment::start(strategy, variant, &settings.bin_dir, &sink.url()).await?;
+
+    let load = load::start(deployment.url("/emails"), settings.requests, settings.rate);
+    if scenario.has_mid_run_fault() {
+        watch(&load, settings.requests / 2, settings.requests, progress).await;
+        progress(format!("injecting {scenario}"));
+        let injected = match scenario {
+            Scenario::WorkerCrash => deployment.crash_worker().await,
+            Scenario::RedisRestart => deployment.restart_redis().await,
+            Scenario::Steady | Scenario::FlakyMailer => unreachable!("no mid-run fault"),
+        };
+        report.notes.push(match injected {
+            Ok(what) => format!("after {} requests: {what}", load.sent()),
+            Err(e) => format!("the {scenario} fault failed: {e:#}"),
+        });
+    }
+    watch(&load, settings.requests, settings.requests, progress).await;
+    progress("waiting for the last answers".into());
+    let load = load.finish().await;
+
+    progress("waiting for delivery to settle".into());
+    settle(&sink, settings.quiet, settings.settle).await;
+    let parked = match parked_ids(strategy.parked, deployment.redis_url().as_deref()).await {
+        Ok(parked) => parked,
+        Err(e) => {
+            report
+                .notes
+                .push(format!("could not read the failed list: {e:#}"));
+            Default::default()
+        }
+    };
+
+    progress("stopping".into());
+    for (role, log) in deployment.stop().await {
+        std::fs::write(run_dir.join(format!("{role}.log")), log)?;
+    }
+    report.tally = tally(&load.records, &our_deliveries(&sink.deliveries()), &parked);
+    report.rate = (settings.requests as f64 / load.elapsed.as_secs_f64() * 10.0).round() / 10.0;
+    Ok(())
+}
+
+/// Waits until `until` requests were sent, reporting progress.
+async fn watch(load: &RunningLoad, until: usize, total: usize, progress: &(dyn Fn(String) + Sync)) {
+    loop {
+        let sent = load.sent();
+        progress(format!("load {sent}/{total}"));
+        if sent >= until || load.is_done() {
+            return;
+        }
+        tokio::select! {
+            _ = load.wait_sent(until) => {}
+            _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+        }
+    }
+}
+
+/// Waits until the sink has accepted nothing new for `quiet`, or `limit` passed.
+async fn settle(sink: &Sink, quiet: Duration, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    let mut count = sink.stats().accepted;
+    let mut last_change = Instant::now();
+    while Instant::now() < deadline && last_change.elapsed() < quiet {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = sink.stats().accepted;
+        if now != count {
+            count = now;
+            last_change = Instant::now();
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! The four scenarios: the same load, with a different fault each.
+
+use crate::catalog::Strategy;
+use mailer::{Faults, Latency};
+use std::fmt;
+use std::str::FromStr;
+
+/// Share of messages the sink refuses with a transient `451` in `flaky-mailer`.
+pub const FLAKY_FAILURE_RATE: f64 = 0.2;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Scenario {
+    /// No fault: the baseline.
+    Steady,
+    /// The SMTP server refuses 20% of messages with a transient error.
+    FlakyMailer,
+    /// Halfway through the load, the part holding work in flight is SIGKILLed and restarted.
+    WorkerCrash,
+    /// Halfway through the load, Redis is stopped and started again (with its AOF).
+    RedisRestart,
+}
+
+impl Scenario {
+    pub const ALL: [Scenario; 4] = [
+        Scenario::Steady,
+        Scenario::FlakyMailer,
+        Scenario::WorkerCrash,
+        Scenario::RedisRestart,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Scenario::Steady => "steady",
+            Scenario::FlakyMailer => "flaky-mailer",
+            Scenario::WorkerCrash => "worker-crash",
+            Scenario::RedisRestart => "redis-restart",
+        }
+    }
+
+    /// One sentence for the report.
+    pub fn description(self) -> &'static str {
+        match self {
+            Scenario::Steady => "No fault: every part runs, the mail server accepts everything.",
+            Scenario::FlakyMailer => {
+                "The mail server refuses 20% of messages with a transient 451 error."
+            }
+            Scenario::WorkerCrash => {
+                "Halfway through the load, the part that holds work in flight is killed with \
+                 SIGKILL and started again (the whole process for 1 and 2)."
+            }
+            Scenario::RedisRestart => {
+                "Halfway through the load, Redis is stopped and started again; its append-only \
+                 file brings back what it had acknowledged. Only the strategies that use Redis \
+                 (4 to 6) run this scenario."
+            }
+        }
+    }
+
+    /// Whether this scenario means anything for `strategy` (no Redis, no Redis restart).
+    pub fn applies_to(self, strategy: &Strategy) -> bool {
+        self != Scenario::RedisRestart || strategy.uses_redis
+    }
+
+    /// Whether the fault happens once, in the middle of the load.
+    pub fn has_mid_run_fault(self) -> bool {
+        matches!(self, Scenario::WorkerCrash | Scenario::RedisRestart)
+    }
+
+    /// What the sink does to each message in this scenario.
+    pub fn sink_faults(self, latency: Latency) -> Faults {
+        let failure_rate = match self {
+            Scenario::FlakyMailer => FLAKY_FAILURE_RATE,
+            _ => 0.0,
+        };
+        Faults {
+            latency,
+            failure_rate,
+            ..Faults::default()
+        }
+    }
+}
+
+impl fmt::Display for Scenario {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Scenario {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Scenario, String> {
+        Scenario::ALL
+            .into_iter()
+            .find(|scenario| scenario.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<_> = Scenario::ALL.iter().map(|s| s.name()).collect();
+                format!("unknown scenario {s:?}; known: {}", names.join(", "))
+            })
+    }
+}

@@ -1,0 +1,244 @@
+//! The harness must be able to fail both ways: see loss where a strategy loses mail, and see
+//! none where it does not. These tests run `loadtest compare` as a real process against the
+//! real strategy binaries, with small runs so that a miscount shows.
+//!
+//! Cargo builds only this package's binaries for its tests, so the strategy binaries are
+//! built here (`cargo build -p strategy-N`, same target directory and profile as this test),
+//! once per test binary, and `loadtest` is pointed at them with `--bin-dir`.
+
+use loadtest::report::{Report, RunReport};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+const ALL: [&str; 6] = [
+    "strategy-1",
+    "strategy-2",
+    "strategy-3",
+    "strategy-4",
+    "strategy-5",
+    "strategy-6",
+];
+
+/// `target/<profile>/`, with every strategy binary built.
+fn bin_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = loadtest::binaries::profile_dir().unwrap();
+        loadtest::binaries::build(&dir, &ALL).unwrap();
+        dir
+    })
+}
+
+/// Runs `loadtest compare` with `args` into a fresh directory and reads its report.
+fn compare(args: &[&str]) -> (Report, tempfile::TempDir) {
+    let out = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_loadtest"))
+        .arg("compare")
+        .args(args)
+        .arg("--bin-dir")
+        .arg(bin_dir())
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "loadtest failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.trim().ends_with("report.md"), "{stdout}");
+    let json = std::fs::read_to_string(out.path().join("report.json")).unwrap();
+    (serde_json::from_str(&json).unwrap(), out)
+}
+
+fn find<'a>(report: &'a Report, strategy: &str, variant: &str, scenario: &str) -> &'a RunReport {
+    let run = report
+        .runs
+        .iter()
+        .find(|r| r.strategy == strategy && r.variant == variant && r.scenario == scenario)
+        .unwrap_or_else(|| panic!("no run {strategy}/{variant}/{scenario} in {report:#?}"));
+    assert_eq!(
+        run.error, None,
+        "{strategy}/{variant}/{scenario} did not run"
+    );
+    assert_eq!(run.tally.requests, 100);
+    assert_eq!(
+        run.tally.accepted + run.tally.rejected,
+        run.tally.requests,
+        "every request is either accepted or rejected"
+    );
+    run
+}
+
+/// True if `binary` is still the placeholder of a strategy not built yet: every strategy
+/// serves HTTP, so its `--help` lists `--port`; the placeholder takes no flag at all.
+fn is_placeholder(binary: &str) -> bool {
+    let help = Command::new(bin_dir().join(binary))
+        .arg("--help")
+        .output()
+        .unwrap();
+    !String::from_utf8_lossy(&help.stdout).contains("--port")
+}
+
+#[test]
+fn steady_loses_nothing_and_a_flaky_mailer_is_refused_by_1_and_lost_by_2() {
+    let (report, out) = compare(&[
+        "--strategies",
+        "1,2",
+        "--scenarios",
+        "steady,flaky-mailer",
+        "--requests",
+        "100",
+    ]);
+
+    for strategy in ["1", "2"] {
+        let steady = find(&report, strategy, "default", "steady");
+        assert_eq!(steady.tally.accepted, 100, "strategy {strategy}");
+        assert_eq!(steady.tally.delivered, 100, "strategy {strategy}");
+        assert_eq!(
+            (steady.tally.lost, steady.tally.duplicates),
+            (0, 0),
+            "strategy {strategy}"
+        );
+        assert!(steady.tally.latency_ms.p50.is_some());
+        assert!(steady.tally.delivery_ms.p99.is_some());
+    }
+
+    // The ledger on disk agrees with the count.
+    let ledger =
+        mailer::ledger::read(&out.path().join("runs/2-default-steady/ledger.jsonl")).unwrap();
+    assert_eq!(ledger.len(), 100);
+
+    // Foreground tells the client about every failed send and loses nothing.
+    let foreground = find(&report, "1", "default", "flaky-mailer");
+    assert!(foreground.tally.rejected > 0, "{foreground:#?}");
+    assert_eq!(foreground.tally.lost, 0, "{foreground:#?}");
+    assert_eq!(foreground.tally.delivered, foreground.tally.accepted);
+
+    // Fire-and-forget says 200 to everything and loses the failed sends.
+    let fire_and_forget = find(&report, "2", "default", "flaky-mailer");
+    assert_eq!(fire_and_forget.tally.rejected, 0, "{fire_and_forget:#?}");
+    assert!(fire_and_forget.tally.lost > 0, "{fire_and_forget:#?}");
+    assert_eq!(
+        fire_and_forget.tally.delivered + fire_and_forget.tally.lost,
+        100
+    );
+
+    let markdown = std::fs::read_to_string(out.path().join("report.md")).unwrap();
+    assert!(markdown.contains("## flaky-mailer"), "{markdown}");
+    assert!(
+        markdown.contains("- **2 fire-and-forget**: Lost "),
+        "{markdown}"
+    );
+    for chart in ["loss.svg", "latency-steady.svg", "latency-flaky-mailer.svg"] {
+        let svg = std::fs::read_to_string(out.path().join(chart)).unwrap();
+        assert!(svg.starts_with("<svg"), "{chart}");
+    }
+}
+
+#[test]
+fn a_worker_crash_loses_the_sends_in_flight_of_2_and_none_of_1() {
+    // 100 ms per mail at 100/s: about ten sends are in flight when the process is killed.
+    let (report, _out) = compare(&[
+        "--strategies",
+        "1,2",
+        "--scenarios",
+        "worker-crash",
+        "--requests",
+        "100",
+        "--mailer-latency-ms",
+        "100",
+    ]);
+
+    let foreground = find(&report, "1", "default", "worker-crash");
+    assert_eq!(foreground.tally.lost, 0, "{foreground:#?}");
+    assert!(
+        foreground.tally.rejected > 0,
+        "requests in flight at the crash get an error: {foreground:#?}"
+    );
+    assert!(
+        foreground
+            .notes
+            .iter()
+            .any(|n| n.contains("SIGKILLed the web")),
+        "{foreground:#?}"
+    );
+
+    let fire_and_forget = find(&report, "2", "default", "worker-crash");
+    assert!(fire_and_forget.tally.lost > 0, "{fire_and_forget:#?}");
+    assert_eq!(fire_and_forget.tally.duplicates, 0);
+}
+
+/// Strategies 3 to 6 as they land: loss where work sits in one process's memory (3, 4),
+/// none where the queue survives the worker (5 reliable, 6 at-least-once). A strategy still
+/// at its placeholder is skipped; once built, it is held to its promise.
+#[test]
+fn a_worker_crash_loses_mail_of_3_and_4_and_none_of_5_reliable_and_6_at_least_once() {
+    let built: Vec<&str> = ["3", "4", "5", "6"]
+        .into_iter()
+        .filter(|id| !is_placeholder(&format!("strategy-{id}")))
+        .collect();
+    if built.is_empty() {
+        eprintln!("strategies 3 to 6 are placeholders: nothing to check yet");
+        return;
+    }
+    let (report, _out) = compare(&[
+        "--strategies",
+        &built.join(","),
+        "--scenarios",
+        "worker-crash",
+        "--requests",
+        "100",
+        "--mailer-latency-ms",
+        "100",
+    ]);
+    for id in built {
+        match id {
+            "3" | "4" => {
+                let run = find(&report, id, "default", "worker-crash");
+                assert!(run.tally.lost > 0, "{run:#?}");
+            }
+            "5" => {
+                let run = find(&report, id, "reliable", "worker-crash");
+                assert_eq!(run.tally.lost, 0, "{run:#?}");
+            }
+            "6" => {
+                let run = find(&report, id, "at-least-once", "worker-crash");
+                assert_eq!(run.tally.lost, 0, "{run:#?}");
+            }
+            _ => unreachable!(),
+        }
+    }
+}
+
+#[test]
+fn a_strategy_that_is_not_built_gets_a_row_that_says_so() {
+    let empty = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_loadtest"))
+        .args(["compare", "--strategies", "1,5", "--scenarios", "steady"])
+        .arg("--bin-dir")
+        .arg(empty.path())
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let report: Report =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("report.json")).unwrap())
+            .unwrap();
+    // Strategy 1, and both variants of 5.
+    assert_eq!(report.runs.len(), 3);
+    for run in &report.runs {
+        let error = run.error.as_deref().unwrap_or_default();
+        assert!(error.starts_with("not built"), "{run:#?}");
+        assert_eq!(run.tally.accepted, 0);
+    }
+    let markdown = std::fs::read_to_string(out.path().join("report.md")).unwrap();
+    assert!(
+        markdown.contains("| 5 resque (reliable) | not built"),
+        "{markdown}"
+    );
+}
