@@ -22,5 +22,7 @@ pub static LEASE: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("scripts/lease.lua")));
 pub static RELEASE: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("scripts/release.lua")));
+pub static SETTINGS: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("scripts/settings.lua")));
 pub static HEARTBEAT: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("scripts/heartbeat.lua")));

@@ -406,3 +406,30 @@ async fn the_mailer_group_parks_what_it_cannot_send_and_never_mails_a_bad_payloa
         "the bad payload never reached SMTP"
     );
 }
+
+/// Producers and consumers must cut the log alike. The first process records the partition
+/// count and the backend in Redis; one started with other values stops with an error that
+/// says what to use, instead of leasing partitions nobody writes to (and leaving some of
+/// the real ones unread).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_that_cuts_the_log_differently_is_refused() {
+    let redis = RedisServer::start().unwrap();
+    let sink = Sink::start_local(SinkConfig::default()).await.unwrap();
+    let first = consumer(&redis, &sink, &[]);
+    ready(&first).await;
+    for other_cut in [["--partitions", "8"], ["--backend", "streams"]] {
+        let mut other = consumer(&redis, &sink, &other_cut);
+        assert!(
+            wait_until(|| other.try_wait().is_some()).await,
+            "{other_cut:?} kept running:\n{}",
+            other.logs()
+        );
+        assert!(!other.try_wait().unwrap().success());
+        assert!(
+            other.logs().contains("--partitions 4 --backend lists"),
+            "{}",
+            other.logs()
+        );
+        assert!(!other.logs().contains("consumer ready"));
+    }
+}

@@ -26,7 +26,8 @@ pub struct Args {
     /// Where events live: Redis lists with Lua-kept offsets, or Redis Streams.
     #[arg(long, env = "BACKEND", value_enum, default_value_t = Backend::Lists)]
     pub backend: Backend,
-    /// Number of partitions (producers and consumers must agree).
+    /// Number of partitions. The first process of a log records it (and --backend) in
+    /// Redis; a process started with other values is refused with an error.
     #[arg(long, env = "PARTITIONS", default_value_t = 4)]
     pub partitions: u32,
     /// Key prefix of the log in Redis (keys look like `{events:0}:log`).

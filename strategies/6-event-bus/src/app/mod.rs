@@ -8,7 +8,7 @@ use args::{Args, Role};
 use handlers::{AuditHandler, EmailHandler};
 use std::sync::Arc;
 use std::time::Duration;
-use strategy_6::{consumer, Connector, Handler, Log};
+use strategy_6::{consumer, Connector, Handler, Log, LogError};
 use tokio_util::sync::CancellationToken;
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
@@ -16,7 +16,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     // Keep the private redis-server (if any) alive until we return.
     let (url, _redis) = kit::embedded::redis(&args.redis)?;
     let connector = Connector::from_url(&url, args.redis_cluster);
-    let Some(log) = connect(&connector, &args, &shutdown).await else {
+    let Some(log) = connect(&connector, &args, &shutdown).await? else {
         return Ok(());
     };
     match args.role {
@@ -34,19 +34,26 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 }
 
 /// Connects, waiting for Redis if it is not up yet (the harness may restart it any time).
-async fn connect(connector: &Connector, args: &Args, shutdown: &CancellationToken) -> Option<Log> {
+/// A process whose --partitions or --backend disagree with the log's stops at once:
+/// waiting cannot fix that. `Ok(None)`: shutdown came first.
+async fn connect(
+    connector: &Connector,
+    args: &Args,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<Option<Log>> {
     let mut warned = false;
     loop {
         match Log::connect(connector.clone(), args.log_config()).await {
-            Ok(log) => return Some(log),
-            Err(e) if !warned => {
+            Ok(log) => return Ok(Some(log)),
+            Err(LogError::Redis(e)) if !warned => {
                 tracing::warn!(error = %e, "waiting for Redis");
                 warned = true;
             }
-            Err(_) => {}
+            Err(LogError::Redis(_)) => {}
+            Err(e) => return Err(e.into()),
         }
         tokio::select! {
-            _ = shutdown.cancelled() => return None,
+            _ = shutdown.cancelled() => return Ok(None),
             _ = tokio::time::sleep(Duration::from_millis(500)) => {}
         }
     }
