@@ -433,3 +433,21 @@ async fn a_process_that_cuts_the_log_differently_is_refused() {
         assert!(!other.logs().contains("consumer ready"));
     }
 }
+
+/// `--role all` is one demo: if its web front cannot start, it exits with the reason
+/// instead of living on as a consumer nobody can send to.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn role_all_exits_when_its_port_is_taken() {
+    let redis = RedisServer::start().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let mut all =
+        ChildProcess::start(BIN, ["--port", &port], &[("REDIS_URL", &redis.url())]).unwrap();
+    assert!(
+        wait_until(|| all.try_wait().is_some()).await,
+        "kept running:\n{}",
+        all.logs()
+    );
+    assert!(!all.try_wait().unwrap().success());
+    assert!(all.logs().contains("cannot listen"), "{}", all.logs());
+}

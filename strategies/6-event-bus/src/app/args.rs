@@ -13,7 +13,7 @@ use strategy_6::{Backend, ConsumerConfig, Delivery, LogConfig, ReplayTarget};
 #[command(version, about)]
 pub struct Args {
     /// Which part to run: `all` (web + a `mailer` consumer), `web`, `consumer`, or `replay`
-    /// (move a group's offsets, then exit).
+    /// (move a group's offsets, then exit). All but `all` need REDIS_URL to meet in.
     #[arg(long, env = "ROLE", value_enum, default_value_t = Role::All)]
     pub role: Role,
     /// Consumer group (roles consumer and replay). `mailer` sends mail; others only log.

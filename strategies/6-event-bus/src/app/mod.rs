@@ -12,6 +12,12 @@ use strategy_6::{consumer, Connector, Handler, Log, LogError};
 use tokio_util::sync::CancellationToken;
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
+    if args.role != Role::All && args.redis.redis_url.is_none() {
+        anyhow::bail!(
+            "--role web, consumer and replay need REDIS_URL (or --redis-url): the processes \
+             meet in that Redis; only --role all starts a private one"
+        );
+    }
     let shutdown = kit::shutdown::on_signal();
     // Keep the private redis-server (if any) alive until we return.
     let (url, _redis) = kit::embedded::redis(&args.redis)?;
@@ -23,10 +29,16 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Role::Web => serve(&args, log, shutdown).await,
         Role::Consumer => consume(&args, log, &args.group, shutdown).await,
         Role::All => {
-            let (web, consumer) = tokio::join!(
-                serve(&args, log.clone(), shutdown.clone()),
-                consume(&args, log, "mailer", shutdown.clone())
-            );
+            let web_log = log.clone();
+            let web = async {
+                let served = serve(&args, web_log, shutdown.clone()).await;
+                // A demo whose web front could not start (port taken) must not live on as
+                // a consumer alone: stop the consumer too, and report why.
+                shutdown.cancel();
+                served
+            };
+            let (web, consumer) =
+                tokio::join!(web, consume(&args, log, "mailer", shutdown.clone()));
             web.and(consumer)
         }
         Role::Replay => replay(&args, log).await,
