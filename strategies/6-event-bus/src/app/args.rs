@@ -61,8 +61,9 @@ pub struct Args {
     /// Roles web and all: keep at most this many events per partition (0 = no bound).
     #[arg(long, env = "RETAIN_MAX", default_value_t = 0)]
     pub retain_max: u64,
-    /// Treat REDIS_URL as comma-separated seed nodes of a Redis Cluster.
-    #[arg(long, env = "REDIS_CLUSTER", default_value_t = false)]
+    /// Treat REDIS_URL as comma-separated seed nodes of a Redis Cluster
+    /// (`REDIS_CLUSTER=1`, `true` or `yes`, as scripts/redis-cluster suggests).
+    #[arg(long, env = "REDIS_CLUSTER", value_parser = clap::builder::BoolishValueParser::new())]
     pub redis_cluster: bool,
     #[command(flatten)]
     pub http: HttpArgs,
