@@ -22,6 +22,8 @@ pub static LEASE: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("scripts/lease.lua")));
 pub static RELEASE: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("scripts/release.lua")));
+pub static PRUNE_CONSUMERS: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("scripts/prune_consumers.lua")));
 pub static SETTINGS: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("scripts/settings.lua")));
 pub static HEARTBEAT: LazyLock<Script> =

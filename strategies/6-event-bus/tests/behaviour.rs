@@ -332,3 +332,42 @@ async fn a_batch_larger_than_one_call_is_appended_whole_and_in_order(backend: Ba
     }
     assert_eq!(log.range(appended[0].partition).await.unwrap().1, 2500);
 }
+
+/// Redis keeps every member that ever read a partition stream as a consumer of the group;
+/// a member that takes a partition over deletes the previous ones once nothing of theirs
+/// is pending, so restarted members do not pile up in `XINFO CONSUMERS`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_a_new_holder_deletes_the_consumers_before_it() {
+    let redis = RedisServer::start().unwrap();
+    let log = log_on(&redis, Backend::Streams).await;
+    let mut last_member = String::new();
+    for _restart in 0..3 {
+        log.publish_batch(events(20, 5)).await.unwrap();
+        let recorder = Recorder::new();
+        let consumer = start(&log, config("mailer"), recorder.clone()).await;
+        assert!(wait_until(|| recorder.count() == 20).await);
+        last_member = consumer.member().to_string();
+        consumer.stop().await;
+    }
+    let mut conn = log.connection();
+    for p in log.partitions() {
+        let consumers: Vec<HashMap<String, redis::Value>> = redis::cmd("XINFO")
+            .arg("CONSUMERS")
+            .arg(log.keys().stream(p))
+            .arg("mailer")
+            .query_async(&mut conn)
+            .await
+            .unwrap_or_default();
+        let names: Vec<String> = consumers
+            .iter()
+            .filter_map(|c| match c.get("name") {
+                Some(redis::Value::BulkString(name)) => Some(String::from_utf8_lossy(name).into()),
+                _ => None,
+            })
+            .collect();
+        assert!(
+            names.iter().all(|name| *name == last_member),
+            "partition {p}: {names:?}, expected only {last_member}"
+        );
+    }
+}
