@@ -16,7 +16,7 @@ use strategy_6::{Backend, Log};
 const BIN: &str = env!("CARGO_BIN_EXE_strategy-6");
 
 fn consumer(redis: &RedisServer, sink: &Sink, extra: &[&str]) -> ChildProcess {
-    let mut args = vec!["--role", "consumer", "--lease-ms", "1000"];
+    let mut args = vec!["--role", "consumer"];
     args.extend_from_slice(extra);
     ChildProcess::start(
         BIN,
@@ -176,6 +176,9 @@ async fn kill_mid_batch(backend: Backend, delivery: &str) -> (usize, usize, usiz
         backend.name(),
         "--batch-size",
         "10",
+        // The second consumer waits for the killed one's leases to expire: keep it short.
+        "--lease-ms",
+        "1000",
     ];
     let log = log_on(&redis, backend).await;
     let published = 80;
