@@ -162,6 +162,13 @@ impl Log {
         target: &ReplayTarget,
         partition: Option<u32>,
     ) -> Result<Vec<Replayed>> {
+        if let Some(p) = partition.filter(|p| *p >= self.config.partitions) {
+            return Err(LogError::Invalid(format!(
+                "there is no partition {p}: the log has {} (0 to {})",
+                self.config.partitions,
+                self.config.partitions - 1
+            )));
+        }
         let mut done = Vec::new();
         for p in self
             .partitions()

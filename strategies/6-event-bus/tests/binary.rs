@@ -316,15 +316,24 @@ async fn the_replay_role_makes_the_group_send_history_again() {
     );
     assert!(sink.wait_for(12, DEADLINE).await, "history sent again");
 
-    // A bad target is a clear error, not a crash.
-    let mut bad = ChildProcess::start(
-        BIN,
-        ["--role", "replay", "--to", "yesterday"],
-        &[("REDIS_URL", &redis.url())],
-    )
-    .unwrap();
-    assert!(wait_until(|| bad.try_wait().is_some()).await);
-    assert!(bad.logs().contains("not `start`"), "{}", bad.logs());
+    // A bad target is a clear error, not a crash, and not a silent no-op.
+    for (args, error) in [
+        (vec!["--to", "yesterday"], "not `start`"),
+        (
+            vec!["--to", "start", "--partition", "9"],
+            "there is no partition 9",
+        ),
+    ] {
+        let mut bad = ChildProcess::start(
+            BIN,
+            ["--role", "replay"].into_iter().chain(args),
+            &[("REDIS_URL", &redis.url())],
+        )
+        .unwrap();
+        assert!(wait_until(|| bad.try_wait().is_some()).await);
+        assert!(!bad.try_wait().unwrap().success());
+        assert!(bad.logs().contains(error), "{}", bad.logs());
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
