@@ -163,13 +163,16 @@ async fn replay_redelivers_history(backend: Backend) {
 
     // From a position: the last three again.
     let p = second[7].partition;
-    log.replay(
-        "mailer",
-        &ReplayTarget::Position(second[7].position.clone()),
-        Some(p),
-    )
-    .await
-    .unwrap();
+    let moved = log
+        .replay(
+            "mailer",
+            &ReplayTarget::Position(second[7].position.clone()),
+            Some(p),
+        )
+        .await
+        .unwrap();
+    assert_eq!(moved.len(), 1);
+    assert_eq!(moved[0].now, second[7].position, "the next event it reads");
     assert!(
         wait_until(|| recorder.count() == 53).await,
         "handled {}",

@@ -140,14 +140,15 @@ async fn replay(args: &Args, log: Log) -> anyhow::Result<()> {
         anyhow::bail!("--role replay needs --to start|OFFSET|STREAM-ID|TIME");
     };
     for moved in log.replay(&args.group, target, args.partition).await? {
-        let previous = moved
+        // `previous` is unknown on the Streams backend, and for a group that never read.
+        let from = moved
             .previous
-            .map(|p| p.to_string())
-            .unwrap_or_else(|| "-".into());
+            .map(|p| format!(" from {p}"))
+            .unwrap_or_default();
         tracing::info!(
             group = %args.group,
             partition = moved.partition,
-            "replay: group {} partition {} moved from {previous} to {}",
+            "replay: group {} partition {} moved{from} to {}",
             args.group,
             moved.partition,
             moved.now
