@@ -242,21 +242,6 @@ async fn caught_up(log: &Log, backend: Backend) -> bool {
     true
 }
 
-async fn wait_until_async<F, Fut>(mut condition: F) -> bool
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = std::time::Instant::now() + DEADLINE;
-    while std::time::Instant::now() < deadline {
-        if condition().await {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    false
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_mid_batch_loses_nothing_at_least_once_lists() {
     let (published, unique, _) = kill_mid_batch(Backend::Lists, "at-least-once").await;

@@ -121,14 +121,23 @@ impl Handler for Recorder {
 
 /// Polls `condition` until it holds or the deadline passes.
 pub async fn wait_until(mut condition: impl FnMut() -> bool) -> bool {
+    wait_until_async(|| std::future::ready(condition())).await
+}
+
+/// [`wait_until`] for a condition that needs Redis (or anything else async) to answer.
+pub async fn wait_until_async<F, Fut>(mut condition: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
     let deadline = Instant::now() + DEADLINE;
     while Instant::now() < deadline {
-        if condition() {
+        if condition().await {
             return true;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    condition()
+    condition().await
 }
 
 /// Generates one `#[tokio::test]` per backend for an `async fn(Backend)`.
