@@ -17,6 +17,7 @@ on_both_backends!(
     a_failing_event_is_dead_lettered_after_max_attempts_and_the_rest_flows,
     retention_drops_old_events_and_keeps_positions_valid,
     a_batch_larger_than_one_call_is_appended_whole_and_in_order,
+    retention_by_time_drops_exactly_what_was_published_before_the_cutoff,
 );
 
 async fn events_of_a_partition_are_handled_in_publish_order(backend: Backend) {
@@ -372,5 +373,22 @@ async fn streams_a_new_holder_deletes_the_consumers_before_it() {
             names.iter().all(|name| *name == last_member),
             "partition {p}: {names:?}, expected only {last_member}"
         );
+    }
+}
+
+async fn retention_by_time_drops_exactly_what_was_published_before_the_cutoff(backend: Backend) {
+    let redis = RedisServer::start().unwrap();
+    let log = log_on(&redis, backend).await;
+    let old = log.publish_batch(events(7, 1)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(20)).await; // a later millisecond for the rest
+    let new = log.publish_batch(events(5, 1)).await.unwrap();
+    let partition = old[0].partition;
+
+    let dropped = log.trim(new[0].published_at, 0).await.unwrap();
+    assert_eq!(dropped, 7, "the events before the cutoff, and only those");
+    let (first, end) = log.range(partition).await.unwrap();
+    assert_eq!(end - first, 5);
+    if backend == Backend::Lists {
+        assert_eq!((first, end), (7, 12), "offsets keep their meaning");
     }
 }
