@@ -31,6 +31,12 @@ impl Log {
     /// first process records its partition count and backend in Redis, and a later one
     /// that disagrees gets [`LogError::Mismatch`] instead of silently missing events.
     pub async fn connect(connector: Connector, config: LogConfig) -> Result<Log> {
+        if config.partitions == 0 {
+            // Producers would still write to partition 0 that no consumer reads.
+            return Err(LogError::Invalid(
+                "a log needs at least one partition".into(),
+            ));
+        }
         let mut conn = connector.connect().await?;
         let keys = Keys::new(config.prefix.clone());
         check_settings(&mut conn, &keys, &config).await?;
@@ -164,9 +170,8 @@ impl Log {
     ) -> Result<Vec<Replayed>> {
         if let Some(p) = partition.filter(|p| *p >= self.config.partitions) {
             return Err(LogError::Invalid(format!(
-                "there is no partition {p}: the log has {} (0 to {})",
-                self.config.partitions,
-                self.config.partitions - 1
+                "there is no partition {p}: the log has {}, numbered from 0",
+                self.config.partitions
             )));
         }
         let mut done = Vec::new();
