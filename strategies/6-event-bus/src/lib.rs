@@ -78,7 +78,7 @@
 //! | idle consumers slept 5 s; one round trip per event | idle consumers block on `{events:P}:wake` (bumped by every append); batches |
 //! | keys built inside the script (`numberOfKeys: 0`): not cluster-safe | every key in `KEYS`, one hash slot per call (`{events:P}`); runs on Redis Cluster (`the_log_runs_on_a_redis_cluster_with_partitions_on_several_nodes`) |
 //! | lists grew forever | retention with a stored base offset |
-//! | two processes with one name raced on partition moves | leases per partition, fenced reads and commits |
+//! | two processes with one name raced on partition moves | leases per partition, fenced reads and commits (`lists_a_member_that_lost_its_lease_can_neither_read_nor_commit`) |
 //!
 //! ## The Streams twin
 //!

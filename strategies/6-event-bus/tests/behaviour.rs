@@ -4,9 +4,10 @@ mod common;
 
 use common::*;
 use kit::RedisServer;
+use redis::AsyncCommands;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
-use strategy_6::{Backend, Delivery, NewEvent, Position, ReplayTarget};
+use strategy_6::{Backend, Delivery, LogError, NewEvent, Position, ReplayTarget};
 
 on_both_backends!(
     events_of_a_partition_are_handled_in_publish_order,
@@ -391,4 +392,68 @@ async fn retention_by_time_drops_exactly_what_was_published_before_the_cutoff(ba
     if backend == Backend::Lists {
         assert_eq!((first, end), (7, 12), "offsets keep their meaning");
     }
+}
+
+/// The race between a lease running out and a commit: a member that was paused past its
+/// lease (here: its renewals stopped) and lost the partition to another member can neither
+/// read nor commit any more, so it cannot move the offset under the new owner, who reads
+/// the uncommitted batch again. (List backend: on Streams, XACK is not fenced.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lists_a_member_that_lost_its_lease_can_neither_read_nor_commit() {
+    let redis = RedisServer::start().unwrap();
+    let log = log_on(&redis, Backend::Lists).await;
+    let published = log.publish_batch(events(6, 1)).await.unwrap();
+    let partition = published[0].partition;
+    let take = |member: &'static str, ttl: Duration| {
+        let log = log.clone();
+        async move {
+            strategy_6::lease::Lease::acquire(
+                &log.connection(),
+                log.keys(),
+                "mailer",
+                partition,
+                member,
+                ttl,
+            )
+            .await
+            .unwrap()
+        }
+    };
+
+    let paused = take("paused", Duration::from_millis(500)).await.unwrap();
+    let mut stale = log
+        .cursor("mailer", partition, "paused", Delivery::AtLeastOnce)
+        .await
+        .unwrap();
+    let batch = stale.next_batch(4, Duration::ZERO).await.unwrap();
+    assert_eq!(batch.len(), 4);
+    drop(paused); // stops renewing, as a paused process would
+
+    // Another member takes the partition once the lease has run out.
+    let lease_key = log.keys().lease(partition, "mailer");
+    let expired = || {
+        let (mut conn, key) = (log.connection(), lease_key.clone());
+        async move { !conn.exists::<_, bool>(key).await.unwrap() }
+    };
+    assert!(wait_until_async(expired).await, "the lease never ran out");
+    let _new_lease = take("new", Duration::from_secs(30)).await.unwrap();
+    let mut owner = log
+        .cursor("mailer", partition, "new", Delivery::AtLeastOnce)
+        .await
+        .unwrap();
+
+    let commit = stale.commit(&batch).await;
+    assert!(matches!(commit, Err(LogError::LeaseLost(_))), "{commit:?}");
+    let read = stale.next_batch(4, Duration::ZERO).await;
+    assert!(matches!(read, Err(LogError::LeaseLost(_))), "{read:?}");
+    let again = owner.next_batch(10, Duration::ZERO).await.unwrap();
+    let ids: Vec<_> = again
+        .iter()
+        .map(|r| r.event.as_ref().unwrap().id.clone())
+        .collect();
+    let all: Vec<_> = published.iter().map(|a| a.id.clone()).collect();
+    assert_eq!(
+        ids, all,
+        "the new owner starts where the last commit left off"
+    );
 }
