@@ -10,6 +10,7 @@ use kit::RedisServer;
 use serde_json::json;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use strategy_6::cursor::Cursor;
 use strategy_6::lease::Lease;
 use strategy_6::{Backend, Connector, Delivery, Log, LogConfig, NewEvent};
 
@@ -83,24 +84,7 @@ fn consume(c: &mut Criterion) {
             let prefix = format!("consume-{name}-{batch}");
             let log = rt.block_on(log(&redis, backend, &prefix));
             let partition = log.partition_for("one-key");
-            let (cursor, _lease) = rt.block_on(async {
-                let lease = Lease::acquire(
-                    &log.connection(),
-                    log.keys(),
-                    "bench",
-                    partition,
-                    "member",
-                    Duration::from_secs(3600),
-                )
-                .await
-                .unwrap()
-                .unwrap();
-                let cursor = log
-                    .cursor("bench", partition, "member", Delivery::AtLeastOnce)
-                    .await
-                    .unwrap();
-                (cursor, lease)
-            });
+            let (_lease, cursor) = rt.block_on(take_partition(&log, partition)).unwrap();
             // Criterion's async iter_custom wants futures that own what they use.
             let cursor = Arc::new(tokio::sync::Mutex::new(cursor));
             group.throughput(Throughput::Elements(batch as u64));
@@ -135,6 +119,26 @@ fn consume(c: &mut Criterion) {
         }
     }
     group.finish();
+}
+
+/// The bench group's lease on `partition` (held for the whole run) and a cursor on it.
+/// `None` if Redis is gone or the lease is taken.
+async fn take_partition(log: &Log, partition: u32) -> Option<(Lease, Cursor)> {
+    let lease = Lease::acquire(
+        &log.connection(),
+        log.keys(),
+        "bench",
+        partition,
+        "member",
+        Duration::from_secs(3600),
+    )
+    .await
+    .ok()??;
+    let cursor = log
+        .cursor("bench", partition, "member", Delivery::AtLeastOnce)
+        .await
+        .ok()?;
+    Some((lease, cursor))
 }
 
 /// Publish one event while the consumer is idle and blocked; time until it has the event.
@@ -200,22 +204,7 @@ fn spawn_reader(
     let partition = log.partition_for(key);
     rt.spawn(async move {
         // Errors mean the benchmark is over and Redis is gone: just stop.
-        let Ok(Some(_lease)) = Lease::acquire(
-            &log.connection(),
-            log.keys(),
-            "bench",
-            partition,
-            "member",
-            Duration::from_secs(3600),
-        )
-        .await
-        else {
-            return;
-        };
-        let Ok(mut cursor) = log
-            .cursor("bench", partition, "member", Delivery::AtLeastOnce)
-            .await
-        else {
+        let Some((_lease, mut cursor)) = take_partition(&log, partition).await else {
             return;
         };
         loop {

@@ -10,6 +10,10 @@ pub enum LogError {
     /// stop working on it (its uncommitted events will be read again by the new owner).
     #[error("the lease on partition {0} is no longer ours")]
     LeaseLost(u32),
+    /// This process was started with settings (partition count, backend) that differ from
+    /// the ones recorded in Redis by the first process of this log. Retrying cannot help.
+    #[error("{0}")]
+    Mismatch(String),
     /// A request the log cannot serve (a stream ID given to the list backend, say).
     #[error("{0}")]
     Invalid(String),

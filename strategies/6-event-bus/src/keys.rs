@@ -14,6 +14,7 @@
 //! | `{events:P}:lease:GROUP` | STRING (PX) | which member of GROUP owns partition P |
 //! | `{events:P}:dead:GROUP` | LIST | dead letters: events GROUP gave up on, as JSON |
 //! | `{events}:members:GROUP` | ZSET | live members of GROUP, scored by last heartbeat |
+//! | `{events}:settings` | HASH | `partitions`, `backend`: recorded by the first process to connect |
 
 /// Key names for one log (one prefix).
 #[derive(Debug, Clone)]
@@ -62,6 +63,10 @@ impl Keys {
 
     pub fn members(&self, group: &str) -> String {
         format!("{{{}}}:members:{group}", self.prefix)
+    }
+
+    pub fn settings(&self) -> String {
+        format!("{{{}}}:settings", self.prefix)
     }
 }
 

@@ -34,7 +34,10 @@
 //! trims old events and adds what it trimmed to `base`, so offsets never change meaning
 //! (`retention_drops_old_events_and_keeps_positions_valid`). Replay moves a group's offset
 //! back to the start, to an offset, or to a time (`replay_redelivers_history`,
-//! `the_replay_role_makes_the_group_send_history_again`).
+//! `the_replay_role_makes_the_group_send_history_again`). Producers and consumers must cut
+//! the log alike, so the first process records the partition count and backend in Redis
+//! and a process started with others is refused
+//! (`a_process_that_cuts_the_log_differently_is_refused`).
 //!
 //! ## Delivery guarantees
 //!
@@ -59,6 +62,10 @@
 //!   (run it with AOF); the web front answers 503 when the append did not happen
 //!   (`the_web_front_answers_503_while_redis_is_down_and_recovers`). Retention can trim
 //!   events a slow group never read (the read reports how many it skipped).
+//! * Known limits: a handler's attempts are counted in the member's memory, so an event
+//!   that kills its consumer every time (rather than failing) is never dead-lettered and
+//!   holds its partition up; and an idle member notices a replay at its next read (after
+//!   at most its blocking wait, 1 s), not at once.
 //!
 //! ## What was wrong with the original ("eventr")
 //!
@@ -71,7 +78,7 @@
 //! | idle consumers slept 5 s; one round trip per event | idle consumers block on `{events:P}:wake` (bumped by every append); batches |
 //! | keys built inside the script (`numberOfKeys: 0`): not cluster-safe | every key in `KEYS`, one hash slot per call (`{events:P}`); runs on Redis Cluster (`the_log_runs_on_a_redis_cluster_with_partitions_on_several_nodes`) |
 //! | lists grew forever | retention with a stored base offset |
-//! | two processes with one name raced on partition moves | leases per partition, fenced reads and commits |
+//! | two processes with one name raced on partition moves | leases per partition, fenced reads and commits (`lists_a_member_that_lost_its_lease_can_neither_read_nor_commit`) |
 //!
 //! ## The Streams twin
 //!

@@ -3,13 +3,13 @@
 use crate::connection::{Connector, RedisConn};
 use crate::cursor::Cursor;
 use crate::dead_letter::DeadLetter;
-use crate::error::Result;
+use crate::error::{LogError, Result};
 use crate::event::{partition_for, Appended, NewEvent, Position, Unstamped};
 use crate::keys::Keys;
 use crate::options::{Backend, Delivery, LogConfig};
 use crate::replay::{ReplayTarget, Replayed};
 use crate::streams::id_millis;
-use crate::{lists, streams};
+use crate::{lists, scripts, streams};
 use futures_util::future::try_join_all;
 use redis::AsyncCommands;
 use std::collections::BTreeMap;
@@ -27,11 +27,22 @@ pub struct Log {
 }
 
 impl Log {
+    /// Connects, and checks that this process cuts the log like every other one: the
+    /// first process records its partition count and backend in Redis, and a later one
+    /// that disagrees gets [`LogError::Mismatch`] instead of silently missing events.
     pub async fn connect(connector: Connector, config: LogConfig) -> Result<Log> {
-        let conn = connector.connect().await?;
+        if config.partitions == 0 {
+            // Producers would still write to partition 0 that no consumer reads.
+            return Err(LogError::Invalid(
+                "a log needs at least one partition".into(),
+            ));
+        }
+        let mut conn = connector.connect().await?;
+        let keys = Keys::new(config.prefix.clone());
+        check_settings(&mut conn, &keys, &config).await?;
         Ok(Log {
             conn,
-            keys: Keys::new(config.prefix.clone()),
+            keys,
             connector,
             config,
         })
@@ -157,6 +168,12 @@ impl Log {
         target: &ReplayTarget,
         partition: Option<u32>,
     ) -> Result<Vec<Replayed>> {
+        if let Some(p) = partition.filter(|p| *p >= self.config.partitions) {
+            return Err(LogError::Invalid(format!(
+                "there is no partition {p}: the log has {}, numbered from 0",
+                self.config.partitions
+            )));
+        }
         let mut done = Vec::new();
         for p in self
             .partitions()
@@ -232,4 +249,24 @@ impl Log {
     pub fn partitions(&self) -> impl Iterator<Item = u32> {
         0..self.config.partitions
     }
+}
+
+async fn check_settings(conn: &mut RedisConn, keys: &Keys, config: &LogConfig) -> Result<()> {
+    let (partitions, backend): (u32, String) = scripts::SETTINGS
+        .key(keys.settings())
+        .arg(config.partitions)
+        .arg(config.backend.name())
+        .invoke_async(conn)
+        .await?;
+    if partitions == config.partitions && backend == config.backend.name() {
+        return Ok(());
+    }
+    Err(LogError::Mismatch(format!(
+        "the log `{prefix}` in this Redis has {partitions} partitions on the {backend} backend, \
+         but this process was started with {} on the {} backend: start it with \
+         --partitions {partitions} --backend {backend}, or use another --prefix",
+        config.partitions,
+        config.backend.name(),
+        prefix = config.prefix,
+    )))
 }

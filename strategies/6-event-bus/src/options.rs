@@ -11,6 +11,16 @@ pub enum Backend {
     Streams,
 }
 
+impl Backend {
+    /// The name used on the command line and in Redis (`lists`, `streams`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Lists => "lists",
+            Backend::Streams => "streams",
+        }
+    }
+}
+
 /// When a group's offset moves past an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -29,7 +39,8 @@ pub enum Delivery {
 pub struct LogConfig {
     /// Key prefix; keys look like `{PREFIX:P}:log` (see [`crate::keys`]).
     pub prefix: String,
-    /// Number of partitions. Producers and consumers must agree on it.
+    /// Number of partitions. The first process to connect records it (and the backend) in
+    /// Redis; [`crate::Log::connect`] refuses a process that disagrees.
     pub partitions: u32,
     pub backend: Backend,
 }

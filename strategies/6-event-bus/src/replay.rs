@@ -20,7 +20,7 @@ pub struct Replayed {
     pub partition: u32,
     /// Where the group stood (list backend only; `None` for a group that had not read yet).
     pub previous: Option<Position>,
-    /// Where it stands now: the next event it reads.
+    /// Where it stands now: it reads next the first event at or after this position.
     pub now: Position,
 }
 

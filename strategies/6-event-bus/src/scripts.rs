@@ -15,12 +15,26 @@ pub static COMMIT: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("scripts/commit.lua")));
 pub static DEAD_LETTER: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("scripts/dead_letter.lua")));
-pub static REPLAY: LazyLock<Script> =
-    LazyLock::new(|| Script::new(include_str!("scripts/replay.lua")));
-pub static TRIM: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("scripts/trim.lua")));
+// Both find events by time: they share the search in stamps.lua, put in front of them.
+pub static REPLAY: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(concat!(
+        include_str!("scripts/stamps.lua"),
+        include_str!("scripts/replay.lua")
+    ))
+});
+pub static TRIM: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(concat!(
+        include_str!("scripts/stamps.lua"),
+        include_str!("scripts/trim.lua")
+    ))
+});
 pub static LEASE: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("scripts/lease.lua")));
 pub static RELEASE: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("scripts/release.lua")));
+pub static PRUNE_CONSUMERS: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("scripts/prune_consumers.lua")));
+pub static SETTINGS: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("scripts/settings.lua")));
 pub static HEARTBEAT: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("scripts/heartbeat.lua")));

@@ -4,9 +4,10 @@ mod common;
 
 use common::*;
 use kit::RedisServer;
+use redis::AsyncCommands;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
-use strategy_6::{Backend, Delivery, NewEvent, Position, ReplayTarget};
+use strategy_6::{Backend, Delivery, LogError, NewEvent, Position, ReplayTarget};
 
 on_both_backends!(
     events_of_a_partition_are_handled_in_publish_order,
@@ -17,6 +18,7 @@ on_both_backends!(
     a_failing_event_is_dead_lettered_after_max_attempts_and_the_rest_flows,
     retention_drops_old_events_and_keeps_positions_valid,
     a_batch_larger_than_one_call_is_appended_whole_and_in_order,
+    retention_by_time_drops_exactly_what_was_published_before_the_cutoff,
 );
 
 async fn events_of_a_partition_are_handled_in_publish_order(backend: Backend) {
@@ -163,13 +165,16 @@ async fn replay_redelivers_history(backend: Backend) {
 
     // From a position: the last three again.
     let p = second[7].partition;
-    log.replay(
-        "mailer",
-        &ReplayTarget::Position(second[7].position.clone()),
-        Some(p),
-    )
-    .await
-    .unwrap();
+    let moved = log
+        .replay(
+            "mailer",
+            &ReplayTarget::Position(second[7].position.clone()),
+            Some(p),
+        )
+        .await
+        .unwrap();
+    assert_eq!(moved.len(), 1);
+    assert_eq!(moved[0].now, second[7].position, "the next event it reads");
     assert!(
         wait_until(|| recorder.count() == 53).await,
         "handled {}",
@@ -331,4 +336,124 @@ async fn a_batch_larger_than_one_call_is_appended_whole_and_in_order(backend: Ba
         assert_eq!(appended[2499].position, Position::Offset(2499));
     }
     assert_eq!(log.range(appended[0].partition).await.unwrap().1, 2500);
+}
+
+/// Redis keeps every member that ever read a partition stream as a consumer of the group;
+/// a member that takes a partition over deletes the previous ones once nothing of theirs
+/// is pending, so restarted members do not pile up in `XINFO CONSUMERS`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_a_new_holder_deletes_the_consumers_before_it() {
+    let redis = RedisServer::start().unwrap();
+    let log = log_on(&redis, Backend::Streams).await;
+    let mut last_member = String::new();
+    for _restart in 0..3 {
+        log.publish_batch(events(20, 5)).await.unwrap();
+        let recorder = Recorder::new();
+        let consumer = start(&log, config("mailer"), recorder.clone()).await;
+        assert!(wait_until(|| recorder.count() == 20).await);
+        last_member = consumer.member().to_string();
+        consumer.stop().await;
+    }
+    let mut conn = log.connection();
+    for p in log.partitions() {
+        let consumers: Vec<HashMap<String, redis::Value>> = redis::cmd("XINFO")
+            .arg("CONSUMERS")
+            .arg(log.keys().stream(p))
+            .arg("mailer")
+            .query_async(&mut conn)
+            .await
+            .unwrap_or_default();
+        let names: Vec<String> = consumers
+            .iter()
+            .filter_map(|c| match c.get("name") {
+                Some(redis::Value::BulkString(name)) => Some(String::from_utf8_lossy(name).into()),
+                _ => None,
+            })
+            .collect();
+        assert!(
+            names.iter().all(|name| *name == last_member),
+            "partition {p}: {names:?}, expected only {last_member}"
+        );
+    }
+}
+
+async fn retention_by_time_drops_exactly_what_was_published_before_the_cutoff(backend: Backend) {
+    let redis = RedisServer::start().unwrap();
+    let log = log_on(&redis, backend).await;
+    let old = log.publish_batch(events(7, 1)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(20)).await; // a later millisecond for the rest
+    let new = log.publish_batch(events(5, 1)).await.unwrap();
+    let partition = old[0].partition;
+
+    let dropped = log.trim(new[0].published_at, 0).await.unwrap();
+    assert_eq!(dropped, 7, "the events before the cutoff, and only those");
+    let (first, end) = log.range(partition).await.unwrap();
+    assert_eq!(end - first, 5);
+    if backend == Backend::Lists {
+        assert_eq!((first, end), (7, 12), "offsets keep their meaning");
+    }
+}
+
+/// The race between a lease running out and a commit: a member that was paused past its
+/// lease (here: its renewals stopped) and lost the partition to another member can neither
+/// read nor commit any more, so it cannot move the offset under the new owner, who reads
+/// the uncommitted batch again. (List backend: on Streams, XACK is not fenced.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lists_a_member_that_lost_its_lease_can_neither_read_nor_commit() {
+    let redis = RedisServer::start().unwrap();
+    let log = log_on(&redis, Backend::Lists).await;
+    let published = log.publish_batch(events(6, 1)).await.unwrap();
+    let partition = published[0].partition;
+    let take = |member: &'static str, ttl: Duration| {
+        let log = log.clone();
+        async move {
+            strategy_6::lease::Lease::acquire(
+                &log.connection(),
+                log.keys(),
+                "mailer",
+                partition,
+                member,
+                ttl,
+            )
+            .await
+            .unwrap()
+        }
+    };
+
+    let paused = take("paused", Duration::from_millis(500)).await.unwrap();
+    let mut stale = log
+        .cursor("mailer", partition, "paused", Delivery::AtLeastOnce)
+        .await
+        .unwrap();
+    let batch = stale.next_batch(4, Duration::ZERO).await.unwrap();
+    assert_eq!(batch.len(), 4);
+    drop(paused); // stops renewing, as a paused process would
+
+    // Another member takes the partition once the lease has run out.
+    let lease_key = log.keys().lease(partition, "mailer");
+    let expired = || {
+        let (mut conn, key) = (log.connection(), lease_key.clone());
+        async move { !conn.exists::<_, bool>(key).await.unwrap() }
+    };
+    assert!(wait_until_async(expired).await, "the lease never ran out");
+    let _new_lease = take("new", Duration::from_secs(30)).await.unwrap();
+    let mut owner = log
+        .cursor("mailer", partition, "new", Delivery::AtLeastOnce)
+        .await
+        .unwrap();
+
+    let commit = stale.commit(&batch).await;
+    assert!(matches!(commit, Err(LogError::LeaseLost(_))), "{commit:?}");
+    let read = stale.next_batch(4, Duration::ZERO).await;
+    assert!(matches!(read, Err(LogError::LeaseLost(_))), "{read:?}");
+    let again = owner.next_batch(10, Duration::ZERO).await.unwrap();
+    let ids: Vec<_> = again
+        .iter()
+        .map(|r| r.event.as_ref().unwrap().id.clone())
+        .collect();
+    let all: Vec<_> = published.iter().map(|a| a.id.clone()).collect();
+    assert_eq!(
+        ids, all,
+        "the new owner starts where the last commit left off"
+    );
 }

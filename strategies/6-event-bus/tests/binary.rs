@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use kit::client::HttpClient;
-use kit::testing::ChildProcess;
+use kit::testing::{check_bad_requests, ChildProcess};
 use kit::RedisServer;
 use mailer::{Faults, Latency, Sink, SinkConfig};
 use redis::AsyncCommands;
@@ -16,7 +16,7 @@ use strategy_6::{Backend, Log};
 const BIN: &str = env!("CARGO_BIN_EXE_strategy-6");
 
 fn consumer(redis: &RedisServer, sink: &Sink, extra: &[&str]) -> ChildProcess {
-    let mut args = vec!["--role", "consumer", "--lease-ms", "1000"];
+    let mut args = vec!["--role", "consumer"];
     args.extend_from_slice(extra);
     ChildProcess::start(
         BIN,
@@ -24,6 +24,21 @@ fn consumer(redis: &RedisServer, sink: &Sink, extra: &[&str]) -> ChildProcess {
         &[("REDIS_URL", &redis.url()), ("SMTP_URL", &sink.url())],
     )
     .unwrap()
+}
+
+/// `emailEvent`s for `user{i}@example.com`, one per `i`, with `i` as the mail's text so
+/// that deliveries can be told apart.
+fn email_events(range: std::ops::Range<usize>) -> Vec<strategy_6::NewEvent> {
+    range
+        .map(|i| {
+            let to = format!("user{i}@example.com");
+            strategy_6::NewEvent::new(
+                "emailEvent",
+                to.clone(),
+                serde_json::json!({"to": to, "subject": "s", "text": format!("{i}")}),
+            )
+        })
+        .collect()
 }
 
 async fn ready(process: &ChildProcess) {
@@ -74,12 +89,9 @@ async fn a_request_becomes_an_event_that_the_mailer_group_sends_and_the_audit_gr
             .await
     );
 
-    // Bad input is refused at the door and never becomes an event.
-    let bad = client
-        .get(&web.url("/not-an-address/Hi/there"))
-        .await
-        .unwrap();
-    assert_eq!(bad.status, 400);
+    // Bad input (the shared table) is refused at the door and never becomes an event.
+    let failures = check_bad_requests(&web.url("")).await;
+    assert!(failures.is_empty(), "{failures:#?}");
     let log = log_on(&redis, Backend::Lists).await;
     let mut total = 0;
     for p in log.partitions() {
@@ -132,24 +144,13 @@ async fn a_consumer_rides_out_a_redis_restart() {
     let sink = Sink::start_local(SinkConfig::default()).await.unwrap();
     let mailer = consumer(&redis, &sink, &[]);
     ready(&mailer).await;
-    let emails = |from: usize| {
-        (from..from + 10)
-            .map(|i| {
-                strategy_6::NewEvent::new(
-                    "emailEvent",
-                    format!("user{i}@example.com"),
-                    serde_json::json!({"to": format!("user{i}@example.com"), "subject": "s", "text": format!("{i}")}),
-                )
-            })
-            .collect::<Vec<_>>()
-    };
     let log = log_on(&redis, Backend::Lists).await;
-    log.publish_batch(emails(0)).await.unwrap();
+    log.publish_batch(email_events(0..10)).await.unwrap();
     assert!(sink.wait_for(10, DEADLINE).await);
 
     redis.restart().unwrap();
     let log = log_on(&redis, Backend::Lists).await;
-    log.publish_batch(emails(10)).await.unwrap();
+    log.publish_batch(email_events(10..20)).await.unwrap();
     assert!(sink.wait_for(20, DEADLINE).await, "{}", mailer.logs());
     let unique: HashSet<String> = sink.deliveries().iter().map(|d| d.text.clone()).collect();
     assert_eq!(unique.len(), 20);
@@ -168,33 +169,20 @@ async fn kill_mid_batch(backend: Backend, delivery: &str) -> (usize, usize, usiz
     })
     .await
     .unwrap();
-    let backend_arg = match backend {
-        Backend::Lists => "lists",
-        Backend::Streams => "streams",
-    };
     let args = [
         "--delivery",
         delivery,
         "--backend",
-        backend_arg,
+        backend.name(),
         "--batch-size",
         "10",
+        // The second consumer waits for the killed one's leases to expire: keep it short.
+        "--lease-ms",
+        "1000",
     ];
     let log = log_on(&redis, backend).await;
     let published = 80;
-    log.publish_batch(
-        (0..published)
-            .map(|i| {
-                strategy_6::NewEvent::new(
-                    "emailEvent",
-                    format!("user{i}@example.com"),
-                    serde_json::json!({"to": format!("user{i}@example.com"), "subject": "s", "text": format!("{i}")}),
-                )
-            })
-            .collect(),
-    )
-    .await
-    .unwrap();
+    log.publish_batch(email_events(0..published)).await.unwrap();
 
     let mut first = consumer(&redis, &sink, &args);
     ready(&first).await;
@@ -254,21 +242,6 @@ async fn caught_up(log: &Log, backend: Backend) -> bool {
     true
 }
 
-async fn wait_until_async<F, Fut>(mut condition: F) -> bool
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = std::time::Instant::now() + DEADLINE;
-    while std::time::Instant::now() < deadline {
-        if condition().await {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    false
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_mid_batch_loses_nothing_at_least_once_lists() {
     let (published, unique, _) = kill_mid_batch(Backend::Lists, "at-least-once").await;
@@ -306,18 +279,7 @@ async fn the_replay_role_makes_the_group_send_history_again() {
     let redis = RedisServer::start().unwrap();
     let sink = Sink::start_local(SinkConfig::default()).await.unwrap();
     let log = log_on(&redis, Backend::Lists).await;
-    let emails = |n: usize| {
-        (0..n)
-            .map(|i| {
-                strategy_6::NewEvent::new(
-                    "emailEvent",
-                    format!("user{i}@example.com"),
-                    serde_json::json!({"to": format!("user{i}@example.com"), "subject": "s", "text": "t"}),
-                )
-            })
-            .collect::<Vec<_>>()
-    };
-    log.publish_batch(emails(6)).await.unwrap();
+    log.publish_batch(email_events(0..6)).await.unwrap();
     let mailer = consumer(&redis, &sink, &[]);
     ready(&mailer).await;
     assert!(sink.wait_for(6, DEADLINE).await);
@@ -339,15 +301,24 @@ async fn the_replay_role_makes_the_group_send_history_again() {
     );
     assert!(sink.wait_for(12, DEADLINE).await, "history sent again");
 
-    // A bad target is a clear error, not a crash.
-    let mut bad = ChildProcess::start(
-        BIN,
-        ["--role", "replay", "--to", "yesterday"],
-        &[("REDIS_URL", &redis.url())],
-    )
-    .unwrap();
-    assert!(wait_until(|| bad.try_wait().is_some()).await);
-    assert!(bad.logs().contains("not `start`"), "{}", bad.logs());
+    // A bad target is a clear error, not a crash, and not a silent no-op.
+    for (args, error) in [
+        (vec!["--to", "yesterday"], "not `start`"),
+        (
+            vec!["--to", "start", "--partition", "9"],
+            "there is no partition 9",
+        ),
+    ] {
+        let mut bad = ChildProcess::start(
+            BIN,
+            ["--role", "replay"].into_iter().chain(args),
+            &[("REDIS_URL", &redis.url())],
+        )
+        .unwrap();
+        assert!(wait_until(|| bad.try_wait().is_some()).await);
+        assert!(!bad.try_wait().unwrap().success());
+        assert!(bad.logs().contains(error), "{}", bad.logs());
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -386,14 +357,9 @@ async fn the_mailer_group_parks_what_it_cannot_send_and_never_mails_a_bad_payloa
         &["--max-attempts", "3", "--retry-base-ms", "10"],
     );
     ready(&mailer).await;
-    let mut letters = Vec::new();
-    for _ in 0..300 {
-        letters = log.dead_letters("mailer").await.unwrap();
-        if letters.len() == 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let parked_both = || async { log.dead_letters("mailer").await.unwrap().len() == 2 };
+    assert!(wait_until_async(parked_both).await, "{}", mailer.logs());
+    let letters = log.dead_letters("mailer").await.unwrap();
     assert_eq!(letters.len(), 2, "{}", mailer.logs());
     let find = |id: &str| letters.iter().find(|l| l.event["id"] == id).unwrap();
     assert_eq!(find(&unsendable.id).attempts, 3, "retried, then parked");
@@ -405,4 +371,49 @@ async fn the_mailer_group_parks_what_it_cannot_send_and_never_mails_a_bad_payloa
         3,
         "the bad payload never reached SMTP"
     );
+}
+
+/// Producers and consumers must cut the log alike. The first process records the partition
+/// count and the backend in Redis; one started with other values stops with an error that
+/// says what to use, instead of leasing partitions nobody writes to (and leaving some of
+/// the real ones unread).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_that_cuts_the_log_differently_is_refused() {
+    let redis = RedisServer::start().unwrap();
+    let sink = Sink::start_local(SinkConfig::default()).await.unwrap();
+    let first = consumer(&redis, &sink, &[]);
+    ready(&first).await;
+    for other_cut in [["--partitions", "8"], ["--backend", "streams"]] {
+        let mut other = consumer(&redis, &sink, &other_cut);
+        assert!(
+            wait_until(|| other.try_wait().is_some()).await,
+            "{other_cut:?} kept running:\n{}",
+            other.logs()
+        );
+        assert!(!other.try_wait().unwrap().success());
+        assert!(
+            other.logs().contains("--partitions 4 --backend lists"),
+            "{}",
+            other.logs()
+        );
+        assert!(!other.logs().contains("consumer ready"));
+    }
+}
+
+/// `--role all` is one demo: if its web front cannot start, it exits with the reason
+/// instead of living on as a consumer nobody can send to.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn role_all_exits_when_its_port_is_taken() {
+    let redis = RedisServer::start().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let mut all =
+        ChildProcess::start(BIN, ["--port", &port], &[("REDIS_URL", &redis.url())]).unwrap();
+    assert!(
+        wait_until(|| all.try_wait().is_some()).await,
+        "kept running:\n{}",
+        all.logs()
+    );
+    assert!(!all.try_wait().unwrap().success());
+    assert!(all.logs().contains("cannot listen"), "{}", all.logs());
 }

@@ -13,7 +13,7 @@ use strategy_6::{Backend, ConsumerConfig, Delivery, LogConfig, ReplayTarget};
 #[command(version, about)]
 pub struct Args {
     /// Which part to run: `all` (web + a `mailer` consumer), `web`, `consumer`, or `replay`
-    /// (move a group's offsets, then exit).
+    /// (move a group's offsets, then exit). All but `all` need REDIS_URL to meet in.
     #[arg(long, env = "ROLE", value_enum, default_value_t = Role::All)]
     pub role: Role,
     /// Consumer group (roles consumer and replay). `mailer` sends mail; others only log.
@@ -26,7 +26,8 @@ pub struct Args {
     /// Where events live: Redis lists with Lua-kept offsets, or Redis Streams.
     #[arg(long, env = "BACKEND", value_enum, default_value_t = Backend::Lists)]
     pub backend: Backend,
-    /// Number of partitions (producers and consumers must agree).
+    /// Number of partitions. The first process of a log records it (and --backend) in
+    /// Redis; a process started with other values is refused with an error.
     #[arg(long, env = "PARTITIONS", default_value_t = 4)]
     pub partitions: u32,
     /// Key prefix of the log in Redis (keys look like `{events:0}:log`).
@@ -60,8 +61,9 @@ pub struct Args {
     /// Roles web and all: keep at most this many events per partition (0 = no bound).
     #[arg(long, env = "RETAIN_MAX", default_value_t = 0)]
     pub retain_max: u64,
-    /// Treat REDIS_URL as comma-separated seed nodes of a Redis Cluster.
-    #[arg(long, env = "REDIS_CLUSTER", default_value_t = false)]
+    /// Treat REDIS_URL as comma-separated seed nodes of a Redis Cluster
+    /// (`REDIS_CLUSTER=1`, `true` or `yes`, as scripts/redis-cluster suggests).
+    #[arg(long, env = "REDIS_CLUSTER", value_parser = clap::builder::BoolishValueParser::new())]
     pub redis_cluster: bool,
     #[command(flatten)]
     pub http: HttpArgs,

@@ -8,25 +8,37 @@ use args::{Args, Role};
 use handlers::{AuditHandler, EmailHandler};
 use std::sync::Arc;
 use std::time::Duration;
-use strategy_6::{consumer, Connector, Handler, Log};
+use strategy_6::{consumer, Connector, Handler, Log, LogError};
 use tokio_util::sync::CancellationToken;
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
+    if args.role != Role::All && args.redis.redis_url.is_none() {
+        anyhow::bail!(
+            "--role web, consumer and replay need REDIS_URL (or --redis-url): the processes \
+             meet in that Redis; only --role all starts a private one"
+        );
+    }
     let shutdown = kit::shutdown::on_signal();
     // Keep the private redis-server (if any) alive until we return.
     let (url, _redis) = kit::embedded::redis(&args.redis)?;
     let connector = Connector::from_url(&url, args.redis_cluster);
-    let Some(log) = connect(&connector, &args, &shutdown).await else {
+    let Some(log) = connect(&connector, &args, &shutdown).await? else {
         return Ok(());
     };
     match args.role {
         Role::Web => serve(&args, log, shutdown).await,
         Role::Consumer => consume(&args, log, &args.group, shutdown).await,
         Role::All => {
-            let (web, consumer) = tokio::join!(
-                serve(&args, log.clone(), shutdown.clone()),
-                consume(&args, log, "mailer", shutdown.clone())
-            );
+            let web_log = log.clone();
+            let web = async {
+                let served = serve(&args, web_log, shutdown.clone()).await;
+                // A demo whose web front could not start (port taken) must not live on as
+                // a consumer alone: stop the consumer too, and report why.
+                shutdown.cancel();
+                served
+            };
+            let (web, consumer) =
+                tokio::join!(web, consume(&args, log, "mailer", shutdown.clone()));
             web.and(consumer)
         }
         Role::Replay => replay(&args, log).await,
@@ -34,19 +46,26 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 }
 
 /// Connects, waiting for Redis if it is not up yet (the harness may restart it any time).
-async fn connect(connector: &Connector, args: &Args, shutdown: &CancellationToken) -> Option<Log> {
+/// A process whose --partitions or --backend disagree with the log's stops at once:
+/// waiting cannot fix that. `Ok(None)`: shutdown came first.
+async fn connect(
+    connector: &Connector,
+    args: &Args,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<Option<Log>> {
     let mut warned = false;
     loop {
         match Log::connect(connector.clone(), args.log_config()).await {
-            Ok(log) => return Some(log),
-            Err(e) if !warned => {
+            Ok(log) => return Ok(Some(log)),
+            Err(LogError::Redis(e)) if !warned => {
                 tracing::warn!(error = %e, "waiting for Redis");
                 warned = true;
             }
-            Err(_) => {}
+            Err(LogError::Redis(_)) => {}
+            Err(e) => return Err(e.into()),
         }
         tokio::select! {
-            _ = shutdown.cancelled() => return None,
+            _ = shutdown.cancelled() => return Ok(None),
             _ = tokio::time::sleep(Duration::from_millis(500)) => {}
         }
     }
@@ -121,14 +140,15 @@ async fn replay(args: &Args, log: Log) -> anyhow::Result<()> {
         anyhow::bail!("--role replay needs --to start|OFFSET|STREAM-ID|TIME");
     };
     for moved in log.replay(&args.group, target, args.partition).await? {
-        let previous = moved
+        // `previous` is unknown on the Streams backend, and for a group that never read.
+        let from = moved
             .previous
-            .map(|p| p.to_string())
-            .unwrap_or_else(|| "-".into());
+            .map(|p| format!(" from {p}"))
+            .unwrap_or_default();
         tracing::info!(
             group = %args.group,
             partition = moved.partition,
-            "replay: group {} partition {} moved from {previous} to {}",
+            "replay: group {} partition {} moved{from} to {}",
             args.group,
             moved.partition,
             moved.now

@@ -50,6 +50,12 @@ pub(crate) async fn run(shared: Arc<Shared>, partition: u32) {
                 tracing::warn!(partition, group = %config.group, "consumer lost partition {partition}: its lease expired");
                 shared.membership.unreserve();
             }
+            Err(e) if shared.shutdown.is_cancelled() => {
+                // Stopping anyway (often because Redis stops too): nothing to retry. What was
+                // not committed is read again by the partition's next holder.
+                tracing::warn!(partition, error = %e, "consumer stopping: could not commit on partition {partition}: {e}; the next holder handles that batch again");
+                shared.membership.unreserve();
+            }
             Err(e) => {
                 // Redis went away (or restarted). Start over with a fresh cursor: the lease is
                 // still ours if Redis kept it, and lease.lua lets its holder take it again.
@@ -114,7 +120,8 @@ async fn work_one_batch(shared: &Shared, lease: &Lease, cursor: &mut Cursor) -> 
     let config = &shared.config;
     let batch = cursor.next_batch(config.batch_size, config.block).await?;
     let mut handled: Vec<Record> = Vec::with_capacity(batch.len());
-    for record in batch {
+    let size = batch.len();
+    for (index, record) in batch.into_iter().enumerate() {
         if lease.is_lost() {
             return Err(LogError::LeaseLost(record.partition));
         }
@@ -144,8 +151,11 @@ async fn work_one_batch(shared: &Shared, lease: &Lease, cursor: &mut Cursor) -> 
                 );
             }
             Outcome::Interrupted => {
+                // The offset already moved past the whole batch (at-most-once): this event
+                // and the ones behind it in the batch are never handled.
                 if config.delivery == Delivery::AtMostOnce {
-                    tracing::warn!(offset = %record.position, "consumer stopping: event at {} on partition {} is lost (at-most-once)", record.position, record.partition);
+                    let lost = size - index;
+                    tracing::warn!(offset = %record.position, lost, "consumer stopping: {lost} event(s) from {} on partition {} are lost (at-most-once)", record.position, record.partition);
                 }
                 break;
             }

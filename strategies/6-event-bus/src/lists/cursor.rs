@@ -93,37 +93,41 @@ impl ListCursor {
         Ok(self.records(batch))
     }
 
+    /// read.lua's KEYS and ARGV, shared by the plain call and the pipelined one.
+    fn read_keys_and_args(&self, max: usize) -> ([String; 4], [String; 4]) {
+        let advance = self.delivery == Delivery::AtMostOnce;
+        let keys = [
+            self.keys.log(self.partition),
+            self.keys.meta(self.partition),
+            self.keys.offsets(self.partition),
+            self.keys.lease(self.partition, &self.group),
+        ];
+        let args = [
+            self.group.clone(),
+            self.member.clone(),
+            max.to_string(),
+            (if advance { "1" } else { "0" }).to_string(),
+        ];
+        (keys, args)
+    }
+
     /// `EVALSHA read.lua` as a plain command, for pipelining.
     fn read_cmd(&self, max: usize) -> redis::Cmd {
+        let (keys, args) = self.read_keys_and_args(max);
         let mut cmd = redis::cmd("EVALSHA");
         cmd.arg(scripts::READ.get_hash())
-            .arg(4)
-            .arg(self.keys.log(self.partition))
-            .arg(self.keys.meta(self.partition))
-            .arg(self.keys.offsets(self.partition))
-            .arg(self.keys.lease(self.partition, &self.group))
-            .arg(&self.group)
-            .arg(&self.member)
-            .arg(max)
-            .arg(if self.delivery == Delivery::AtMostOnce {
-                "1"
-            } else {
-                "0"
-            });
+            .arg(keys.len())
+            .arg(&keys)
+            .arg(&args);
         cmd
     }
 
+    /// read.lua on its own (`redis::Script` loads it first if Redis does not know it).
     async fn read(&mut self, conn: &mut RedisConn, max: usize) -> Result<Vec<Record>> {
-        let advance = self.delivery == Delivery::AtMostOnce;
-        let batch: (u64, u64, Vec<String>) = scripts::READ
-            .key(self.keys.log(self.partition))
-            .key(self.keys.meta(self.partition))
-            .key(self.keys.offsets(self.partition))
-            .key(self.keys.lease(self.partition, &self.group))
-            .arg(&self.group)
-            .arg(&self.member)
-            .arg(max)
-            .arg(if advance { "1" } else { "0" })
+        let (keys, args) = self.read_keys_and_args(max);
+        let mut invocation = scripts::READ.prepare_invoke();
+        invocation.key(&keys).arg(&args);
+        let batch: (u64, u64, Vec<String>) = invocation
             .invoke_async(conn)
             .await
             .map_err(|e| LogError::from_script(e, self.partition))?;

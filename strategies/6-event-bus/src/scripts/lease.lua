@@ -6,7 +6,8 @@
 -- Returns 1 if the member holds the lease now, 0 if another member does.
 --
 -- A holder that dies stops renewing; the key expires and another member takes over. That
--- is the whole failure detector: no heartbeat protocol, just expiry.
+-- is the whole failure detector for ownership: the members' heartbeats (heartbeat.lua)
+-- only size each member's share, they never take a partition away.
 
 -- 1. Free, or already ours: (re)set it with a fresh expiry.
 local holder = redis.call('GET', KEYS[1])

@@ -14,22 +14,11 @@ local len = redis.call('LLEN', KEYS[1])
 local target = base
 
 -- 2. Where to go. Offsets are clamped to what is retained; a time is found by binary
---    search, valid because append.lua stamps published_at in offset order.
+--    search (first_at_or_after, from stamps.lua).
 if ARGV[2] == 'offset' then
   target = math.max(base, math.min(tonumber(ARGV[3]), base + len))
 elseif ARGV[2] == 'time' then
-  local wanted = tonumber(ARGV[3])
-  local lo, hi = 0, len
-  while lo < hi do
-    local mid = math.floor((lo + hi) / 2)
-    local stamp = string.match(redis.call('LINDEX', KEYS[1], mid), '^{"published_at":(%d+)')
-    if tonumber(stamp) < wanted then
-      lo = mid + 1
-    else
-      hi = mid
-    end
-  end
-  target = base + lo
+  target = base + first_at_or_after(KEYS[1], tonumber(ARGV[3]))
 end
 
 -- 3. Store it. A consumer holding a batch notices at commit time (commit.lua's compare

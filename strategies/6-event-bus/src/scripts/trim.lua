@@ -10,22 +10,13 @@
 -- offset O is always at list index O - base. Groups whose offset falls below base skip
 -- ahead on their next read (read.lua reports how many they missed).
 
--- 1. How many old events, by binary search over the stamps (ordered, see append.lua).
+-- 1. How many old events, by binary search over the stamps (first_at_or_after, from
+--    stamps.lua).
 local len = redis.call('LLEN', KEYS[1])
 local cutoff = tonumber(ARGV[1])
 local drop = 0
 if cutoff > 0 then
-  local lo, hi = 0, len
-  while lo < hi do
-    local mid = math.floor((lo + hi) / 2)
-    local stamp = string.match(redis.call('LINDEX', KEYS[1], mid), '^{"published_at":(%d+)')
-    if tonumber(stamp) < cutoff then
-      lo = mid + 1
-    else
-      hi = mid
-    end
-  end
-  drop = lo
+  drop = first_at_or_after(KEYS[1], cutoff)
 end
 
 -- 2. The count bound, if tighter.

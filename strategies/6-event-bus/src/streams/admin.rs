@@ -15,17 +15,19 @@ pub async fn replay(
     partition: u32,
     target: &ReplayTarget,
 ) -> Result<Replayed> {
-    // SETID takes the last *delivered* ID; to deliver X next, set the ID just before X.
-    let last_delivered = match target {
-        ReplayTarget::Start => "0".to_string(),
-        ReplayTarget::Position(Position::StreamId(id)) => id_before(id)?,
+    // The group's next entry is the first at or after `next`...
+    let next = match target {
+        ReplayTarget::Start => "0-0".to_string(),
+        ReplayTarget::Position(Position::StreamId(id)) => id.clone(),
         ReplayTarget::Position(Position::Offset(o)) => {
             return Err(LogError::Invalid(format!(
                 "`{o}` is an offset; the Streams backend takes entry IDs (MS-SEQ)"
             )))
         }
-        ReplayTarget::Time(ms) => id_before(&format!("{ms}-0"))?,
+        ReplayTarget::Time(ms) => format!("{ms}-0"),
     };
+    // ...but SETID takes the last *delivered* ID: the one just before.
+    let last_delivered = id_before(&next)?;
     let stream = keys.stream(partition);
     if !ensure_group(conn, &stream, group, &last_delivered).await? {
         let () = redis::cmd("XGROUP")
@@ -39,7 +41,7 @@ pub async fn replay(
     Ok(Replayed {
         partition,
         previous: None,
-        now: Position::StreamId(last_delivered),
+        now: Position::StreamId(next),
     })
 }
 

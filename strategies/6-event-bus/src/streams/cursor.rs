@@ -4,9 +4,14 @@
 //! read but never acknowledged (`XAUTOCLAIM`, min idle 0: the lease says nobody else is
 //! working on it), then reads new entries with `XREADGROUP ... >`, blocking when idle.
 //!
+//! Redis keeps every member that ever read the partition as a consumer of the group until
+//! it is deleted, so once the claims are done the new holder deletes the previous holders'
+//! names that hold nothing (`scripts/prune_consumers.lua`); restarts do not pile them up.
+//!
 //! One difference from the list backend: `XREADGROUP` cannot check the lease, so a member
-//! whose lease expired unnoticed (a long pause) may read one more batch. The new holder
-//! claims those entries too, so the price is a duplicate, never a loss.
+//! whose lease expired unnoticed (a long pause) may read one more batch. It still handles
+//! and acknowledges it, and if it dies first, the entries wait in its pending list for
+//! the partition's next change of hands: the price is a duplicate or a delay, not a loss.
 
 use crate::connection::RedisConn;
 use crate::dead_letter::DeadLetter;
@@ -15,6 +20,7 @@ use crate::event::Position;
 use crate::keys::Keys;
 use crate::options::Delivery;
 use crate::record::Record;
+use crate::scripts;
 use crate::streams::id_millis;
 use redis::streams::{StreamAutoClaimReply, StreamId, StreamReadReply};
 use redis::AsyncCommands;
@@ -29,6 +35,8 @@ pub struct StreamCursor {
     group_ready: bool,
     /// While `Some`, the XAUTOCLAIM cursor through the previous holders' pending entries.
     claiming: Option<String>,
+    /// Whether the previous holders' consumer names were deleted (once claiming is done).
+    pruned: bool,
 }
 
 impl StreamCursor {
@@ -47,6 +55,7 @@ impl StreamCursor {
             delivery,
             group_ready: false,
             claiming: (delivery == Delivery::AtLeastOnce).then(|| "0-0".to_string()),
+            pruned: false,
         }
     }
 
@@ -79,6 +88,17 @@ impl StreamCursor {
             if !reply.claimed.is_empty() {
                 return Ok(self.records(reply.claimed));
             }
+        }
+        if !self.pruned {
+            // Every member that ever read this partition stays a consumer of the group in
+            // Redis until deleted; with nothing pending left, the previous holders can go.
+            let _deleted: u64 = scripts::PRUNE_CONSUMERS
+                .key(&stream)
+                .arg(&self.group)
+                .arg(&self.member)
+                .invoke_async(conn)
+                .await?;
+            self.pruned = true;
         }
         let mut read = redis::cmd("XREADGROUP");
         read.arg("GROUP")

@@ -34,10 +34,11 @@ pub async fn log_with(connector: Connector, backend: Backend) -> Log {
     .expect("connect to redis")
 }
 
-/// A consumer config fit for tests: short lease, quick retries.
+/// A consumer config fit for tests: quick retries. The lease stays at its default (3 s,
+/// renewed every second): these tests never wait for one to expire, and a shorter one can
+/// lapse when a loaded CI machine stalls the renewal, which shows up as a duplicate.
 pub fn config(group: &str) -> ConsumerConfig {
     ConsumerConfig {
-        lease_ttl: Duration::from_millis(1500),
         backoff: Backoff {
             base: Duration::from_millis(10),
             max: Duration::from_millis(50),
@@ -120,14 +121,23 @@ impl Handler for Recorder {
 
 /// Polls `condition` until it holds or the deadline passes.
 pub async fn wait_until(mut condition: impl FnMut() -> bool) -> bool {
+    wait_until_async(|| std::future::ready(condition())).await
+}
+
+/// [`wait_until`] for a condition that needs Redis (or anything else async) to answer.
+pub async fn wait_until_async<F, Fut>(mut condition: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
     let deadline = Instant::now() + DEADLINE;
     while Instant::now() < deadline {
-        if condition() {
+        if condition().await {
             return true;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    condition()
+    condition().await
 }
 
 /// Generates one `#[tokio::test]` per backend for an `async fn(Backend)`.
