@@ -62,6 +62,18 @@ const commands = {
       for (let i = 0; i < Number(n); i++) await queue.enqueue(q, "noop", [i]);
       return { seconds: Number(process.hrtime.bigint() - started) / 1e9 };
     }),
+  // The same N enqueues with `inFlight` pending at a time: each lane starts the next job as
+  // its last one finishes, as concurrent web requests would.
+  "bench-enqueue-concurrent": ([q, n, inFlight]) =>
+    withQueue(async (queue) => {
+      let next = 0;
+      const lane = async () => {
+        while (next < Number(n)) await queue.enqueue(q, "noop", [next++]);
+      };
+      const started = process.hrtime.bigint();
+      await Promise.all(Array.from({ length: Number(inFlight) }, lane));
+      return { seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+    }),
 };
 
 (async () => {

@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! bench REDIS_URL enqueue N          N single enqueues, one after the other
+//! bench REDIS_URL enqueue-64 N       N single enqueues, 64 in flight on the one connection
 //! bench REDIS_URL enqueue-bulk N     N jobs in one pipelined bulk enqueue
 //! bench REDIS_URL load N             queue N no-op jobs (untimed setup)
 //! bench REDIS_URL work N SLOTS       run N queued no-op jobs with SLOTS worker slots
@@ -10,6 +11,7 @@
 //! bench REDIS_URL load-email N       queue N sendEmail jobs for the strategy-5 binary
 //! ```
 
+use futures_util::stream::{self, StreamExt, TryStreamExt};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,11 +20,15 @@ use strategy_5::worker::WorkerOptions;
 use strategy_5::{EventSender, JobDef, Jobs, Keys, Queue};
 
 const QUEUE: &str = "bench";
+/// Concurrent enqueues, as from a web server's many requests at once.
+const IN_FLIGHT: usize = 64;
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     // One request after another is bound by round trips: a single-threaded runtime saves
-    // the cross-thread wake-ups. Worker slots run in parallel: they get every core.
+    // the cross-thread wake-ups, and node-resque runs on one thread too. Concurrent enqueues
+    // share one multiplexed connection, so a second thread has nothing to do but hand off.
+    // Worker slots run in parallel: they get every core.
     let runtime = match args.get(2).map(String::as_str) {
         Some("work") => tokio::runtime::Builder::new_multi_thread()
             .enable_all()
@@ -36,7 +42,7 @@ fn main() -> anyhow::Result<()> {
 
 async fn run(args: Vec<String>) -> anyhow::Result<()> {
     let usage =
-        "usage: bench REDIS_URL enqueue|enqueue-bulk|load|work|latency|load-email N [SLOTS]";
+        "usage: bench REDIS_URL enqueue|enqueue-64|enqueue-bulk|load|work|latency|load-email N [SLOTS]";
     let (url, command) = (args.get(1).expect(usage), args.get(2).expect(usage));
     let n: usize = args.get(3).expect(usage).parse()?;
     let client = redis::Client::open(url.as_str())?;
@@ -55,6 +61,17 @@ async fn run(args: Vec<String>) -> anyhow::Result<()> {
             for i in 0..n {
                 queue.enqueue(QUEUE, "noop", vec![json!(i)]).await?;
             }
+        }
+        "enqueue-64" => {
+            // Each enqueue is still its own round trip; the connection pipelines whichever
+            // are in flight, as it would for concurrent web requests.
+            stream::iter(0..n)
+                .map(Ok)
+                .try_for_each_concurrent(IN_FLIGHT, |i| {
+                    let queue = &queue;
+                    async move { queue.enqueue(QUEUE, "noop", vec![json!(i)]).await.map(drop) }
+                })
+                .await?;
         }
         "enqueue-bulk" => {
             queue.enqueue_bulk(&jobs_list()).await?;
