@@ -146,8 +146,14 @@ pub fn verdict(run: &RunReport) -> String {
             t.lost, t.accepted
         ));
     } else if t.parked > 0 {
+        let (verb, pronoun) = if t.parked == 1 {
+            ("is", "it")
+        } else {
+            ("are", "them")
+        };
         parts.push(format!(
-            "lost nothing silently: {} accepted mails arrived, {} failed and wait in the failed list",
+            "lost nothing silently: {} accepted mails arrived, {} failed and {verb} parked \
+             (a failed or dead-letter list) where someone can see and retry {pronoun}",
             t.accepted - t.parked,
             t.parked
         ));
