@@ -4,6 +4,7 @@
 //! * `loss.svg`: silently lost mail, in percent of accepted, per scenario and strategy.
 
 use super::{Report, RunReport};
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -80,19 +81,8 @@ fn latency_chart(path: &Path, scenario: &str, runs: &[&RunReport]) -> anyhow::Re
             .label(name)
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], color.filled()));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK)
-        .draw()?;
     let labels: Vec<String> = runs.iter().map(|r| r.label()).collect();
-    let centers: Vec<(i32, i32)> = (0..runs.len())
-        .map(|i| chart.backend_coord(&(i as f64 + 0.5, 0.0)))
-        .collect();
-    draw_labels(&root, &labels, &centers)?;
-    root.present()?;
-    Ok(())
+    finish(&root, &mut chart, &labels)
 }
 
 fn loss_chart(path: &Path, report: &Report) -> anyhow::Result<()> {
@@ -146,17 +136,27 @@ fn loss_chart(path: &Path, report: &Report) -> anyhow::Result<()> {
             .label(label.as_str())
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], color.filled()));
     }
+    let names: Vec<String> = scenarios.iter().map(|s| s.to_string()).collect();
+    finish(&root, &mut chart, &names)
+}
+
+/// What every chart ends with: the legend, one label under each bar group (group `i`
+/// spans x from `i` to `i + 1`), and the file written.
+fn finish<'a>(
+    root: &DrawingArea<SVGBackend<'a>, Shift>,
+    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    groups: &[String],
+) -> anyhow::Result<()> {
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperLeft)
         .background_style(WHITE.mix(0.9))
         .border_style(BLACK)
         .draw()?;
-    let names: Vec<String> = scenarios.iter().map(|s| s.to_string()).collect();
-    let centers: Vec<(i32, i32)> = (0..scenarios.len())
+    let centers: Vec<(i32, i32)> = (0..groups.len())
         .map(|i| chart.backend_coord(&(i as f64 + 0.5, 0.0)))
         .collect();
-    draw_labels(&root, &names, &centers)?;
+    draw_labels(root, groups, &centers)?;
     root.present()?;
     Ok(())
 }
