@@ -18,6 +18,7 @@
 //!   private `redis-server` child. One `cargo run -p strategy-N` is a whole demo.
 //! * [`redis_server`]: the launcher that starts `redis-server` on a free port (tests, demos, harness).
 //! * [`logging`], [`shutdown`]: tracing setup, and SIGINT/SIGTERM as a cancellation token.
+//! * [`ready`]: the one line a role without a web front logs when it can take work.
 //! * [`client`] and [`testing`]: a small HTTP client and helpers to run a strategy binary as a
 //!   real child process, for the tests and the load harness.
 //!
@@ -29,6 +30,7 @@ pub mod config;
 pub mod embedded;
 pub mod http;
 pub mod logging;
+pub mod ready;
 pub mod redis_server;
 pub mod service;
 pub mod shutdown;

@@ -45,6 +45,15 @@ pub trait EmailService: Send + Sync + 'static {
         Box::pin(async { Ok(json!({ "status": "ok" })) })
     }
 
+    /// `GET /parked`: the mails this strategy accepted, gave up on, and keeps where an
+    /// operator can see them and act (strategy 5's `failed` list, strategy 6's dead letters).
+    /// Parked is not lost: the harness counts a mail as parked when it is listed here. The
+    /// default is a strategy that parks nothing: a failed mail is refused to the client, or
+    /// lost.
+    fn parked(&self) -> BoxFuture<'_, Result<Vec<Email>, Refusal>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+
     /// Routes of the strategy's own (strategy 5's `/resque/...` admin API, for example),
     /// tried before the email route. `None` means "not mine".
     fn extra_route<'a>(

@@ -2,12 +2,16 @@
 //!
 //! An entry says which binary to run, which processes (roles) make up the strategy, in what
 //! order to start them and how to tell each one is ready, which switches make a variant,
-//! which part to kill in the `worker-crash` scenario, and where mail that failed is parked.
-//! Everything else (sink, Redis, load, faults, accounting) is the same for every strategy.
+//! which part to kill in the `worker-crash` scenario, and what each variant promises when
+//! it is killed. Everything else (sink, Redis, load, faults, accounting) is the same for
+//! every strategy. Adding a strategy is one entry in [`STRATEGIES`]: `--strategies`, the
+//! report and the harness's tests take it from there.
 //!
-//! The entries rely on the conventions every strategy binary keeps: `--port`/`--host` on
-//! every role that serves HTTP, `SMTP_URL` and `REDIS_URL` in the environment, and a log
-//! line containing `worker ready` (or `consumer ready`) from roles without a web front.
+//! The harness meets a strategy only through its face, the conventions every strategy
+//! binary keeps: `--port`/`--host` on every role that serves HTTP, `SMTP_URL` and
+//! `REDIS_URL` in the environment, `GET /healthz`, `GET /parked` (the mails it accepted,
+//! gave up on, and keeps visible), and [`kit::ready`]'s line from roles without a web front.
+//! It never reads a strategy's Redis keys.
 
 /// One process of a strategy.
 #[derive(Debug)]
@@ -24,8 +28,8 @@ pub struct Role {
 pub enum Ready {
     /// It serves HTTP: it gets `--port` and is ready when `GET /healthz` answers 200.
     Http,
-    /// It logs a line containing this text.
-    Log(&'static str),
+    /// It logs [`kit::ready`]'s line for this role word (`worker`, `consumer`, ...).
+    Line(&'static str),
     /// It promises no ready line: ready if it is still running a moment after the start.
     Alive,
 }
@@ -36,6 +40,20 @@ pub struct Variant {
     pub name: &'static str,
     /// Extra arguments, per role name.
     pub args: &'static [(&'static str, &'static [&'static str])],
+    /// What this variant promises about accepted mail when its worker part is SIGKILLed
+    /// mid-run; the harness's own tests hold every variant to it.
+    pub worker_crash: CrashPromise,
+}
+
+/// What a variant promises under `worker-crash`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CrashPromise {
+    /// Work in flight dies with the process: some accepted mail is lost silently.
+    Loses,
+    /// Nothing accepted is lost silently (it is sent, perhaps twice, or parked).
+    LosesNothing,
+    /// It depends on where the kill lands (what was in flight at that moment): no promise.
+    NoPromise,
 }
 
 impl Variant {
@@ -48,12 +66,6 @@ impl Variant {
     }
 }
 
-/// The strategy's only variant when it has no outcome-changing switch.
-pub const DEFAULT_ONLY: &[Variant] = &[Variant {
-    name: "default",
-    args: &[],
-}];
-
 /// What `worker-crash` kills: the part of the strategy that holds work in flight.
 #[derive(Debug, Clone, Copy)]
 pub enum Crash {
@@ -62,17 +74,6 @@ pub enum Crash {
     /// SIGKILL the process whose pid the web front reports in `GET /healthz` under this
     /// field. The strategy's own supervisor is expected to start a new one.
     ReportedPid(&'static str),
-}
-
-/// Where a strategy keeps mail it accepted but gave up on (and says so).
-#[derive(Debug, Clone, Copy)]
-pub enum Parked {
-    /// Nowhere: a failed mail is either refused to the client or lost.
-    Nowhere,
-    /// Resque's failed list, the Redis list `resque:failed`.
-    ResqueFailed,
-    /// The event log's dead letters of this consumer group.
-    EventLogDeadLetters { group: &'static str },
 }
 
 /// One strategy, as the harness runs it.
@@ -89,7 +90,6 @@ pub struct Strategy {
     pub roles: &'static [Role],
     pub variants: &'static [Variant],
     pub crash: Crash,
-    pub parked: Parked,
 }
 
 impl Strategy {
@@ -122,9 +122,13 @@ pub const STRATEGIES: &[Strategy] = &[
         binary: "strategy-1",
         uses_redis: false,
         roles: &[WEB],
-        variants: DEFAULT_ONLY,
+        variants: &[Variant {
+            name: "default",
+            args: &[],
+            // Requests in flight at the kill get an error; nothing accepted is pending.
+            worker_crash: CrashPromise::LosesNothing,
+        }],
         crash: Crash::Restart("web"),
-        parked: Parked::Nowhere,
     },
     Strategy {
         id: "2",
@@ -132,9 +136,12 @@ pub const STRATEGIES: &[Strategy] = &[
         binary: "strategy-2",
         uses_redis: false,
         roles: &[WEB],
-        variants: DEFAULT_ONLY,
+        variants: &[Variant {
+            name: "default",
+            args: &[],
+            worker_crash: CrashPromise::Loses,
+        }],
         crash: Crash::Restart("web"),
-        parked: Parked::Nowhere,
     },
     Strategy {
         id: "3",
@@ -149,9 +156,12 @@ pub const STRATEGIES: &[Strategy] = &[
             args: &["--throttle-ms", "0"],
             ready: Ready::Http,
         }],
-        variants: DEFAULT_ONLY,
+        variants: &[Variant {
+            name: "default",
+            args: &[],
+            worker_crash: CrashPromise::Loses,
+        }],
         crash: Crash::ReportedPid("worker"),
-        parked: Parked::Nowhere,
     },
     Strategy {
         id: "4",
@@ -162,13 +172,16 @@ pub const STRATEGIES: &[Strategy] = &[
             Role {
                 name: "worker",
                 args: &["--role", "worker", "--throttle-ms", "0"],
-                ready: Ready::Log("worker ready"),
+                ready: Ready::Line("worker"),
             },
             WEB_ROLE,
         ],
-        variants: DEFAULT_ONLY,
+        variants: &[Variant {
+            name: "default",
+            args: &[],
+            worker_crash: CrashPromise::Loses,
+        }],
         crash: Crash::Restart("worker"),
-        parked: Parked::Nowhere,
     },
     Strategy {
         id: "5",
@@ -179,12 +192,12 @@ pub const STRATEGIES: &[Strategy] = &[
             Role {
                 name: "worker",
                 args: &["--role", "worker"],
-                ready: Ready::Log("worker ready"),
+                ready: Ready::Line("worker"),
             },
             Role {
                 name: "scheduler",
                 args: &["--role", "scheduler"],
-                ready: Ready::Log("scheduler ready"),
+                ready: Ready::Line("scheduler"),
             },
             WEB_ROLE,
         ],
@@ -192,6 +205,9 @@ pub const STRATEGIES: &[Strategy] = &[
             Variant {
                 name: "default",
                 args: &[],
+                // The jobs taken by the killed worker are parked in `failed` once it is
+                // found dead, unless the kill landed between send and record.
+                worker_crash: CrashPromise::NoPromise,
             },
             Variant {
                 name: "reliable",
@@ -199,10 +215,10 @@ pub const STRATEGIES: &[Strategy] = &[
                     ("worker", &["--reliable", "--retry", "3"]),
                     ("scheduler", &["--reliable"]),
                 ],
+                worker_crash: CrashPromise::LosesNothing,
             },
         ],
         crash: Crash::Restart("worker"),
-        parked: Parked::ResqueFailed,
     },
     Strategy {
         id: "6",
@@ -213,7 +229,7 @@ pub const STRATEGIES: &[Strategy] = &[
             Role {
                 name: "consumer",
                 args: &["--role", "consumer", "--group", "mailer"],
-                ready: Ready::Log("consumer ready"),
+                ready: Ready::Line("consumer"),
             },
             WEB_ROLE,
         ],
@@ -221,14 +237,16 @@ pub const STRATEGIES: &[Strategy] = &[
             Variant {
                 name: "at-least-once",
                 args: &[],
+                worker_crash: CrashPromise::LosesNothing,
             },
             Variant {
                 name: "at-most-once",
                 args: &[("consumer", &["--delivery", "at-most-once"])],
+                // Loses the rest of the batch in hand, if the kill finds one in hand.
+                worker_crash: CrashPromise::NoPromise,
             },
         ],
         crash: Crash::Restart("consumer"),
-        parked: Parked::EventLogDeadLetters { group: "mailer" },
     },
 ];
 

@@ -209,7 +209,7 @@ impl Deployment {
                     anyhow::bail!("{what}: {}", explain(&process.logs()));
                 }
             }
-            Ready::Log(needle) => wait_for_ready_line(&mut process, needle).await?,
+            Ready::Line(role) => wait_for_ready_line(&mut process, role).await?,
             Ready::Alive => {
                 tokio::time::sleep(ALIVE_GRACE).await;
                 if let Some(status) = process.try_wait() {
@@ -232,11 +232,12 @@ impl Deployment {
     }
 }
 
-/// Waits for a role's ready line, failing early if the process exits first.
-async fn wait_for_ready_line(process: &mut ChildProcess, needle: &str) -> anyhow::Result<()> {
+/// Waits for a role's ready line ([`kit::ready`]), failing early if the process exits first.
+async fn wait_for_ready_line(process: &mut ChildProcess, role: &str) -> anyhow::Result<()> {
     let deadline = Instant::now() + STARTUP_TIMEOUT;
+    let needle = kit::ready::words(role);
     loop {
-        if process.logs().contains(needle) {
+        if kit::ready::is_announced(&process.logs(), role) {
             return Ok(());
         }
         if let Some(status) = process.try_wait() {

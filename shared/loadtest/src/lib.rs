@@ -23,7 +23,7 @@
 //!   and restarts parts of it; [`keeper`] is the thread every child is started from.
 //! * [`load`]: the open-loop load generator.
 //! * [`account`]: the join of the client log with the deliveries, and the percentiles.
-//! * [`parked`]: reads a strategy's failed list (mail accepted, not sent, but visible).
+//! * [`parked`]: asks a strategy's `GET /parked` what it accepted, gave up on, and keeps visible.
 //! * [`run`] runs one strategy × variant × scenario; [`compare`] runs the whole matrix.
 //! * [`report`]: `report.json`, `report.md` and the SVG charts.
 //! * [`binaries`]: where the strategy binaries are, and building them for tests and benches.

@@ -31,8 +31,8 @@ enum Command {
 
 #[derive(clap::Args, Debug)]
 struct CompareArgs {
-    /// Strategies to run, by number.
-    #[arg(long, value_delimiter = ',', default_value = "1,2,3,4,5,6", value_parser = parse_strategy)]
+    /// Strategies to run, by number (default: every strategy of the catalog).
+    #[arg(long, value_delimiter = ',', value_parser = parse_strategy)]
     strategies: Vec<&'static Strategy>,
     /// Scenarios to run each strategy under.
     #[arg(
@@ -104,6 +104,9 @@ async fn main() -> anyhow::Result<()> {
         PathBuf::from("reports").join(now.to_string())
     });
     let mut strategies = args.strategies;
+    if strategies.is_empty() {
+        strategies = catalog::STRATEGIES.iter().collect();
+    }
     strategies.dedup_by_key(|s| s.id);
     let mut scenarios = args.scenarios;
     scenarios.dedup();

@@ -118,12 +118,12 @@ async fn drive(
 
     progress("waiting for delivery to settle".into());
     settle(&sink, settings.quiet, settings.settle).await;
-    let parked = match parked_ids(strategy.parked, deployment.redis_url().as_deref()).await {
+    let parked = match parked_ids(&deployment.url("/parked")).await {
         Ok(parked) => parked,
         Err(e) => {
             report
                 .notes
-                .push(format!("could not read the failed list: {e:#}"));
+                .push(format!("could not read what was parked: {e:#}"));
             Default::default()
         }
     };

@@ -60,9 +60,9 @@ pub async fn run(
         };
         let subscribed_at = Instant::now();
         match unsubscribed_since.take() {
-            None => tracing::info!(%channel, "worker ready: subscribed to {channel}"),
+            None => kit::ready::announce("worker", format_args!("subscribed to {channel}")),
             Some(since) => {
-                tracing::info!(%channel, "worker ready (resubscribed) to {channel}");
+                tracing::info!("worker ready (resubscribed) to {channel}");
                 tracing::warn!(
                     %channel,
                     unsubscribed_ms = since.elapsed().as_millis() as u64,

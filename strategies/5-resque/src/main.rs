@@ -163,7 +163,10 @@ async fn main() -> anyhow::Result<()> {
             stop.cancel();
         });
         if args.role == Role::Scheduler {
-            tracing::info!("scheduler ready");
+            kit::ready::announce(
+                "scheduler",
+                "promotes delayed jobs and cleans up dead workers",
+            );
         }
         tasks.spawn(scheduler.run());
     }
@@ -188,7 +191,7 @@ async fn main() -> anyhow::Result<()> {
 async fn announce_ready(mut rx: tokio::sync::broadcast::Receiver<strategy_5::Event>) {
     while let Ok(event) = rx.recv().await {
         if event.event == WorkerEvent::Start && event.source.contains('+') {
-            tracing::info!(worker = %event.source, "worker ready");
+            kit::ready::announce("worker", format_args!("{} takes jobs", event.source));
             return;
         }
     }

@@ -8,6 +8,7 @@ use bytes::Bytes;
 use hyper::{Method, StatusCode};
 use kit::{BoxFuture, EmailService, Refusal};
 use mailer::Email;
+use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 pub struct Web {
@@ -49,6 +50,22 @@ impl EmailService for Web {
                 Ok(_) => Ok(json!({ "status": "ok" })),
                 Err(e) => Err(Refusal::unavailable(format!("redis: {e}"))),
             }
+        })
+    }
+
+    /// The mails in `failed`: each entry's job carries the email as its first argument.
+    /// Entries whose job is not a mail (another class, a broken payload) are not listed.
+    fn parked(&self) -> BoxFuture<'_, Result<Vec<Email>, Refusal>> {
+        Box::pin(async move {
+            let entries = self
+                .queue
+                .failed(0, -1)
+                .await
+                .map_err(|e| Refusal::unavailable(format!("could not read failed: {e}")))?;
+            Ok(entries
+                .iter()
+                .filter_map(|entry| Email::deserialize(&entry["payload"]["args"][0]).ok())
+                .collect())
         })
     }
 

@@ -168,6 +168,51 @@ async fn failed_list_fills_when_the_sink_fails_and_retry_empties_it() {
     assert_eq!(wrong_method.status, 405, "{}", wrong_method.json);
 }
 
+/// `GET /parked` is how the load harness learns what was parked: the mails in `failed`, and
+/// nothing that is not a mail.
+#[tokio::test]
+async fn parked_lists_the_mails_of_the_failed_list() {
+    let redis = RedisServer::start().unwrap();
+    let sink = sink(failing()).await;
+    let app = start(&redis, &sink, &[]).await;
+    let client = HttpClient::new(Duration::from_secs(5));
+    let empty = client.get(&app.url("/parked")).await.unwrap();
+    assert_eq!(empty.json, json!({"count": 0, "parked": []}));
+    for i in 0..2 {
+        let answer = client
+            .get(&app.url(&format!("/u{i}@example.com/parked%20{i}/t")))
+            .await
+            .unwrap();
+        assert_eq!(answer.status, 200);
+    }
+    wait_json(&client, &app.url("/resque/failed"), |f| f["count"] == 2).await;
+    // A failed job of another class, whose argument is not a mail, is not parked mail.
+    let mut redis_conn = redis::Client::open(redis.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let foreign = json!({"worker": "x:1:q", "queue": "q", "payload": {"class": "other", "queue": "q", "args": [7]},
+                         "exception": "E", "error": "e", "backtrace": [], "failed_at": "now"});
+    let _: () = redis::cmd("RPUSH")
+        .arg("resque:failed")
+        .arg(foreign.to_string())
+        .query_async(&mut redis_conn)
+        .await
+        .unwrap();
+    let parked = client.get(&app.url("/parked")).await.unwrap();
+    assert_eq!(parked.status, 200);
+    assert_eq!(parked.json["count"], 2, "{}", parked.json);
+    let mut subjects: Vec<&str> = parked.json["parked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|email| email["subject"].as_str().unwrap())
+        .collect();
+    subjects.sort();
+    assert_eq!(subjects, ["parked 0", "parked 1"]);
+}
+
 #[tokio::test]
 async fn retry_plugin_keeps_failures_out_of_the_failed_list() {
     let redis = RedisServer::start().unwrap();

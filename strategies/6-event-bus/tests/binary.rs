@@ -371,6 +371,31 @@ async fn the_mailer_group_parks_what_it_cannot_send_and_never_mails_a_bad_payloa
         3,
         "the bad payload never reached SMTP"
     );
+    // `GET /parked`, how the load harness learns what was parked, lists both mails.
+    let web = ChildProcess::start_http(
+        BIN,
+        ["--role", "web"],
+        &[("REDIS_URL", &redis.url()), ("SMTP_URL", &sink.url())],
+    )
+    .await
+    .unwrap();
+    let parked = HttpClient::new(Duration::from_secs(5))
+        .get(&web.url("/parked"))
+        .await
+        .unwrap();
+    assert_eq!(parked.status, 200, "{}", parked.json);
+    assert_eq!(parked.json["count"], 2, "{}", parked.json);
+    let mut recipients: Vec<&str> = parked.json["parked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|email| email["to"].as_str().unwrap())
+        .collect();
+    recipients.sort();
+    assert_eq!(
+        recipients,
+        ["a@example.com", "b@example.com\r\nBcc: x@example.com"]
+    );
 }
 
 /// Producers and consumers must cut the log alike. The first process records the partition

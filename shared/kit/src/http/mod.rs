@@ -7,6 +7,7 @@
 //! | `GET /<to>/<subject>/<text>` | the strategy's answer for that email                  |
 //! | `POST /emails` (JSON body) | the same, for clients that prefer a body                |
 //! | `GET /healthz`             | 200 when the strategy can accept work                   |
+//! | `GET /parked`              | `{"parked": [emails]}`: accepted, given up on, visible   |
 //! | `GET /favicon.ico`         | 404: a browser's icon request is not an email           |
 //! | anything malformed         | 400 `{"error": "..."}`; nothing is sent                  |
 //!
@@ -109,6 +110,15 @@ async fn route(service: &dyn EmailService, req: Request<Incoming>) -> (StatusCod
         (&Method::GET, "/healthz") => {
             return match service.health().await {
                 Ok(value) => (StatusCode::OK, value),
+                Err(refusal) => (refusal.status, json!({ "error": refusal.message })),
+            };
+        }
+        (&Method::GET, "/parked") => {
+            return match service.parked().await {
+                Ok(emails) => (
+                    StatusCode::OK,
+                    json!({ "count": emails.len(), "parked": emails }),
+                ),
                 Err(refusal) => (refusal.status, json!({ "error": refusal.message })),
             };
         }

@@ -4,6 +4,9 @@ use kit::BoxFuture;
 use mailer::{Email, Mailer};
 use strategy_6::{Event, Handler, HandlerError};
 
+/// The consumer group whose handler sends the mail; every other group only audits.
+pub const MAILER_GROUP: &str = "mailer";
+
 /// Sends `emailEvent`s through the SMTP client; other event types are not its business.
 pub struct EmailHandler {
     pub mailer: Mailer,

@@ -5,7 +5,7 @@ mod handlers;
 mod web;
 
 use args::{Args, Role};
-use handlers::{AuditHandler, EmailHandler};
+use handlers::{AuditHandler, EmailHandler, MAILER_GROUP};
 use std::sync::Arc;
 use std::time::Duration;
 use strategy_6::{consumer, Connector, Handler, Log, LogError};
@@ -38,7 +38,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 served
             };
             let (web, consumer) =
-                tokio::join!(web, consume(&args, log, "mailer", shutdown.clone()));
+                tokio::join!(web, consume(&args, log, MAILER_GROUP, shutdown.clone()));
             web.and(consumer)
         }
         Role::Replay => replay(&args, log).await,
@@ -93,7 +93,7 @@ async fn consume(
 ) -> anyhow::Result<()> {
     // Keep the embedded sink (if any) alive while consuming.
     let mut _sink = None;
-    let handler: Arc<dyn Handler> = if group == "mailer" {
+    let handler: Arc<dyn Handler> = if group == MAILER_GROUP {
         let mail = kit::embedded::mail(&args.mail).await?;
         _sink = mail.sink;
         Arc::new(EmailHandler {
@@ -120,19 +120,28 @@ async fn consume(
             _ = tokio::time::sleep(Duration::from_millis(500)) => {}
         }
     };
-    tracing::info!(
-        group,
-        member = %config.member,
-        delivery = ?config.delivery,
-        backend = ?log.config().backend,
-        partitions = log.config().partitions,
-        "consumer ready"
+    kit::ready::announce(
+        "consumer",
+        format_args!(
+            "member {} of group {group}, delivery {}, {} backend, {} partitions",
+            config.member,
+            flag_value(config.delivery),
+            flag_value(log.config().backend),
+            log.config().partitions
+        ),
     );
     shutdown.cancelled().await;
     tracing::info!("consumer stopping: finishing the batches in flight");
     handle.stop().await;
     tracing::info!("consumer stopped");
     Ok(())
+}
+
+/// A setting as its flag spells it (`at-least-once`), not as Rust names it.
+fn flag_value(value: impl clap::ValueEnum) -> String {
+    value
+        .to_possible_value()
+        .map_or_else(String::new, |v| v.get_name().to_owned())
 }
 
 async fn replay(args: &Args, log: Log) -> anyhow::Result<()> {

@@ -1,8 +1,10 @@
 //! The web front: each valid email becomes one `emailEvent` in the log. The client's 200
 //! means "it is in Redis, at this partition and offset": every group will see it.
 
+use super::handlers::MAILER_GROUP;
 use kit::{BoxFuture, EmailService, Refusal};
 use mailer::Email;
+use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use strategy_6::{Log, NewEvent};
 
@@ -35,6 +37,21 @@ impl EmailService for Publisher {
                     )))
                 }
             }
+        })
+    }
+
+    /// The mails the `mailer` group gave up on: its dead letters, whose events carry the
+    /// email as their payload. (Other groups' dead letters are not mail that went unsent.)
+    fn parked(&self) -> BoxFuture<'_, Result<Vec<Email>, Refusal>> {
+        Box::pin(async move {
+            let letters =
+                self.log.dead_letters(MAILER_GROUP).await.map_err(|e| {
+                    Refusal::unavailable(format!("could not read dead letters: {e}"))
+                })?;
+            Ok(letters
+                .iter()
+                .filter_map(|letter| Email::deserialize(&letter.event["payload"]).ok())
+                .collect())
         })
     }
 
