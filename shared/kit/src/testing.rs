@@ -271,6 +271,15 @@ pub fn bad_requests() -> Vec<BadRequestCase> {
         get("to is not an address", "/not-an-address/Hello/World"),
         get("to with two @", "/a@b@example.com/Hello/World"),
         get(
+            "to with a quoted comma",
+            "/%22a@example.com,b@example.com%22@example.com/Hello/World",
+        ),
+        get("to with an IP literal", "/a@%5B127.0.0.1%5D/Hello/World"),
+        get(
+            "encoded word in subject",
+            "/you@example.com/=%3Futf-8%3Fq%3Fhello=0D=0ABcc:=20evil@evil.com=00%3F=/World",
+        ),
+        get(
             "CR/LF in to",
             "/you@example.com%0D%0ABcc:%20evil@example.com/Hello/World",
         ),

@@ -28,6 +28,8 @@ pub enum EmailError {
     BadAddress(String),
     #[error("`{0}` contains a line break or control character")]
     ControlCharacter(&'static str),
+    #[error("`{0}` contains an RFC 2047 encoded word (=?charset?Q|B?...?=), which a mail reader would decode: send the text itself")]
+    EncodedWord(&'static str),
     #[error("`{field}` is too long ({len} > {max} bytes)")]
     TooLong {
         field: &'static str,
@@ -75,8 +77,40 @@ impl Email {
         check_len("text", &self.text, MAX_TEXT_LEN)?;
         lettre::Address::from_str(&self.to)
             .map_err(|e| EmailError::BadAddress(format!("{:?}: {e}", self.to)))?;
+        // The SMTP client parses `to` once more, as a mailbox, when it builds the message;
+        // some addresses pass the first parse and fail that one (a quoted local part with a
+        // comma, an IP literal). Apply the client's rule here, at the door, so such a mail
+        // is a 400 now instead of a 200 that can never be sent.
+        lettre::message::Mailbox::from_str(&self.to)
+            .map_err(|e| EmailError::BadAddress(format!("{:?} cannot be sent: {e}", self.to)))?;
+        // A subject is a header, and a receiver decodes RFC 2047 encoded words in it
+        // (`=?utf-8?q?a=0D=0Ab?=` is "a", CR, LF, "b"): the refused characters would come back
+        // through the encoding. lettre sends a plain ASCII subject as it is, so an encoded
+        // word typed by the client would reach the receiver as one. Refuse it.
+        if has_encoded_word(&self.subject) {
+            return Err(EmailError::EncodedWord("subject"));
+        }
         Ok(())
     }
+}
+
+/// Whether `value` holds something a mail reader decodes as an RFC 2047 encoded word:
+/// `=?charset?B|Q?text?=`.
+fn has_encoded_word(value: &str) -> bool {
+    let mut rest = value;
+    while let Some(start) = rest.find("=?") {
+        rest = &rest[start + 2..];
+        let mut parts = rest.splitn(3, '?');
+        let (Some(charset), Some(encoding), Some(tail)) =
+            (parts.next(), parts.next(), parts.next())
+        else {
+            return false;
+        };
+        if !charset.is_empty() && matches!(encoding, "b" | "B" | "q" | "Q") && tail.contains("?=") {
+            return true;
+        }
+    }
+    false
 }
 
 fn check_len(field: &'static str, value: &str, max: usize) -> Result<(), EmailError> {
@@ -120,6 +154,33 @@ mod tests {
             Email::new("a@example.com", "s", "t\nx"),
             Err(EmailError::ControlCharacter("text"))
         );
+    }
+
+    #[test]
+    fn refuses_addresses_the_smtp_client_could_never_send() {
+        for to in [
+            "\"a@example.com,b@example.com\"@example.com",
+            "a@[127.0.0.1]",
+        ] {
+            assert!(
+                matches!(Email::new(to, "s", "t"), Err(EmailError::BadAddress(_))),
+                "{to:?} was accepted"
+            );
+        }
+        assert!(Email::new("\"quoted\"@example.com", "s", "t").is_ok());
+    }
+
+    #[test]
+    fn refuses_encoded_words_that_would_decode_to_refused_characters() {
+        let smuggled = "=?utf-8?q?hello=0D=0ABcc:=20evil@evil.com=00?=";
+        assert_eq!(
+            Email::new("a@example.com", smuggled, "t"),
+            Err(EmailError::EncodedWord("subject"))
+        );
+        assert!(Email::new("a@example.com", "=?UTF-8?B?aGk=?=", "t").is_err());
+        for plain in ["1 + 1 =? 2", "what?=yes", "=?", "a =?x? b"] {
+            assert!(Email::new("a@example.com", plain, "t").is_ok(), "{plain:?}");
+        }
     }
 
     #[test]
