@@ -34,7 +34,9 @@ impl HttpClient {
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
         let inner = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(30))
+            // Below the server's idle timeout (`http::Limits::header_timeout`), so the client
+            // gives up an idle connection before the server closes it under a new request.
+            .pool_idle_timeout(Duration::from_secs(5))
             .build(connector);
         HttpClient { inner, timeout }
     }

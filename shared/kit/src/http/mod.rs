@@ -1,4 +1,4 @@
-//! The web front: hyper 1.x, HTTP/1.1 and HTTP/2, one task per connection.
+//! The web front: hyper 1.x, HTTP/1.1, one task per connection.
 //!
 //! Routes (the contract every strategy keeps):
 //!
@@ -13,6 +13,14 @@
 //!
 //! Shutdown is graceful: on cancellation the listener closes, and requests already being
 //! answered get up to [`GRACE`] to finish.
+//!
+//! A client that is slow on purpose must not lock everyone else out: each socket costs the
+//! process a file descriptor, and the strategy needs descriptors of its own (Redis, SMTP).
+//! So a connection must finish its request headers within [`Limits::header_timeout`] (the
+//! same clock runs while a kept-alive connection sits idle between requests), and at most
+//! [`Limits::max_connections`] are open at once: past that, new clients wait in the
+//! kernel's accept queue until one closes, instead of the process running out of
+//! descriptors.
 
 mod parse;
 
@@ -24,7 +32,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use serde_json::{json, Value};
@@ -32,12 +40,47 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 /// How long in-flight requests may take to finish after shutdown was asked for.
 pub const GRACE: Duration = Duration::from_secs(10);
 /// Largest request body read for `POST /emails`.
 pub const MAX_BODY: usize = 128 * 1024;
+
+/// How many clients, and how slow, the web front puts up with.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Connections open at once; the next client waits in the accept queue.
+    pub max_connections: usize,
+    /// Longest wait for a request's headers, and for the next request on an idle
+    /// kept-alive connection; then the connection is closed.
+    pub header_timeout: Duration,
+}
+
+impl Default for Limits {
+    /// Half the process's file descriptors (`ulimit -n`), at most 4096: the other half is
+    /// for the strategy's own connections (Redis, SMTP, child processes).
+    fn default() -> Limits {
+        Limits {
+            max_connections: (open_files_limit() / 2).clamp(16, 4096),
+            header_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The soft limit on open files of this process.
+fn open_files_limit() -> usize {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes into the struct we own and reads nothing else.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return 1024;
+    }
+    usize::try_from(limit.rlim_cur).unwrap_or(usize::MAX)
+}
 
 /// Binds `addr`, logging the address in the words of the original demo.
 pub async fn bind(addr: &str) -> anyhow::Result<TcpListener> {
@@ -60,17 +103,64 @@ pub async fn serve(
     service: Arc<dyn EmailService>,
     shutdown: CancellationToken,
 ) {
-    let builder = auto::Builder::new(TokioExecutor::new());
+    serve_with(listener, service, shutdown, Limits::default()).await
+}
+
+/// [`serve`] with other [`Limits`].
+pub async fn serve_with(
+    listener: TcpListener,
+    service: Arc<dyn EmailService>,
+    shutdown: CancellationToken,
+    limits: Limits,
+) {
+    // HTTP/1 only: telling HTTP/1 from HTTP/2 means waiting for a client's first 24 bytes
+    // with no clock running, so a client that connects and says nothing would hold its
+    // socket forever. Every client of the contract (curl, browsers, the harness) speaks
+    // HTTP/1.1 to a plain-text server.
+    let mut builder = auto::Builder::new(TokioExecutor::new()).http1_only();
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout);
     let graceful = GracefulShutdown::new();
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let mut backoff = AcceptBackoff::default();
+    let mut at_cap = false;
     loop {
+        // A slot first, then accept: at the cap, new clients wait in the kernel's queue.
+        let slot = match slots.clone().try_acquire_owned() {
+            Ok(slot) => {
+                at_cap = false;
+                slot
+            }
+            Err(_) => {
+                if !at_cap {
+                    at_cap = true;
+                    tracing::warn!(
+                        cap = limits.max_connections,
+                        "{} connections are open, the most this server takes: new clients wait \
+                     until one closes (a client that sends nothing is closed after {:?})",
+                        limits.max_connections,
+                        limits.header_timeout
+                    );
+                }
+                tokio::select! {
+                    slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
+                    _ = shutdown.cancelled() => break,
+                }
+            }
+        };
         tokio::select! {
             accepted = listener.accept() => {
-                let (stream, _) = match accepted {
-                    Ok(accepted) => accepted,
+                let stream = match accepted {
+                    Ok((stream, _)) => {
+                        backoff.succeeded();
+                        stream
+                    }
                     Err(e) => {
-                        // Usually out of file descriptors: back off instead of spinning.
-                        tracing::warn!(error = %e, "accept failed");
-                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        // Usually out of file descriptors: wait for some to close instead
+                        // of spinning (and logging) in a tight loop.
+                        backoff.failed(&e).await;
                         continue;
                     }
                 };
@@ -81,6 +171,8 @@ pub async fn serve(
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {
                     let _ = conn.await;
+                    // The slot is given back when the connection is gone.
+                    drop(slot);
                 });
             }
             _ = shutdown.cancelled() => break,
@@ -92,6 +184,31 @@ pub async fn serve(
         .is_err()
     {
         tracing::warn!("some HTTP connections were still open after {GRACE:?}");
+    }
+}
+
+/// The accept loop's wait after a failed accept: 10 ms, doubling to 1 s, logged once per
+/// streak of failures.
+#[derive(Default)]
+struct AcceptBackoff {
+    failures: u32,
+}
+
+impl AcceptBackoff {
+    async fn failed(&mut self, error: &std::io::Error) {
+        if self.failures == 0 {
+            tracing::warn!(%error, "accept failed: waiting for connections to close");
+        }
+        self.failures = self.failures.saturating_add(1);
+        let wait = Duration::from_millis(10 << self.failures.min(7)).min(Duration::from_secs(1));
+        tokio::time::sleep(wait).await;
+    }
+
+    fn succeeded(&mut self) {
+        if self.failures > 0 {
+            tracing::info!(failures = self.failures, "accepting connections again");
+            self.failures = 0;
+        }
     }
 }
 
