@@ -102,13 +102,16 @@ async fn drive(
     if scenario.has_mid_run_fault() {
         watch(&load, settings.requests / 2, settings.requests, progress).await;
         progress(format!("injecting {scenario}"));
+        // Counted now: the fault itself takes a while (a restart, a re-fork), and the load
+        // goes on meanwhile.
+        let sent_at_fault = load.sent();
         let injected = match scenario {
             Scenario::WorkerCrash => deployment.crash_worker().await,
             Scenario::RedisRestart => deployment.restart_redis().await,
             Scenario::Steady | Scenario::FlakyMailer => unreachable!("no mid-run fault"),
         };
         report.notes.push(match injected {
-            Ok(what) => format!("after {} requests: {what}", load.sent()),
+            Ok(what) => format!("after {sent_at_fault} requests: {what}"),
             Err(e) => format!("the {scenario} fault failed: {e:#}"),
         });
     }

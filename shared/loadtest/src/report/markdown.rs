@@ -174,8 +174,13 @@ pub fn verdict(run: &RunReport) -> String {
         parts.push(format!("delivered {} extra {copies}", t.duplicates));
     }
     if t.rejected_but_delivered > 0 {
+        let (noun, verb, pronoun) = if t.rejected_but_delivered == 1 {
+            ("request", "was", "it")
+        } else {
+            ("requests", "were", "them")
+        };
         parts.push(format!(
-            "{} refused requests were delivered anyway (a retry would send them twice)",
+            "{} refused {noun} {verb} delivered anyway (a retry would send {pronoun} twice)",
             t.rejected_but_delivered
         ));
     }
