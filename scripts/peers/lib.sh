@@ -28,8 +28,13 @@ start_redis() {
   redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$WORK" \
     --logfile "$WORK/redis.log" &
   PIDS+=($!)
-  for _ in $(seq 100); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.05; done
-  redis-cli -p "$REDIS_PORT" ping >/dev/null || fail "redis-server did not start"
+  # A loaded machine can take seconds to start it: wait up to 30 s, and on failure show its
+  # log, which the cleanup would otherwise delete.
+  for _ in $(seq 300); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  if ! redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then
+    echo "--- redis.log ---" >&2; cat "$WORK/redis.log" >&2 2>/dev/null || echo "(no log)" >&2
+    fail "redis-server did not answer PING within 30 s on port $REDIS_PORT"
+  fi
   REDIS_URL="redis://127.0.0.1:$REDIS_PORT/"
   export REDIS_URL
 }
@@ -59,9 +64,10 @@ start_ours() {
   LAST_PID=$!
 }
 
-# wait_for_log LOGNAME NEEDLE [SECONDS]
+# wait_for_log LOGNAME NEEDLE [SECONDS]: generous by default (60 s), since a loaded machine
+# is slow to start a process; shows the log on failure.
 wait_for_log() {
-  local deadline=$((SECONDS + ${3:-20}))
+  local deadline=$((SECONDS + ${3:-60}))
   while [ $SECONDS -lt $deadline ]; do
     grep -qF -- "$2" "$WORK/$1.log" 2>/dev/null && return 0
     sleep 0.1
