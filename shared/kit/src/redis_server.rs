@@ -98,6 +98,11 @@ impl RedisServer {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
+        // A process group of its own: a terminal's Ctrl-C goes to its whole foreground
+        // group, and Redis must not die at the same instant as the strategy that uses it
+        // (its consumers would log broken pipes while they finish). The strategy stops,
+        // then drops this handle, which stops Redis: in that order.
+        command.process_group(0);
         // Die with the process that started us, even if it is SIGKILLed and never runs Drop.
         // (The signal fires when the *thread* that spawned us exits: start servers from a
         // long-lived thread, not from a short-lived blocking-pool thread.)

@@ -56,3 +56,21 @@ fn restart_without_aof_loses_everything() {
     server.restart().unwrap();
     assert_eq!(command(server.port(), "LLEN jobs"), ":0");
 }
+
+/// The process group in `/proc/PID/stat` (the field after the state).
+fn process_group(pid: u32) -> i32 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // `pid (comm) state ppid pgrp ...`; comm may hold spaces, so start after its ')'.
+    let after_comm = &stat[stat.rfind(')').unwrap() + 2..];
+    after_comm.split(' ').nth(2).unwrap().parse().unwrap()
+}
+
+#[test]
+fn the_server_is_not_in_its_parents_process_group() {
+    // A terminal's Ctrl-C reaches the whole foreground group: the strategy must get it, and
+    // stop its private Redis itself, after its workers finished with it.
+    let server = RedisServer::start().unwrap();
+    let pid = server.pid().unwrap();
+    assert_eq!(process_group(pid), pid as i32, "a group of its own");
+    assert_ne!(process_group(pid), process_group(std::process::id()));
+}
