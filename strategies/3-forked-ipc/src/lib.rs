@@ -101,7 +101,8 @@
 //! * `logging.rs`: one tracing subscriber for all processes; a child's lines go to the
 //!   supervisor;
 //! * `supervisor/`: the one-thread `poll(2)` loop (`mod.rs`), forking and re-forking
-//!   (`forking.rs`), routing emails and keeping their books (`messages.rs`);
+//!   (`forking.rs`), routing emails and keeping their books (`messages.rs`), stopping the
+//!   children in order (`stopping.rs`);
 //! * `channel.rs`: the supervisor's end of a socketpair, framed by hand without a runtime.
 //!
 //! In each child, after the fork:
