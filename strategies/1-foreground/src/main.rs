@@ -1,82 +1,9 @@
-//! # Strategy 1: foreground, in the request
-//!
-//! The web handler sends the email itself and answers only when the SMTP server has
-//! accepted it. Nothing runs in the background: the client waits for the whole SMTP round
-//! trip, and a slow mail server makes a slow web page.
-//!
-//! ```text
-//! client ──GET /to/subject/text──► handler ──SMTP──► server
-//!        ◄── 200 {"email"} ─────── handler ◄─ 250 ──┘     (or 502 {"error"} on 4xx/5xx)
-//! ```
-//!
-//! **Delivery guarantee:** the honest one. `200` means the SMTP server accepted the mail;
-//! `502` means it did not, and the client knows. Nothing is lost silently: a crash before
-//! the answer leaves the client with a broken connection, which it can retry (and if the
-//! server had accepted the mail just before the crash, the retry sends it twice). The price
-//! is latency: every request costs one SMTP conversation.
-//!
-//! Unlike the original demo, a failed send is never logged as "sent".
+//! The `strategy-1` binary; what it teaches is in the library's doc, `src/lib.rs`.
 
 use clap::Parser;
-use hyper::StatusCode;
-use kit::{BoxFuture, EmailService, HttpArgs, MailArgs, Refusal};
-use mailer::{Email, Mailer};
-use serde_json::{json, Map, Value};
-use std::sync::Arc;
-use std::time::Instant;
-
-/// Strategy 1: the request handler sends the email and answers once the SMTP server
-/// accepted it (200), or with the SMTP error (502).
-#[derive(Parser, Debug)]
-#[command(version, about)]
-struct Args {
-    #[command(flatten)]
-    http: HttpArgs,
-    #[command(flatten)]
-    mail: MailArgs,
-}
-
-/// Sends in the request.
-struct Foreground {
-    mailer: Mailer,
-}
-
-impl EmailService for Foreground {
-    fn submit(&self, email: Email) -> BoxFuture<'_, Result<Map<String, Value>, Refusal>> {
-        Box::pin(async move {
-            let started = Instant::now();
-            match self.mailer.send(&email).await {
-                Ok(message_id) => {
-                    let ms = started.elapsed().as_secs_f64() * 1000.0;
-                    tracing::info!("Sent an email to {} in {ms:.1}ms", email.to);
-                    let mut fields = Map::new();
-                    fields.insert("message_id".into(), json!(message_id));
-                    fields.insert("smtp_ms".into(), json!(ms));
-                    Ok(fields)
-                }
-                Err(e) => {
-                    tracing::warn!(to = %email.to, error = %e, "sending failed; the client gets 502");
-                    // `e` reads "transient SMTP failure: 451 ..." or "permanent ...: 554 ...".
-                    Err(Refusal::new(StatusCode::BAD_GATEWAY, e.to_string()))
-                }
-            }
-        })
-    }
-}
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     kit::logging::init();
-    let args = Args::parse();
-    let shutdown = kit::shutdown::on_signal();
-    let mail = kit::embedded::mail(&args.mail).await?;
-    let service = Arc::new(Foreground {
-        mailer: mail.mailer.clone(),
-    });
-    let listener = kit::http::bind(&args.http.addr()).await?;
-    // The server's graceful shutdown waits for in-flight requests, and each of those is
-    // an SMTP send: SIGTERM finishes every send a client is waiting for.
-    kit::http::serve(listener, service, shutdown).await;
-    tracing::info!("stopped");
-    Ok(())
+    strategy_1::run(strategy_1::Args::parse()).await
 }

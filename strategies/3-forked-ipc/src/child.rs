@@ -25,8 +25,14 @@ pub fn run(
     settings: &Settings,
     supervisor_signals: &SigSet,
 ) -> ! {
-    // Die with the supervisor. If it died between fork() and here, the signal will never
-    // come: the parent pid has already changed, so leave now.
+    // Die with the supervisor. However it dies (a SIGKILL gives it no chance to stop
+    // anyone), the kernel then sends this child SIGTERM, and the child stops as it would
+    // on Ctrl-C. The end of its socketpair says the same, but only to a child that is
+    // reading it; the signal reaches a child wherever it is. Without either, a killed
+    // supervisor would leave orphans: a web server holding the port, a worker sending mail
+    // that nobody counts (test `children_die_with_a_killed_supervisor`).
+    // If the supervisor died between fork() and here, the signal will never come: the
+    // parent pid has already changed, so leave now.
     if prctl::set_pdeathsig(Signal::SIGTERM).is_err() || getppid() != supervisor {
         std::process::exit(0);
     }

@@ -1,10 +1,10 @@
 //! SIGKILL of each child, survived: the supervisor re-forks it. What the worker held in
 //! memory is lost, and these tests prove the loss is visible.
 
-mod support;
+mod common;
 
+use common::*;
 use std::time::Duration;
-use support::*;
 
 #[tokio::test]
 async fn sigkill_of_the_worker_loses_its_backlog_and_a_new_worker_takes_over() {
@@ -76,7 +76,7 @@ async fn emails_sent_while_the_worker_is_dead_are_held_and_sent_by_the_next_one(
     .await;
     let before = pids(&app).await;
     let old = wait_until("the worker is forked", || async {
-        pid_of(&support::pids(&app).await, "worker")
+        pid_of(&common::pids(&app).await, "worker")
     })
     .await;
     sigkill(old);

@@ -1,11 +1,11 @@
 //! The happy path and bad input, through the real supervisor and its forked web server.
 
-mod support;
+mod common;
 
+use common::*;
 use kit::testing::check_bad_requests;
 use serde_json::json;
 use std::time::Duration;
-use support::*;
 
 #[tokio::test]
 async fn delivers_mail_sent_by_get_and_post_and_logs_for_its_children() {
@@ -16,7 +16,7 @@ async fn delivers_mail_sent_by_get_and_post_and_logs_for_its_children() {
     let supervisor = pid_of(&pids, "supervisor").unwrap();
     let web = pid_of(&pids, "web").unwrap();
     let worker = wait_until("the worker is forked", || async {
-        pid_of(&support::pids(&app).await, "worker")
+        pid_of(&common::pids(&app).await, "worker")
     })
     .await;
     assert_eq!(supervisor as u32, app.pid().unwrap(), "{pids}");

@@ -1,10 +1,10 @@
 //! SMTP failures: a transient one goes to the back of the queue and is tried again, a
 //! permanent one (5xx) is given up with an error line instead of cycling forever.
 
-mod support;
+mod common;
 
+use common::*;
 use mailer::Faults;
-use support::*;
 
 #[tokio::test]
 async fn transient_failures_are_retried_and_permanent_ones_given_up() {

@@ -2,9 +2,9 @@
 //! many it abandons, the supervisor exits 0 and leaves no child behind. A SIGKILLed
 //! supervisor leaves none either.
 
-mod support;
+mod common;
 
-use support::*;
+use common::*;
 
 #[tokio::test]
 async fn sigterm_stops_every_process_in_order_and_exits_zero() {

@@ -12,11 +12,17 @@
 //!                                            └─ nobody subscribed: N = 0, the mail is gone
 //! ```
 //!
-//! **Delivery guarantee: at-most-once, broadcast.** Every worker subscribed at the moment of
-//! the PUBLISH gets its own copy and sends it at most once, so two workers send every mail
-//! twice: pub/sub shares messages, not work (test: `two_workers_deliver_every_mail_twice`).
-//! The original demo ignored PUBLISH's reply; here the client sees it as `receivers`.
-//! Mail is lost, silently (the client got 200), when:
+//! A single web and worker pair delivers (test `one_web_one_worker_delivers`), and
+//! `--role all` is the whole demo in one process with a private redis-server
+//! (`role_all_runs_the_whole_demo_with_a_private_redis`).
+//!
+//! ## Delivery guarantee: at-most-once, broadcast
+//!
+//! Every worker subscribed at the moment of the PUBLISH gets its own copy and sends it at
+//! most once, so two workers send every mail twice: pub/sub shares messages, not work
+//! (test: `two_workers_deliver_every_mail_twice`). The original demo ignored PUBLISH's
+//! reply; here the client sees it as `receivers`. Mail is lost, silently (the client got
+//! 200), when:
 //!
 //! * **nobody is subscribed at the moment of the PUBLISH** (no worker running, all of them
 //!   restarting, or between a worker losing its connection and resubscribing): `receivers`
@@ -51,14 +57,129 @@
 //! `bad_input_is_refused_and_nothing_is_published`); a message on the channel that is not a
 //! valid email is logged and skipped by the worker (test: `garbage_on_the_channel_is_skipped`).
 //!
-//! Roles (`--role`): `all` (the default: web and one worker in one process, with a private
-//! redis-server when no `REDIS_URL` is given), `web`, `worker`.
+//! ## Roles
 //!
-//! The binary (`main.rs`) wires the roles; the library exposes [`publisher`] and [`worker`]
-//! so the benchmarks can run both in one process.
+//! `--role all` (the default: web and one worker in one process, with a private
+//! redis-server when no `REDIS_URL` is given), `web`, `worker`. The split roles meet in one
+//! Redis, so they need `REDIS_URL` (`split_roles_require_redis_url`); `--role all` exits
+//! when its port is taken rather than run a worker nobody can reach
+//! (`role_all_exits_when_its_port_is_taken`).
+//!
+//! ## Map of the crate
+//!
+//! * this file: the flags ([`Args`]) and [`run`], which starts the roles;
+//! * [`publisher`]: the web role's [`kit::EmailService`], one PUBLISH per mail;
+//! * [`worker`]: the worker role, two loops side by side until shutdown: `subscriber.rs`
+//!   (the pub/sub connection, resubscribing when Redis drops it) fills `backlog.rs` (the
+//!   in-memory queue, the only copy of what the worker heard), and `sender.rs` drains it
+//!   over SMTP.
+//!
+//! [`publisher`] and [`worker`] are public so the benchmarks can run both in one process.
+//!
+//! See ARCHITECTURE.md, section "Strategy 4: Redis pub/sub"
 
 mod backlog;
 pub mod publisher;
 mod sender;
 mod subscriber;
 pub mod worker;
+
+use clap::{Parser, ValueEnum};
+use kit::{HttpArgs, MailArgs, RedisArgs};
+use publisher::Publisher;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::oneshot;
+use tokio_util::sync::CancellationToken;
+use worker::WorkerConfig;
+
+/// Strategy 4: web processes PUBLISH each email on a Redis channel, worker processes
+/// SUBSCRIBE and send. Whoever is not subscribed at that moment never hears of the mail.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+pub struct Args {
+    /// Which part to run: `all` (web and one worker in one process), `web` or `worker`.
+    /// Any number of web and worker processes can share one Redis; `web` and `worker` need
+    /// REDIS_URL to find it.
+    #[arg(long, env = "ROLE", value_enum, default_value_t = Role::All)]
+    role: Role,
+    /// The Redis channel mails travel on.
+    #[arg(long, env = "CHANNEL", default_value = "emailz")]
+    channel: String,
+    /// Worker: pause after each send attempt, in milliseconds (the original sent at most one
+    /// mail per second).
+    #[arg(long, env = "THROTTLE_MS", default_value_t = 1000)]
+    throttle_ms: u64,
+    #[command(flatten)]
+    http: HttpArgs,
+    #[command(flatten)]
+    mail: MailArgs,
+    #[command(flatten)]
+    redis: RedisArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Role {
+    All,
+    Web,
+    Worker,
+}
+
+/// Runs the roles `--role` names until SIGTERM/SIGINT.
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    if args.role != Role::All && args.redis.redis_url.is_none() {
+        // A private Redis would be one that no other web or worker process can reach.
+        anyhow::bail!("--role web and --role worker need REDIS_URL (or --redis-url): the processes meet in that Redis");
+    }
+    let shutdown = kit::shutdown::on_signal();
+    // Kept alive until the end: dropping it stops the private redis-server.
+    let (redis_url, _private_redis) = kit::embedded::redis(&args.redis)?;
+    let client = redis::Client::open(redis_url.as_str())?;
+    match args.role {
+        Role::Web => run_web(&args, client, shutdown).await,
+        Role::Worker => {
+            let mail = kit::embedded::mail(&args.mail).await?;
+            let config = worker_config(&args, client, mail.mailer.clone());
+            worker::run(config, None, shutdown).await;
+            Ok(())
+        }
+        Role::All => {
+            let mail = kit::embedded::mail(&args.mail).await?;
+            let config = worker_config(&args, client.clone(), mail.mailer.clone());
+            let (ready, subscribed) = oneshot::channel();
+            let worker = tokio::spawn(worker::run(config, Some(ready), shutdown.clone()));
+            // Open the web front only once the worker listens: otherwise the demo's first
+            // mails would be published to nobody.
+            tokio::select! {
+                _ = subscribed => {}
+                _ = shutdown.cancelled() => {}
+            }
+            let served = run_web(&args, client, shutdown.clone()).await;
+            // Also when the web front could not start (its port taken): a worker alone
+            // would keep the demo running with no way in.
+            shutdown.cancel();
+            worker.await?;
+            served
+        }
+    }
+}
+
+async fn run_web(
+    args: &Args,
+    client: redis::Client,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let publisher = Arc::new(Publisher::new(client, args.channel.clone())?);
+    let listener = kit::http::bind(&args.http.addr()).await?;
+    kit::http::serve(listener, publisher, shutdown).await;
+    Ok(())
+}
+
+fn worker_config(args: &Args, client: redis::Client, mailer: mailer::Mailer) -> WorkerConfig {
+    WorkerConfig {
+        client,
+        channel: args.channel.clone(),
+        mailer,
+        throttle: Duration::from_millis(args.throttle_ms),
+    }
+}

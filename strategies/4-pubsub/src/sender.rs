@@ -29,12 +29,16 @@ pub async fn run(
     let mut stats = SendStats::default();
     let mut failures_in_a_row = 0u32;
     loop {
+        // Shutdown wins over a waiting mail: once asked to stop, no new send starts.
+        // `Backlog::next` is cancel-safe, so a mail is never taken and then dropped here.
         let email = tokio::select! {
             biased;
             _ = shutdown.cancelled() => break,
             email = backlog.next() => email,
         };
         tracing::info!(to = %email.to, queued = backlog.len(), "trying to send an email...");
+        // Deliberately not raced against `shutdown`: a SIGTERM lets this mail finish. Cut
+        // short, its fate would be unknown: the server may or may not have taken it.
         match mailer.send(&email).await {
             Ok(message_id) => {
                 stats.sent += 1;
@@ -45,6 +49,9 @@ pub async fn run(
                 stats.retries += 1;
                 failures_in_a_row += 1;
                 tracing::warn!(to = %email.to, error = %e, "failed sending email, trying again :(");
+                // To the back, behind newer mail, as in the original: one mail the server
+                // keeps refusing does not block the others. It is retried for as long as
+                // this process lives, and dies with it.
                 backlog.push_back(email);
             }
             Err(e) => {
@@ -58,6 +65,7 @@ pub async fn run(
                 );
             }
         }
+        // The pause follows every attempt, failed or not, and a SIGTERM cuts it short.
         let pause = pause_after(throttle, failures_in_a_row);
         if !pause.is_zero() {
             tokio::select! {

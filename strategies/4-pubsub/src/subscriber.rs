@@ -37,15 +37,22 @@ pub async fn run(
     mut ready: Option<oneshot::Sender<()>>,
     shutdown: CancellationToken,
 ) {
+    // Set while the worker is deaf: from a lost subscription until the next SUBSCRIBE is
+    // confirmed. Everything published in that window went to nobody (or to other workers).
     let mut unsubscribed_since: Option<Instant> = None;
     let mut retry_in = FIRST_RETRY;
     loop {
+        // 1. Connect and SUBSCRIBE, bounded by a timeout: a Redis that accepts the TCP
+        //    connection but never answers (frozen, or behind a dead proxy) would otherwise
+        //    keep the worker waiting here forever, deaf and saying nothing.
         let attempt = tokio::select! {
             _ = shutdown.cancelled() => return,
             attempt = tokio::time::timeout(SUBSCRIBE_TIMEOUT, subscribe(&client, &channel)) => attempt,
         };
         let (sink, stream) = match attempt {
             Ok(Ok(subscription)) => subscription,
+            // 2. No subscription: every moment now loses what is published, so try again
+            //    soon, but back off so a Redis that is down is not hammered.
             failed => {
                 let error = match failed {
                     Ok(Err(e)) => e.to_string(),
@@ -58,6 +65,8 @@ pub async fn run(
                 continue;
             }
         };
+        // 3. Subscribed: from here on a PUBLISH counts this worker among its receivers. Say
+        //    so, and after an outage say what it cost: Redis kept nothing for us meanwhile.
         let subscribed_at = Instant::now();
         match unsubscribed_since.take() {
             None => kit::ready::announce("worker", format_args!("subscribed to {channel}")),
@@ -71,9 +80,12 @@ pub async fn run(
                 );
             }
         }
+        // Only after the first SUBSCRIBE: `--role all` opens its web front on this, so the
+        // demo's first mails are not published to nobody.
         if let Some(ready) = ready.take() {
             let _ = ready.send(());
         }
+        // 4. Listen until shutdown or until the subscription is lost.
         match listen(sink, stream, &channel, backlog, &shutdown).await {
             Ended::Shutdown => return,
             Ended::Lost(reason) => {
@@ -84,6 +96,9 @@ pub async fn run(
                      worker resubscribes are lost"
                 );
                 unsubscribed_since = Some(Instant::now());
+                // 5. A subscription that lasted was a good one: the loss is news, so
+                //    resubscribe at once. One that ended at once may be a Redis (or a proxy)
+                //    that drops every subscriber: back off instead of a tight loop.
                 if subscribed_at.elapsed() >= STABLE_AFTER {
                     retry_in = FIRST_RETRY; // resubscribe at once: Redis was fine until now
                 } else if !back_off(&mut retry_in, &shutdown).await {
@@ -104,6 +119,8 @@ async fn back_off(retry_in: &mut Duration, shutdown: &CancellationToken) -> bool
     true
 }
 
+/// A new dedicated connection, subscribed. Never the multiplexed connection other commands
+/// use: a subscribed connection can run nothing else.
 async fn subscribe(
     client: &redis::Client,
     channel: &str,
@@ -112,14 +129,23 @@ async fn subscribe(
     // Since redis 1.8 this returns once Redis confirmed the subscription: from here on,
     // a PUBLISH counts this worker among its receivers.
     pubsub.subscribe(channel).await?;
+    // Split so the loop can PING (the sink half) while it waits for messages (the stream).
     Ok(pubsub.split())
 }
 
+/// Why [`listen`] returned.
 enum Ended {
     Shutdown,
+    /// The subscription is gone; the reason is logged.
     Lost(String),
 }
 
+/// Moves every message into the backlog as it arrives, until shutdown or until the
+/// connection is found dead (closed, or silent to a PING).
+///
+/// It never waits for the sender: a message goes into memory at once, however slow SMTP
+/// is. A subscriber that stopped reading would fall behind in Redis instead, in its output
+/// buffer, until Redis disconnects it past its limit and everything unread is lost at once.
 async fn listen(
     mut sink: PubSubSink,
     mut stream: PubSubStream,
@@ -131,12 +157,19 @@ async fn listen(
     heartbeat.tick().await; // the first tick is immediate; we just subscribed
     loop {
         tokio::select! {
+            // Shutdown first: on a busy channel a message is always ready, and it must not
+            // keep the worker from stopping. What stays unread is lost with the process.
             biased;
             _ = shutdown.cancelled() => return Ended::Shutdown,
+            // `None`: Redis closed the connection (a restart, CLIENT KILL, a full output
+            // buffer).
             message = stream.next() => match message {
                 Some(message) => accept(message.get_payload_bytes(), channel, backlog),
                 None => return Ended::Lost("the connection was closed".into()),
             },
+            // A PING is one of the few commands a subscribed connection may send. No answer
+            // within the timeout: the connection is as good as dead, even though TCP has
+            // not said so (a half-open connection never does).
             _ = heartbeat.tick() => {
                 match tokio::time::timeout(HEARTBEAT_TIMEOUT, sink.ping::<redis::Value>()).await {
                     Ok(Ok(_)) => {}

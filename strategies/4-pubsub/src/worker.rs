@@ -25,7 +25,13 @@ pub async fn run(
     ready: Option<oneshot::Sender<()>>,
     shutdown: CancellationToken,
 ) {
+    // Shared by the two loops below, and owned by this function: when it returns, whatever
+    // is still in it is gone.
     let backlog = Backlog::default();
+    // Two loops, because listening must never wait for sending: the subscriber pushes each
+    // mail into the backlog as Redis hands it over, while the sender takes them one at a
+    // time at SMTP speed (see `subscriber::listen` for what a subscriber that stops reading
+    // costs).
     let listening = subscriber::run(
         config.client,
         config.channel,
@@ -34,7 +40,10 @@ pub async fn run(
         shutdown.clone(),
     );
     let sending = sender::run(config.mailer, &backlog, config.throttle, &shutdown);
+    // Both run on this task (no spawn), so they can borrow the backlog. On shutdown the
+    // subscriber stops at once; the sender finishes the mail it is sending first.
     let ((), stats) = tokio::join!(listening, sending);
+    // Heard from Redis, never sent: no other copy exists anywhere.
     let abandoned = backlog.len();
     let message = if abandoned == 0 {
         "worker stopped, nothing was queued".to_string()

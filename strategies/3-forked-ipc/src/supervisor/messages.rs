@@ -4,6 +4,13 @@
 //! worker ready), handed to the worker, then sent, refused, or lost with the worker. Those
 //! books are what makes the loss of a SIGKILLed worker a number in the log instead of a
 //! silence.
+//!
+//! ```text
+//!  Submit ─► accept: id ─┬─ a worker is ready ─► in_worker ─┬─ Sent / GaveUp: done
+//!                        │                                  ├─ Stopping: abandoned
+//!                        │                                  └─ worker died: lost
+//!                        └─ none is ready ───► held ─── next worker ready ─► in_worker
+//! ```
 
 use super::{say, Supervisor};
 use crate::protocol::{ChildMessage, LogLevel, Pids, SupervisorMessage};
@@ -11,23 +18,17 @@ use crate::settings::Role;
 use mailer::Email;
 use nix::unistd::Pid;
 
-/// What became of the emails, for the last log line.
-#[derive(Default)]
-pub(super) struct Tally {
-    accepted: u64,
-    sent: u64,
-    refused: u64,
-    lost_with_worker: u64,
-    abandoned_at_shutdown: u64,
-}
-
 impl Supervisor {
     pub(super) fn on_message(&mut self, role: Role, pid: Pid, message: ChildMessage) {
+        // Who may say what: only the web server submits and asks for health, only the
+        // worker reports on emails. Anything else is a bug worth a line, not a crash.
         match (role, message) {
             (_, ChildMessage::Ready { detail }) => self.on_ready(role, pid, detail),
             (_, ChildMessage::Log { level, line }) => say(role.name(), pid, level, line),
             (Role::Web, ChildMessage::Submit { request, email }) => {
                 let (id, held) = self.accept(email);
+                // The web server answers its client `200` on this reply: from here on the
+                // email is the supervisor's to route, hold or lose.
                 self.send_to(pid, &SupervisorMessage::Accepted { request, id, held });
             }
             (Role::Web, ChildMessage::Health { request }) => {
@@ -48,6 +49,9 @@ impl Supervisor {
             child.ready = true;
         }
         say(role.name(), pid, LogLevel::Info, detail);
+        // How long the role was missing, from its death to its replacement's `ready`: up to
+        // one check interval, plus the time to fork and start (a few milliseconds: a forked
+        // child needs no exec and loads nothing, it is a copy of the supervisor).
         if let Some(died_at) = self.restarting.remove(&role) {
             self.master(format!(
                 "the {} is back, {} ms after the previous one died",
@@ -55,6 +59,7 @@ impl Supervisor {
                 died_at.elapsed().as_millis()
             ));
         }
+        // A new worker first gets what waited for it, oldest first, before any newer email.
         if role == Role::Worker && !self.held.is_empty() {
             self.master(format!(
                 "handing {} held emails to the email worker",
@@ -81,12 +86,20 @@ impl Supervisor {
 
     /// Hands the email to a ready worker (`true`), or holds it until there is one.
     fn give_to_worker(&mut self, id: u64, email: Email) -> bool {
+        // A worker that can take it: one that said `ready` (its SMTP client is built; a
+        // worker that fails to start never had the email), whose socket is open (it can
+        // read it), and that is not stopping (it would only abandon it).
         let worker = self
             .children
             .iter_mut()
             .find(|c| c.role == Role::Worker && c.ready && !c.closed && c.asked_to_stop.is_none());
         match worker {
             Some(worker) => {
+                // From this send on, the only copy of the email is in the worker's memory
+                // (or on its way there): the supervisor keeps just the id, to know what a
+                // death of the worker takes with it.
+                // The send never blocks: what the socket does not take now waits in the
+                // channel's outbox, so a frozen worker cannot freeze the supervisor.
                 worker
                     .channel
                     .send(&SupervisorMessage::Deliver { id, email });
@@ -105,6 +118,10 @@ impl Supervisor {
         }
     }
 
+    /// The worker's reports, logged in the original's words with the email's id, so one
+    /// email can be followed from `got an email` to `email sent!` across processes. `Sent`
+    /// and `GaveUp` close an email's books; `Trying` and `Retrying` leave it in `in_worker`,
+    /// since it is still in the worker's queue and would die with it.
     fn on_worker_status(&mut self, pid: Pid, status: ChildMessage) {
         let (level, line) = match status {
             ChildMessage::Trying { id, attempt: 1 } => (
@@ -132,6 +149,8 @@ impl Supervisor {
                     format!("failed sending email, giving up: refused for good (#{id}: {error})"),
                 )
             }
+            // Asked to stop, the worker says what it abandons: counted apart from what
+            // killed workers lose, so the summary tells a shutdown from a crash.
             ChildMessage::Stopping { abandoned } => {
                 for id in &abandoned {
                     self.in_worker.remove(id);
@@ -152,6 +171,11 @@ impl Supervisor {
     }
 
     /// The worker is gone, and with it every email it had and did not report on.
+    ///
+    /// They are named and counted, not replayed: the email being sent at the instant of
+    /// death may have reached the SMTP server, and a replay would send it twice. Making
+    /// the other way safe (at-least-once) needs the queue outside the worker, which is
+    /// what strategy 5's reliable fetch does.
     pub(super) fn worker_took_its_queue(&mut self) {
         if self.in_worker.is_empty() {
             return;
@@ -168,6 +192,7 @@ impl Supervisor {
     }
 
     pub(super) fn log_summary(&mut self) {
+        // Held emails never reached a worker: at shutdown they die with the supervisor.
         self.tally.abandoned_at_shutdown += self.held.len() as u64;
         let t = &self.tally;
         self.master(format!(
@@ -177,12 +202,15 @@ impl Supervisor {
         ));
     }
 
+    /// A reply to a child. When that child is gone, so is whoever waited for the reply.
     fn send_to(&mut self, pid: Pid, message: &SupervisorMessage) {
         if let Some(child) = self.child_mut(pid) {
             child.channel.send(message);
         }
     }
 
+    /// Who is alive, for `/healthz`: a role whose process was reaped and not yet re-forked
+    /// is `None`.
     fn pids(&self) -> Pids {
         let pid_of = |role| {
             self.children

@@ -6,18 +6,36 @@
 //!
 //! * a child's socket is readable: status to log, an email to route, a health question
 //!   ([`messages`]);
-//! * the signalfd is readable: SIGCHLD (reap, log `died :(`), SIGTERM/SIGINT (stop in order);
+//! * the signalfd is readable: SIGCHLD (reap, log `died :(`), SIGTERM/SIGINT (stop in order,
+//!   [`stopping`]);
 //! * the check interval passed: re-fork every child that died since the last check
 //!   ([`forking`]).
+//!
+//! ## Why one thread, and why `poll(2)` on a signalfd
+//!
+//! This process forks for as long as it lives: a dead worker is replaced by a new `fork()`
+//! of the supervisor. `fork()` copies the memory of every thread but runs only the one that
+//! called it. Had the supervisor a second thread (a tokio runtime, or a plain thread that
+//! waits for signals), that thread could hold the allocator's lock, or a runtime's, at the
+//! instant of a fork; the child would get the lock held by a thread it does not have, and
+//! hang at its first allocation. One thread makes every fork safe at every turn of the loop.
+//!
+//! One thread must then wait for everything at once: a message from any of its children,
+//! a signal, and the next check. `poll(2)` does exactly that, on file descriptors with a
+//! timeout. A signal becomes a file descriptor through a signalfd: the signals are blocked
+//! (so they neither kill the process nor interrupt it inside some half-done update) and
+//! queue in the signalfd until the loop reads them, between two events, like any message.
+//! A classic signal handler would run at an arbitrary instruction, where it may do almost
+//! nothing safely (not even allocate, so not even log).
 
 mod forking;
 mod messages;
+mod stopping;
 
 use crate::channel::Channel;
 use crate::protocol::LogLevel;
 use crate::settings::{Listeners, Role, Settings};
 use mailer::Email;
-use messages::Tally;
 use nix::sys::signal::{kill, SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
@@ -28,32 +46,47 @@ use std::io;
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
-/// The order children are stopped in on SIGTERM: first the web server, so no new email
-/// arrives; then the worker, which finishes the email it is sending; the sink last, so
-/// that email has somewhere to land.
-const STOP_ORDER: [Role; 3] = [Role::Web, Role::Worker, Role::Sink];
-
 pub struct Supervisor {
     settings: Settings,
     pid: Pid,
     /// Bound before the first fork and kept across the deaths of the web server and the
     /// mail sink. Taken (and closed) in every child but the one that accepts on it.
+    ///
+    /// This is why a web server can die without a client seeing "connection refused": the
+    /// socket is the supervisor's, not the web server's. While no web server is alive, the
+    /// kernel keeps completing handshakes on it and queues the connections (up to its
+    /// backlog), and the next web server, forked with a copy of this very socket, accepts
+    /// them. Bound after the fork, by the child, the port would close with each death and
+    /// could be taken by another program before the re-fork.
     listeners: Option<Listeners>,
     /// SIGCHLD, SIGTERM and SIGINT, read like a socket. `None` only in a child.
     signals: Option<SignalFd>,
+    /// The signals blocked for the signalfd; a child inherits the mask and unblocks them.
     signal_set: SigSet,
+    /// The children alive (or dead and not yet reaped), one per role.
     children: Vec<Child>,
     /// Roles whose process died since the last check, with the time of death.
     dead: Vec<(Role, Instant)>,
     /// Time of death of a role's previous process, until its replacement says it is ready.
     restarting: HashMap<Role, Instant>,
     /// Emails accepted while no worker was ready, oldest first.
+    ///
+    /// Between a worker's death and its replacement's `ready`, this is the only copy of
+    /// those emails, and it is safe: no worker ever saw them, so none of them can have
+    /// reached the SMTP server. They go to the next worker as soon as it is ready, in order.
     held: VecDeque<(u64, Email)>,
     /// Ids handed to the current worker and not yet reported sent or refused: exactly what a
     /// SIGKILL of the worker loses.
+    ///
+    /// Only ids: the emails themselves are in the worker's memory, and die with it. Keeping
+    /// a copy here to hand to the next worker would trade loss for duplicates, since the
+    /// email being sent at the instant of the kill may already be at the SMTP server.
     in_worker: BTreeSet<u64>,
+    /// The supervisor names every email: it is the one process that outlives both the web
+    /// server that accepted an email and the worker that lost it, so its ids can say which.
     next_id: u64,
     tally: Tally,
+    /// A SIGTERM/SIGINT arrived: no more re-forks, children are stopped one by one.
     stopping: bool,
 }
 
@@ -61,10 +94,22 @@ struct Child {
     role: Role,
     pid: Pid,
     channel: Channel,
+    /// The child said `ready`. A worker gets emails only from then on (`give_to_worker`).
     ready: bool,
     /// The child closed its socket; it is of no use any more, dead or not.
     closed: bool,
+    /// When it was sent SIGTERM (or SIGKILL, after `--stop-timeout-ms`).
     asked_to_stop: Option<Instant>,
+}
+
+/// What became of the emails, for the last log line.
+#[derive(Default)]
+struct Tally {
+    accepted: u64,
+    sent: u64,
+    refused: u64,
+    lost_with_worker: u64,
+    abandoned_at_shutdown: u64,
 }
 
 impl Supervisor {
@@ -75,8 +120,13 @@ impl Supervisor {
             signal_set.add(signal);
         }
         // Blocked signals are not lost: they wait in the signalfd until the loop reads them.
-        // No handler runs at an arbitrary point of the loop.
+        // No handler runs at an arbitrary point of the loop. A signal mask belongs to a
+        // thread: blocked here, in the only thread, the signals are blocked for the whole
+        // process. A thread started earlier would still take a SIGTERM the default way
+        // (and die of it), hence "before any thread".
         signal_set.thread_block()?;
+        // Non-blocking: the loop reads until the signalfd is empty, and must not then wait
+        // there while a child's message is waiting on its socket.
         let signals = SignalFd::with_flags(&signal_set, SfdFlags::SFD_NONBLOCK)?;
         Ok(Supervisor {
             settings,
@@ -98,19 +148,30 @@ impl Supervisor {
     /// Runs until every child has stopped after a SIGTERM/SIGINT. Returns the exit code.
     pub fn run(mut self) -> i32 {
         self.master("started master");
+        // The web server may be ready before the worker: what it accepts meanwhile is held.
         for role in self.roles() {
             self.start(role);
         }
         let mut next_check = Instant::now() + self.settings.check_interval;
         loop {
+            // 1. Sleep until a child writes, a signal arrives, or the next check is due,
+            //    whichever comes first, and handle what woke us. A death is handled here, at
+            //    once (SIGCHLD): logged, its emails counted, its role marked dead.
             if let Err(e) = self.wait_and_handle(next_check) {
                 tracing::error!("[master @ {}] poll failed: {e}", self.pid);
                 return 1;
             }
+            // 2. Re-fork only at the check, not at the death: a child that dies as it starts
+            //    (an SMTP_URL it cannot use, say) is then re-forked once per interval, not in
+            //    a tight loop. The price: a role stays dead for up to one interval (for the
+            //    worker's, new emails are held meanwhile).
             if Instant::now() >= next_check {
                 self.check_children();
                 next_check = Instant::now() + self.settings.check_interval;
             }
+            // 3. While stopping, move on to the next child once the previous one is gone.
+            //    Every turn comes back here, because each child's exit wakes the poll
+            //    (SIGCHLD) and the check interval bounds the wait for a stop timeout.
             if self.stopping && self.stop_next_child() {
                 break;
             }
@@ -130,15 +191,20 @@ impl Supervisor {
 
     // ---- events -----------------------------------------------------------------------
 
+    /// One turn of the loop: wait until something happens or `until`, then handle every
+    /// descriptor that has something to say.
     fn wait_and_handle(&mut self, until: Instant) -> io::Result<()> {
         let signal_fd = self
             .signals
             .as_ref()
             .expect("the supervisor has its signalfd");
+        // The descriptors to wait on are rebuilt at every turn: children come and go.
         let mut fds = vec![pollfd(signal_fd.as_raw_fd(), libc::POLLIN)];
         let mut pids = Vec::new();
         for child in self.children.iter().filter(|c| !c.closed) {
             let mut events = libc::POLLIN;
+            // Ask to be woken for writing only when bytes are waiting: a socket is almost
+            // always writable, and asking every time would wake the loop at once, forever.
             if child.channel.has_unsent_bytes() {
                 events |= libc::POLLOUT;
             }
@@ -147,7 +213,10 @@ impl Supervisor {
         }
         poll(&mut fds, until.saturating_duration_since(Instant::now()))?;
 
+        // Sockets before signals: a child that reported an email sent and then died is read
+        // before its death is handled (`on_exit` reads once more, to be sure).
         for (pid, fd) in pids.into_iter().zip(&fds[1..]) {
+            // POLLHUP and POLLERR too: a closed socket is readable, and the read says EOF.
             if fd.revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0 {
                 self.read_from(pid);
             }
@@ -165,9 +234,13 @@ impl Supervisor {
 
     fn handle_signals(&mut self) {
         let mut reap = false;
+        // Read until the signalfd is empty. The kernel keeps one pending SIGCHLD however
+        // many children died, so a SIGCHLD means "reap all that died", not "one died".
         while let Some(Ok(Some(info))) = self.signals.as_ref().map(|s| s.read_signal()) {
             match Signal::try_from(info.ssi_signo as i32) {
                 Ok(Signal::SIGCHLD) => reap = true,
+                // A second Ctrl-C: whoever presses it does not want to wait for the orderly
+                // stop. SIGKILL leaves no child behind, whatever state it is in.
                 Ok(signal) if self.stopping => {
                     tracing::warn!(
                         "[master @ {}] second {signal}: killing the children and exiting now",
@@ -187,8 +260,11 @@ impl Supervisor {
         }
     }
 
+    /// Collects every child that exited. A child not waited for stays a zombie, and its
+    /// death would go unnoticed: nothing would re-fork it.
     fn reap(&mut self) {
         loop {
+            // WNOHANG: collect the dead, never wait for the living.
             match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
                 Ok(WaitStatus::Exited(pid, code)) => {
                     self.on_exit(pid, format!("exited with status {code}"))
@@ -198,6 +274,7 @@ impl Supervisor {
                 }
                 // No child has exited (StillAlive), or there is no child at all (ECHILD).
                 Ok(WaitStatus::StillAlive) | Err(_) => break,
+                // Stopped or continued: only reported when asked for (WUNTRACED), never here.
                 Ok(_) => {}
             }
         }
@@ -210,6 +287,7 @@ impl Supervisor {
         let Some(index) = self.children.iter().position(|c| c.pid == pid) else {
             return;
         };
+        // Dropping the child closes the supervisor's end of its socketpair.
         let child = self.children.remove(index);
         let role = child.role;
         if self.stopping {
@@ -221,13 +299,16 @@ impl Supervisor {
                 LogLevel::Error,
                 format!("died :( ({how})"),
             );
+            // Re-forked at the next check (forking.rs), not now: see step 2 of `run`.
             self.dead.push((role, Instant::now()));
         }
+        // From here until the next worker is ready, new emails are held (`give_to_worker`).
         if role == Role::Worker {
             self.worker_took_its_queue();
         }
     }
 
+    /// Everything the child has written so far, decoded and acted on, in order.
     fn read_from(&mut self, pid: Pid) {
         let Some(child) = self.child_mut(pid) else {
             return;
@@ -238,46 +319,6 @@ impl Supervisor {
         for message in received.messages {
             self.on_message(role, pid, message);
         }
-    }
-
-    // ---- stopping ---------------------------------------------------------------------
-
-    fn begin_shutdown(&mut self, signal: Signal) {
-        self.stopping = true;
-        self.dead.clear();
-        self.master(format!(
-            "{signal}: stopping the web server, then the email worker (it finishes the email it is sending)"
-        ));
-        self.stop_next_child();
-    }
-
-    /// Asks the first child of [`STOP_ORDER`] still alive to stop (SIGTERM), or kills it if
-    /// it overstayed `--stop-timeout-ms`. `true` once every child is gone.
-    fn stop_next_child(&mut self) -> bool {
-        let timeout = self.settings.stop_timeout;
-        for role in STOP_ORDER {
-            let Some(child) = self.children.iter_mut().find(|c| c.role == role) else {
-                continue;
-            };
-            match child.asked_to_stop {
-                None => {
-                    let _ = kill(child.pid, Signal::SIGTERM);
-                    child.asked_to_stop = Some(Instant::now());
-                }
-                Some(asked) if asked.elapsed() >= timeout => {
-                    tracing::warn!(
-                        "[master @ {}] the {} did not stop within {timeout:?}: killing it",
-                        self.pid,
-                        role.name()
-                    );
-                    let _ = kill(child.pid, Signal::SIGKILL);
-                    child.asked_to_stop = Some(Instant::now());
-                }
-                Some(_) => {}
-            }
-            return false;
-        }
-        true
     }
 
     // ---- small helpers ----------------------------------------------------------------
@@ -292,6 +333,9 @@ impl Supervisor {
 }
 
 /// One log line in the original demo's format: `[email worker @ 4242] email sent!`.
+///
+/// The children's own lines come through here too (`ChildMessage::Log`): the supervisor is
+/// the one process that prints, so lines of different processes never tear each other.
 fn say(who: &str, pid: Pid, level: LogLevel, message: impl Display) {
     match level {
         LogLevel::Error => tracing::error!("[{who} @ {pid}] {message}"),
