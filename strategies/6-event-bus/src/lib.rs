@@ -93,7 +93,7 @@
 //! * [`log`]: [`Log`], the producer and operator API (publish, replay, trim, dead letters).
 //! * [`consumer`]: the group member runtime (leases, batches, retries, dead letters).
 //! * [`lists`] and [`streams`]: the two backends; [`keys`]: every Redis key;
-//!   `src/scripts/*.lua`: the Lua, each file headed by its KEYS, ARGV and steps.
+//!   `src/lua/*.lua`: the Lua, each file headed by its KEYS, ARGV and steps.
 //! * [`lease`]: partition ownership within a group; [`connection`]: single Redis or cluster,
 //!   and why blocking reads get their own connection.
 

@@ -1,5 +1,5 @@
 //! Operator actions on the list backend: replay (move a group's offset) and retention
-//! (drop old events, keep offsets valid). See `scripts/replay.lua` and `scripts/trim.lua`.
+//! (drop old events, keep offsets valid). See `lua/replay.lua` and `lua/trim.lua`.
 
 use crate::connection::RedisConn;
 use crate::error::{LogError, Result};

@@ -1,6 +1,6 @@
 //! The list backend: the lesson of this crate. One Redis LIST per partition holds the
 //! events; offsets, leases, dead letters and retention are a handful of Lua scripts
-//! (`src/scripts/*.lua`), each one atomic on one partition's hash slot.
+//! (`src/lua/*.lua`), each one atomic on one partition's hash slot.
 //!
 //! ```text
 //! offset:        base      base+1    ...      base+len-1   (base+len = the end)

@@ -1,4 +1,4 @@
-//! Appending to a partition list (see `scripts/append.lua`).
+//! Appending to a partition list (see `lua/append.lua`).
 
 use crate::connection::RedisConn;
 use crate::error::Result;

@@ -6,7 +6,7 @@
 //!
 //! Redis keeps every member that ever read the partition as a consumer of the group until
 //! it is deleted, so once the claims are done the new holder deletes the previous holders'
-//! names that hold nothing (`scripts/prune_consumers.lua`); restarts do not pile them up.
+//! names that hold nothing (`lua/prune_consumers.lua`); restarts do not pile them up.
 //!
 //! One difference from the list backend: `XREADGROUP` cannot check the lease, so a member
 //! whose lease expired unnoticed (a long pause) may read one more batch. It still handles
