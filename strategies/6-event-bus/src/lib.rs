@@ -101,6 +101,7 @@ pub mod connection;
 pub mod consumer;
 pub mod cursor;
 pub mod dead_letter;
+pub mod engine;
 pub mod error;
 pub mod event;
 pub mod keys;

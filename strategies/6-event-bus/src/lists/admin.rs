@@ -1,4 +1,4 @@
-//! Operator actions on the list backend: replay (move a group's offset) and retention
+//! Operator actions on the list engine: replay (move a group's offset) and retention
 //! (drop old events, keep offsets valid). See `lua/replay.lua` and `lua/trim.lua`.
 
 use crate::connection::RedisConn;
@@ -10,7 +10,7 @@ use crate::scripts;
 use redis::AsyncCommands;
 
 pub async fn replay(
-    conn: &mut RedisConn,
+    mut conn: RedisConn,
     keys: &Keys,
     group: &str,
     partition: u32,
@@ -33,7 +33,7 @@ pub async fn replay(
         .arg(group)
         .arg(mode)
         .arg(value)
-        .invoke_async(conn)
+        .invoke_async(&mut conn)
         .await?;
     Ok(Replayed {
         partition,
@@ -45,7 +45,7 @@ pub async fn replay(
 /// Drops events published before `cutoff_ms` and beyond the newest `keep` (0 = no bound);
 /// returns how many were dropped.
 pub async fn trim(
-    conn: &mut RedisConn,
+    mut conn: RedisConn,
     keys: &Keys,
     partition: u32,
     cutoff_ms: u64,
@@ -56,13 +56,13 @@ pub async fn trim(
         .key(keys.meta(partition))
         .arg(cutoff_ms)
         .arg(keep)
-        .invoke_async(conn)
+        .invoke_async(&mut conn)
         .await?;
     Ok(dropped)
 }
 
 /// The retained offsets of a partition: `base..end`.
-pub async fn range(conn: &mut RedisConn, keys: &Keys, partition: u32) -> Result<(u64, u64)> {
+pub async fn range(mut conn: RedisConn, keys: &Keys, partition: u32) -> Result<(u64, u64)> {
     let base: Option<u64> = conn.hget(keys.meta(partition), "base").await?;
     let len: u64 = conn.llen(keys.log(partition)).await?;
     let base = base.unwrap_or(0);

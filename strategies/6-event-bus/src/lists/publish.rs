@@ -1,18 +1,21 @@
 //! Appending to a partition list (see `lua/append.lua`).
 
 use crate::connection::RedisConn;
+use crate::engine::Placed;
 use crate::error::Result;
+use crate::event::Position;
 use crate::keys::Keys;
 use crate::scripts;
 
-/// Appends `events` (unstamped JSON objects) to `partition`; returns the first offset and
-/// the stamp Redis gave them. One round trip however many events.
+/// Appends `events` (unstamped JSON objects) to `partition`; returns where each landed, in
+/// order. One round trip however many events: the script answers with the first offset and
+/// the one stamp it gave them all, and the others follow from it.
 pub async fn append(
-    conn: &mut RedisConn,
+    mut conn: RedisConn,
     keys: &Keys,
     partition: u32,
     events: &[String],
-) -> Result<(u64, u64)> {
+) -> Result<Vec<Placed>> {
     let mut invocation = scripts::APPEND.prepare_invoke();
     invocation
         .key(keys.log(partition))
@@ -21,5 +24,11 @@ pub async fn append(
     for event in events {
         invocation.arg(event);
     }
-    Ok(invocation.invoke_async(conn).await?)
+    let (first, stamp): (u64, u64) = invocation.invoke_async(&mut conn).await?;
+    Ok((first..first + events.len() as u64)
+        .map(|offset| Placed {
+            position: Position::Offset(offset),
+            published_at: stamp,
+        })
+        .collect())
 }

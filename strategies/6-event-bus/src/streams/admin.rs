@@ -1,4 +1,4 @@
-//! Operator actions on the Streams backend: replay is `XGROUP SETID`, retention is `XTRIM`.
+//! Operator actions on the Streams engine: replay is `XGROUP SETID`, retention is `XTRIM`.
 //! Entry IDs never change, so retention cannot invalidate a position.
 
 use crate::connection::RedisConn;
@@ -6,10 +6,12 @@ use crate::error::{LogError, Result};
 use crate::event::Position;
 use crate::keys::Keys;
 use crate::replay::{ReplayTarget, Replayed};
-use crate::streams::cursor::ensure_group;
+use crate::streams::entry_id;
+use crate::streams::group::ensure_group;
+use redis::AsyncCommands;
 
 pub async fn replay(
-    conn: &mut RedisConn,
+    mut conn: RedisConn,
     keys: &Keys,
     group: &str,
     partition: u32,
@@ -27,15 +29,15 @@ pub async fn replay(
         ReplayTarget::Time(ms) => format!("{ms}-0"),
     };
     // ...but SETID takes the last *delivered* ID: the one just before.
-    let last_delivered = id_before(&next)?;
+    let last_delivered = entry_id::before(&next)?;
     let stream = keys.stream(partition);
-    if !ensure_group(conn, &stream, group, &last_delivered).await? {
+    if !ensure_group(&mut conn, &stream, group, &last_delivered).await? {
         let () = redis::cmd("XGROUP")
             .arg("SETID")
             .arg(&stream)
             .arg(group)
             .arg(&last_delivered)
-            .query_async(conn)
+            .query_async(&mut conn)
             .await?;
     }
     Ok(Replayed {
@@ -45,24 +47,9 @@ pub async fn replay(
     })
 }
 
-/// The greatest ID smaller than `id` (`0` for the smallest).
-fn id_before(id: &str) -> Result<String> {
-    let invalid = || LogError::Invalid(format!("`{id}` is not a stream ID (MS-SEQ)"));
-    let (ms, seq) = id.split_once('-').ok_or_else(invalid)?;
-    let (ms, seq): (u64, u64) = (
-        ms.parse().map_err(|_| invalid())?,
-        seq.parse().map_err(|_| invalid())?,
-    );
-    Ok(match (ms, seq) {
-        (0, 0) => "0".to_string(),
-        (ms, 0) => format!("{}-{}", ms - 1, u64::MAX),
-        (ms, seq) => format!("{ms}-{}", seq - 1),
-    })
-}
-
 /// `XTRIM` by time (`MINID`) and by count (`MAXLEN`); returns how many were dropped.
 pub async fn trim(
-    conn: &mut RedisConn,
+    mut conn: RedisConn,
     keys: &Keys,
     partition: u32,
     cutoff_ms: u64,
@@ -75,7 +62,7 @@ pub async fn trim(
             .arg(&stream)
             .arg("MINID")
             .arg(format!("{cutoff_ms}-0"))
-            .query_async(conn)
+            .query_async(&mut conn)
             .await?;
         dropped += n;
     }
@@ -84,21 +71,16 @@ pub async fn trim(
             .arg(&stream)
             .arg("MAXLEN")
             .arg(keep)
-            .query_async(conn)
+            .query_async(&mut conn)
             .await?;
         dropped += n;
     }
     Ok(dropped)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::id_before;
-
-    #[test]
-    fn the_id_before() {
-        assert_eq!(id_before("5-3").unwrap(), "5-2");
-        assert_eq!(id_before("5-0").unwrap(), format!("4-{}", u64::MAX));
-        assert_eq!(id_before("0-0").unwrap(), "0");
-    }
+/// How many entries a partition retains, as `0..XLEN`: entry IDs are times, not a count
+/// from 0, so the range of a stream is its length.
+pub async fn range(mut conn: RedisConn, keys: &Keys, partition: u32) -> Result<(u64, u64)> {
+    let len: u64 = conn.xlen(keys.stream(partition)).await?;
+    Ok((0, len))
 }

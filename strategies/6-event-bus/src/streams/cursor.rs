@@ -1,4 +1,4 @@
-//! A group member reading one partition of the Streams backend.
+//! A group member reading one partition of the Streams engine.
 //!
 //! After taking a partition's lease the member first claims what the previous holder
 //! read but never acknowledged (`XAUTOCLAIM`, min idle 0: the lease says nobody else is
@@ -8,25 +8,30 @@
 //! it is deleted, so once the claims are done the new holder deletes the previous holders'
 //! names that hold nothing (`lua/prune_consumers.lua`); restarts do not pile them up.
 //!
-//! One difference from the list backend: `XREADGROUP` cannot check the lease, so a member
+//! One difference from the list engine: `XREADGROUP` cannot check the lease, so a member
 //! whose lease expired unnoticed (a long pause) may read one more batch. It still handles
 //! and acknowledges it, and if it dies first, the entries wait in its pending list for
 //! the partition's next change of hands: the price is a duplicate or a delay, not a loss.
 
 use crate::connection::RedisConn;
 use crate::dead_letter::DeadLetter;
+use crate::engine::EngineCursor;
 use crate::error::Result;
 use crate::event::Position;
 use crate::keys::Keys;
 use crate::options::Delivery;
 use crate::record::Record;
 use crate::scripts;
-use crate::streams::id_millis;
+use crate::streams::entry_id;
+use crate::streams::group::ensure_group;
+use kit::BoxFuture;
 use redis::streams::{StreamAutoClaimReply, StreamId, StreamReadReply};
 use redis::AsyncCommands;
 use std::time::Duration;
 
 pub struct StreamCursor {
+    conn: RedisConn,
+    blocking: RedisConn,
     keys: Keys,
     group: String,
     partition: u32,
@@ -41,6 +46,8 @@ pub struct StreamCursor {
 
 impl StreamCursor {
     pub fn new(
+        conn: RedisConn,
+        blocking: RedisConn,
         keys: Keys,
         group: &str,
         partition: u32,
@@ -48,6 +55,8 @@ impl StreamCursor {
         delivery: Delivery,
     ) -> StreamCursor {
         StreamCursor {
+            conn,
+            blocking,
             keys,
             group: group.to_string(),
             partition,
@@ -59,47 +68,26 @@ impl StreamCursor {
         }
     }
 
-    pub async fn next_batch(
-        &mut self,
-        conn: &mut RedisConn,
-        blocking: &mut RedisConn,
-        max: usize,
-        block: Duration,
-    ) -> Result<Vec<Record>> {
-        let stream = self.keys.stream(self.partition);
-        if !self.group_ready {
-            ensure_group(conn, &stream, &self.group, "0").await?;
-            self.group_ready = true;
+    /// The next page of what the previous holders read and never acknowledged, now ours.
+    async fn claim_left_over(&mut self, start: String, max: usize) -> Result<Vec<Record>> {
+        let reply: StreamAutoClaimReply = redis::cmd("XAUTOCLAIM")
+            .arg(self.keys.stream(self.partition))
+            .arg(&self.group)
+            .arg(&self.member)
+            .arg(0)
+            .arg(&start)
+            .arg("COUNT")
+            .arg(max)
+            .query_async(&mut self.conn)
+            .await?;
+        if reply.next_stream_id != "0-0" {
+            self.claiming = Some(reply.next_stream_id);
         }
-        if let Some(start) = self.claiming.take() {
-            let reply: StreamAutoClaimReply = redis::cmd("XAUTOCLAIM")
-                .arg(&stream)
-                .arg(&self.group)
-                .arg(&self.member)
-                .arg(0)
-                .arg(&start)
-                .arg("COUNT")
-                .arg(max)
-                .query_async(conn)
-                .await?;
-            if reply.next_stream_id != "0-0" {
-                self.claiming = Some(reply.next_stream_id);
-            }
-            if !reply.claimed.is_empty() {
-                return Ok(self.records(reply.claimed));
-            }
-        }
-        if !self.pruned {
-            // Every member that ever read this partition stays a consumer of the group in
-            // Redis until deleted; with nothing pending left, the previous holders can go.
-            let _deleted: u64 = scripts::PRUNE_CONSUMERS
-                .key(&stream)
-                .arg(&self.group)
-                .arg(&self.member)
-                .invoke_async(conn)
-                .await?;
-            self.pruned = true;
-        }
+        Ok(self.records(reply.claimed))
+    }
+
+    /// New entries for the group, blocking up to `block` when there are none.
+    async fn read_new(&mut self, max: usize, block: Duration) -> Result<Vec<Record>> {
         let mut read = redis::cmd("XREADGROUP");
         read.arg("GROUP")
             .arg(&self.group)
@@ -113,8 +101,14 @@ impl StreamCursor {
             // No pending entry list: read is delivered, like the original's read-and-advance.
             read.arg("NOACK");
         }
-        read.arg("STREAMS").arg(&stream).arg(">");
-        let target = if block.is_zero() { conn } else { blocking };
+        read.arg("STREAMS")
+            .arg(self.keys.stream(self.partition))
+            .arg(">");
+        let target = if block.is_zero() {
+            &mut self.conn
+        } else {
+            &mut self.blocking
+        };
         let reply: Option<StreamReadReply> = match read.query_async(target).await {
             Ok(reply) => reply,
             Err(e) => {
@@ -140,7 +134,7 @@ impl StreamCursor {
                 let mut record =
                     Record::decode(self.partition, Position::StreamId(entry.id.clone()), raw);
                 if let Some(event) = record.event.as_mut() {
-                    event.published_at = id_millis(&entry.id);
+                    event.published_at = entry_id::millis(&entry.id);
                 }
                 record
             })
@@ -148,51 +142,67 @@ impl StreamCursor {
     }
 
     /// `XACK` the handled entries (at-least-once; with NOACK there is nothing to ack).
-    pub async fn commit(&mut self, conn: &mut RedisConn, handled: &[Record]) -> Result<bool> {
+    async fn acknowledge(&mut self, handled: &[Record]) -> Result<bool> {
         if handled.is_empty() || self.delivery == Delivery::AtMostOnce {
             return Ok(true);
         }
         let ids: Vec<String> = handled.iter().map(|r| r.position.to_string()).collect();
-        let _acked: u64 = conn
+        let _acked: u64 = self
+            .conn
             .xack(self.keys.stream(self.partition), &self.group, &ids)
             .await?;
         Ok(true)
     }
+}
+
+impl EngineCursor for StreamCursor {
+    fn next_batch(&mut self, max: usize, block: Duration) -> BoxFuture<'_, Result<Vec<Record>>> {
+        Box::pin(async move {
+            if !self.group_ready {
+                let stream = self.keys.stream(self.partition);
+                ensure_group(&mut self.conn, &stream, &self.group, "0").await?;
+                self.group_ready = true;
+            }
+            if let Some(start) = self.claiming.take() {
+                let claimed = self.claim_left_over(start, max).await?;
+                if !claimed.is_empty() {
+                    return Ok(claimed);
+                }
+            }
+            if !self.pruned {
+                // Every member that ever read this partition stays a consumer of the group
+                // in Redis until deleted; with nothing pending left, the previous holders
+                // can go.
+                let _deleted: u64 = scripts::PRUNE_CONSUMERS
+                    .key(self.keys.stream(self.partition))
+                    .arg(&self.group)
+                    .arg(&self.member)
+                    .invoke_async(&mut self.conn)
+                    .await?;
+                self.pruned = true;
+            }
+            self.read_new(max, block).await
+        })
+    }
+
+    fn commit<'a>(&'a mut self, handled: &'a [Record]) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(self.acknowledge(handled))
+    }
 
     /// Parks `record` in the dead letters, then acknowledges it. Two commands, not one
     /// atomic step: a crash in between parks it twice, never loses it.
-    pub async fn dead_letter(
-        &mut self,
-        conn: &mut RedisConn,
-        record: &Record,
-        letter: &DeadLetter,
-    ) -> Result<bool> {
-        let json = serde_json::to_string(letter).expect("a dead letter serializes");
-        let _: u64 = conn
-            .rpush(self.keys.dead(self.partition, &self.group), json)
-            .await?;
-        self.commit(conn, std::slice::from_ref(record)).await
-    }
-}
-
-/// Creates the group at `start` unless it exists.
-pub(crate) async fn ensure_group(
-    conn: &mut RedisConn,
-    stream: &str,
-    group: &str,
-    start: &str,
-) -> Result<bool> {
-    let created: redis::RedisResult<()> = redis::cmd("XGROUP")
-        .arg("CREATE")
-        .arg(stream)
-        .arg(group)
-        .arg(start)
-        .arg("MKSTREAM")
-        .query_async(conn)
-        .await;
-    match created {
-        Ok(()) => Ok(true),
-        Err(e) if e.code() == Some("BUSYGROUP") => Ok(false),
-        Err(e) => Err(e.into()),
+    fn dead_letter<'a>(
+        &'a mut self,
+        record: &'a Record,
+        letter: &'a DeadLetter,
+    ) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(async move {
+            let json = serde_json::to_string(letter).expect("a dead letter serializes");
+            let _: u64 = self
+                .conn
+                .rpush(self.keys.dead(self.partition, &self.group), json)
+                .await?;
+            self.acknowledge(std::slice::from_ref(record)).await
+        })
     }
 }

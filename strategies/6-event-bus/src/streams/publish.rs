@@ -1,17 +1,21 @@
 //! Appending to a partition stream: `XADD ... *`, Redis picks the ID.
 
 use crate::connection::RedisConn;
+use crate::engine::Placed;
 use crate::error::Result;
+use crate::event::Position;
 use crate::keys::Keys;
+use crate::streams::entry_id;
 
 /// Appends `events` (unstamped JSON) to `partition` in one pipelined round trip; returns
-/// their entry IDs in order.
+/// where each landed, in order. The ID is the position, and its millisecond part is the
+/// stamp: Redis never gives a later entry a smaller ID.
 pub async fn append(
-    conn: &mut RedisConn,
+    mut conn: RedisConn,
     keys: &Keys,
     partition: u32,
     events: &[String],
-) -> Result<Vec<String>> {
+) -> Result<Vec<Placed>> {
     let stream = keys.stream(partition);
     let mut pipe = redis::pipe();
     for event in events {
@@ -21,5 +25,12 @@ pub async fn append(
             .arg("event")
             .arg(event);
     }
-    Ok(pipe.query_async(conn).await?)
+    let ids: Vec<String> = pipe.query_async(&mut conn).await?;
+    Ok(ids
+        .into_iter()
+        .map(|id| Placed {
+            published_at: entry_id::millis(&id),
+            position: Position::StreamId(id),
+        })
+        .collect())
 }
