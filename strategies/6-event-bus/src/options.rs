@@ -40,7 +40,7 @@ pub struct LogConfig {
     /// Key prefix; keys look like `{PREFIX:P}:log` (see [`crate::keys`]).
     pub prefix: String,
     /// Number of partitions. The first process to connect records it (and the backend) in
-    /// Redis; [`crate::Log::connect`] refuses a process that disagrees.
+    /// Redis; `Log::connect` refuses a process that disagrees.
     pub partitions: u32,
     pub backend: Backend,
 }
