@@ -89,7 +89,8 @@ pub(crate) async fn run(shared: Arc<Shared>, partition: u32) {
                 // still ours if Redis kept it, and lease.lua lets its holder take it again.
                 // The fresh cursor starts from what was committed (on Streams it claims its
                 // pending entries first), so the batch that failed is handled again rather
-                // than skipped.
+                // than skipped. The pause keeps every worker of every member from hammering
+                // a Redis that is down.
                 tracing::warn!(partition, error = %e, "consumer error: {e}; retrying");
                 shared.membership.unreserve();
                 tokio::select! {

@@ -4,6 +4,10 @@
 //! (compare-and-set on the offset). When a read comes back empty, the cursor blocks on the
 //! partition's wake stream, which `append.lua` bumps on every publish: pick-up takes one
 //! round trip after the append, not a 5 s sleep.
+//!
+//! The group's place in the partition is one number in Redis, `{P}:offsets[GROUP]`: the
+//! next offset to read. Nothing else is in flight, so a member that dies leaves nothing to
+//! clean up; whoever holds the lease next reads from that number again.
 
 use crate::connection::RedisConn;
 use crate::dead_letter::DeadLetter;
@@ -27,7 +31,8 @@ pub struct ListCursor {
     member: String,
     delivery: Delivery,
     /// The offset stored for the group when the last batch was read (what commit.lua
-    /// compares against).
+    /// compares against). `None` until the first read: a commit before any read has
+    /// nothing to compare with, and is refused rather than guessed.
     stored: Option<u64>,
     /// The last wake-up entry seen: blocking from it cannot miss an append that happened
     /// between an empty read and the block.
@@ -59,7 +64,13 @@ impl ListCursor {
 
     /// read.lua's KEYS and ARGV, shared by the plain call and the pipelined one.
     fn read_keys_and_args(&self, max: usize) -> ([String; 4], [String; 4]) {
+        // The delivery mode is decided inside the read: at-most-once moves the offset in
+        // the same atomic call that hands out the events (the original's read-and-advance),
+        // so from here on a crash loses them; at-least-once leaves it for the commit.
         let advance = self.delivery == Delivery::AtMostOnce;
+        // The lease key goes in too: read.lua refuses (NOTHOLDER) a member that no longer
+        // holds the partition, so a member back from a long pause cannot read on as if it
+        // still owned it.
         let keys = [
             self.keys.log(self.partition),
             self.keys.meta(self.partition),
@@ -75,7 +86,8 @@ impl ListCursor {
         (keys, args)
     }
 
-    /// `EVALSHA read.lua` as a plain command, for pipelining.
+    /// `EVALSHA read.lua` as a plain command, for pipelining. (`redis::Script` retries with
+    /// `EVAL` when Redis lacks the script, which a pipeline cannot do: see `next_batch`.)
     fn read_cmd(&self, max: usize) -> redis::Cmd {
         let (keys, args) = self.read_keys_and_args(max);
         let mut cmd = redis::cmd("EVALSHA");
@@ -100,6 +112,8 @@ impl ListCursor {
 
     /// Turns read.lua's answer into records, and remembers what is now stored.
     fn records(&mut self, (offset, skipped, events): (u64, u64, Vec<String>)) -> Vec<Record> {
+        // Retention trimmed events this group had not read: read.lua moved it to the oldest
+        // one left. Say so loudly, since those events are gone for this group.
         if skipped > 0 {
             tracing::warn!(
                 group = %self.group,
@@ -108,6 +122,8 @@ impl ListCursor {
                 "retention dropped events this group had not read yet: skipping ahead to offset {offset}"
             );
         }
+        // What Redis holds for the group now: at-most-once, read.lua already moved it past
+        // the batch; at-least-once, it still points at the batch's first event.
         self.stored = Some(if self.delivery == Delivery::AtMostOnce {
             offset + events.len() as u64
         } else {
@@ -128,13 +144,22 @@ impl EngineCursor for ListCursor {
     /// for a publish and tries once more.
     fn next_batch(&mut self, max: usize, block: Duration) -> BoxFuture<'_, Result<Vec<Record>>> {
         Box::pin(async move {
+            // Read first, block only when there is nothing: a busy partition never waits.
             let batch = self.read(max).await?;
             if !batch.is_empty() || block.is_zero() {
                 return Ok(batch);
             }
+            // Nothing to read: wait for the next append instead of sleeping. XREAD BLOCK on
+            // the wake stream returns as soon as append.lua adds an entry after the last one
+            // we saw. Blocking from `last_wake` rather than from `$` matters: an append that
+            // landed between the empty read above and this XREAD is newer than `last_wake`,
+            // so the XREAD returns at once instead of making that event wait a whole block.
+            //
             // One round trip: the read is queued behind the blocking XREAD on the same
             // connection, so Redis runs it the moment the wake-up arrives (or the block
-            // times out), without waiting for us to ask.
+            // times out), without waiting for us to ask. That connection is this cursor's
+            // own: a blocked connection answers nothing else, and the shared one gives up
+            // on any answer after its response timeout, blocked or not (see `connection`).
             let mut pipe = redis::pipe();
             pipe.cmd("XREAD")
                 .arg("BLOCK")
@@ -156,6 +181,7 @@ impl EngineCursor for ListCursor {
                     }
                     Err(e) => return Err(LogError::from_script(e, self.partition)),
                 };
+            // Remember the newest wake-up, so the next block waits for a later one.
             if let Some(newest) = reply
                 .and_then(|r| r.keys.into_iter().next())
                 .and_then(|k| k.ids.into_iter().last())
@@ -170,6 +196,8 @@ impl EngineCursor for ListCursor {
     /// moved meanwhile (a replay), so the caller drops the rest of its batch and reads again.
     fn commit<'a>(&'a mut self, handled: &'a [Record]) -> BoxFuture<'a, Result<bool>> {
         Box::pin(async move {
+            // `handled` is a prefix of the batch, in order, so moving past its last event
+            // moves past all of them; an empty prefix costs no round trip.
             let Some(last) = handled.last().and_then(Record::offset) else {
                 return Ok(true);
             };
@@ -179,6 +207,11 @@ impl EngineCursor for ListCursor {
             let expected = self
                 .stored
                 .ok_or_else(|| LogError::Invalid("commit before any read".into()))?;
+            // Fenced and compared: commit.lua refuses a member that lost the lease (its
+            // batch belongs to the new owner now), and moves the offset only if it is still
+            // `expected`. A plain HSET would undo a replay that happened while the batch
+            // was being handled, and would let a stale member overwrite the new owner's
+            // progress.
             let committed: bool = scripts::COMMIT
                 .key(self.keys.offsets(self.partition))
                 .key(self.keys.lease(self.partition, &self.group))
@@ -205,6 +238,10 @@ impl EngineCursor for ListCursor {
     ) -> BoxFuture<'a, Result<bool>> {
         Box::pin(async move {
             let offset = record.offset().expect("list records have offsets");
+            // At-most-once the offset is already past the whole batch: '' tells the script
+            // to park the event and leave the offset alone. Setting it to just past this
+            // event would hand the rest of the batch out a second time, breaking the one
+            // promise that mode makes (nothing twice).
             let expected = match self.delivery {
                 Delivery::AtLeastOnce => self
                     .stored
@@ -212,6 +249,8 @@ impl EngineCursor for ListCursor {
                     .ok_or_else(|| LogError::Invalid("dead letter before any read".into()))?,
                 Delivery::AtMostOnce => String::new(),
             };
+            // Park and move past in one script: a crash cannot park an event without
+            // moving past it (parked twice) or move past it without parking it (lost).
             let parked: bool = scripts::DEAD_LETTER
                 .key(self.keys.offsets(self.partition))
                 .key(self.keys.lease(self.partition, &self.group))

@@ -37,8 +37,11 @@ pub struct StreamCursor {
     partition: u32,
     member: String,
     delivery: Delivery,
+    /// Whether the group is known to exist on the stream (it is created on first use, and
+    /// again if Redis lost it).
     group_ready: bool,
     /// While `Some`, the XAUTOCLAIM cursor through the previous holders' pending entries.
+    /// Starts `None` at-most-once: NOACK reads leave nothing pending to claim.
     claiming: Option<String>,
     /// Whether the previous holders' consumer names were deleted (once claiming is done).
     pruned: bool,
@@ -69,6 +72,12 @@ impl StreamCursor {
     }
 
     /// The next page of what the previous holders read and never acknowledged, now ours.
+    ///
+    /// This is how the Streams engine keeps at-least-once across a crash: a member SIGKILLed
+    /// mid-batch leaves its entries in the group's pending list, and `>` reads would never
+    /// hand them out again. Min idle time 0, because the lease already says their reader is
+    /// gone; waiting for them to look idle would only delay the takeover. Our own entries
+    /// from before a reconnect are claimed back the same way.
     async fn claim_left_over(&mut self, start: String, max: usize) -> Result<Vec<Record>> {
         let reply: StreamAutoClaimReply = redis::cmd("XAUTOCLAIM")
             .arg(self.keys.stream(self.partition))
@@ -80,6 +89,8 @@ impl StreamCursor {
             .arg(max)
             .query_async(&mut self.conn)
             .await?;
+        // "0-0" means the scan went through the whole pending list; anything else is where
+        // the next page starts.
         if reply.next_stream_id != "0-0" {
             self.claiming = Some(reply.next_stream_id);
         }
@@ -87,6 +98,11 @@ impl StreamCursor {
     }
 
     /// New entries for the group, blocking up to `block` when there are none.
+    ///
+    /// `>` asks for entries never delivered to this group, and Redis moves the group's
+    /// last-delivered ID in the same call. At-least-once, each entry also goes into the
+    /// group's pending list under our name until `XACK`: that list, not the position, is
+    /// what protects a batch in flight.
     async fn read_new(&mut self, max: usize, block: Duration) -> Result<Vec<Record>> {
         let mut read = redis::cmd("XREADGROUP");
         read.arg("GROUP")
@@ -94,6 +110,8 @@ impl StreamCursor {
             .arg(&self.member)
             .arg("COUNT")
             .arg(max);
+        // Redis parks the call until an entry arrives (or the block ends): pick-up one
+        // round trip after the XADD, with no wake-up stream of our own to keep.
         if !block.is_zero() {
             read.arg("BLOCK").arg(block.as_millis().max(1) as u64);
         }
@@ -104,6 +122,8 @@ impl StreamCursor {
         read.arg("STREAMS")
             .arg(self.keys.stream(self.partition))
             .arg(">");
+        // A blocked connection answers nothing else, and the shared one gives up after its
+        // response timeout: blocking reads go on this cursor's own connection.
         let target = if block.is_zero() {
             &mut self.conn
         } else {
@@ -126,6 +146,8 @@ impl StreamCursor {
         Ok(self.records(entries))
     }
 
+    /// Entries as records. The stored JSON has no `published_at` (XADD does not rewrite
+    /// it, unlike append.lua): the entry ID's time is the stamp.
     fn records(&self, entries: Vec<StreamId>) -> Vec<Record> {
         entries
             .into_iter()
@@ -142,6 +164,11 @@ impl StreamCursor {
     }
 
     /// `XACK` the handled entries (at-least-once; with NOACK there is nothing to ack).
+    ///
+    /// Always `true`: XACK cannot tell whether a replay moved the group, and need not. A
+    /// replay moves the group's last-delivered ID, which the next `>` read follows; the
+    /// batch in hand is acknowledged either way. Not fenced by the lease either (see the
+    /// file's doc): a stale member's XACK ends entries it did handle.
     async fn acknowledge(&mut self, handled: &[Record]) -> Result<bool> {
         if handled.is_empty() || self.delivery == Delivery::AtMostOnce {
             return Ok(true);
@@ -158,21 +185,26 @@ impl StreamCursor {
 impl EngineCursor for StreamCursor {
     fn next_batch(&mut self, max: usize, block: Duration) -> BoxFuture<'_, Result<Vec<Record>>> {
         Box::pin(async move {
+            // 1. The group must exist before XREADGROUP. Created at "0", so a new group
+            //    starts at the oldest retained entry and sees the history, as a new group
+            //    of the list engine starts at `base`.
             if !self.group_ready {
                 let stream = self.keys.stream(self.partition);
                 ensure_group(&mut self.conn, &stream, &self.group, "0").await?;
                 self.group_ready = true;
             }
+            // 2. What the previous holders left pending comes before anything new: those
+            //    entries are older, and the partition's order puts them first.
             if let Some(start) = self.claiming.take() {
                 let claimed = self.claim_left_over(start, max).await?;
                 if !claimed.is_empty() {
                     return Ok(claimed);
                 }
             }
+            // 3. Once per cursor: forget the previous holders' names. Every member that ever
+            //    read this partition stays a consumer of the group in Redis until deleted;
+            //    the script deletes only those with nothing pending, so no entry is dropped.
             if !self.pruned {
-                // Every member that ever read this partition stays a consumer of the group
-                // in Redis until deleted; with nothing pending left, the previous holders
-                // can go.
                 let _deleted: u64 = scripts::PRUNE_CONSUMERS
                     .key(self.keys.stream(self.partition))
                     .arg(&self.group)
@@ -181,6 +213,7 @@ impl EngineCursor for StreamCursor {
                     .await?;
                 self.pruned = true;
             }
+            // 4. New entries, blocking while there are none.
             self.read_new(max, block).await
         })
     }
