@@ -99,11 +99,11 @@
 //!   letters, open a cursor) and its per-partition half,
 //!   [`EngineCursor`](engine::EngineCursor) (next batch, commit, dead letter). Why boxed
 //!   futures: see there.
-//! * Its two engines, each in a folder of the same shape (`mod.rs` with the engine,
-//!   `publish.rs`, `cursor.rs`, `admin.rs`; Streams adds `group.rs` and `entry_id.rs`):
-//!   [`lists::ListEngine`], LISTs and the Lua of `src/lua/*.lua` (loaded by `scripts.rs`,
-//!   each file headed by its KEYS, ARGV and steps); [`streams::StreamEngine`], Redis
-//!   Streams.
+//! * Its two engines, each in a folder of the same shape (`mod.rs`: the engine's log-wide
+//!   side; `cursor.rs`: one member reading one partition; Streams adds `group.rs` and
+//!   `entry_id.rs`): [`lists::ListEngine`], LISTs and the Lua of `src/lua/*.lua` (loaded
+//!   by `scripts.rs`, each file headed by its KEYS, ARGV and steps);
+//!   [`streams::StreamEngine`], Redis Streams.
 //! * [`cursor`]: [`Cursor`](cursor::Cursor), one member's reader of one partition, over
 //!   either engine's cursor.
 //! * [`consumer`]: the group member runtime. Read `consumer/worker.rs` first, the core loop
