@@ -65,9 +65,10 @@ impl ConsumerHandle {
 
     /// Stops reading, lets in-flight batches finish and commit, releases the leases.
     pub async fn stop(self) {
-        // Workers look at the token only between batches (and while waiting to retry), so
-        // a batch in hand is finished and committed, not cut in half: a clean stop leaves
-        // nothing to handle twice.
+        // Workers look at the token between batches, and inside one only while waiting to
+        // retry a failing event; what they handled before that is committed on the way
+        // out. So a clean stop leaves nothing handled but uncommitted, nothing to handle
+        // twice.
         self.shutdown.cancel();
         self.tasks.close();
         self.tasks.wait().await;
