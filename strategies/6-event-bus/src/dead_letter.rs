@@ -1,10 +1,15 @@
 //! Dead letters: events a group gave up on after `--max-attempts` (or at once, when the
 //! failure is permanent or the event cannot be decoded). They are parked, not dropped:
 //! `{events:P}:dead:GROUP` is a LIST of the JSON below, oldest first, one list per
-//! partition and group, for an operator (or a replay tool) to look at.
+//! partition and group, for an operator (or a replay tool) to look at. Both engines park
+//! them in that same list, so reading them back is one function for both.
 
+use crate::connection::RedisConn;
+use crate::error::Result;
 use crate::event::Position;
+use crate::keys::Keys;
 use crate::record::Record;
+use redis::AsyncCommands;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -37,6 +42,21 @@ impl DeadLetter {
             event: serde_json::from_str(&record.raw).unwrap_or(Value::String(record.raw.clone())),
         }
     }
+}
+
+/// Every dead letter of `group` in `partition`, oldest first. An entry that is not a dead
+/// letter's JSON (written by hand, say) is passed over rather than failing the whole list.
+pub(crate) async fn read(
+    mut conn: RedisConn,
+    keys: &Keys,
+    group: &str,
+    partition: u32,
+) -> Result<Vec<DeadLetter>> {
+    let raw: Vec<String> = conn.lrange(keys.dead(partition, group), 0, -1).await?;
+    Ok(raw
+        .iter()
+        .filter_map(|json| serde_json::from_str(json).ok())
+        .collect())
 }
 
 pub(crate) fn now_ms() -> u64 {

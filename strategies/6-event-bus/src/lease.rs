@@ -3,10 +3,10 @@
 //! by two members at once.
 //!
 //! * A [`Lease`] is a key `{events:P}:lease:GROUP` holding the owner's member id with an
-//!   expiry (`scripts/lease.lua`). The owner renews it in the background; if the owner dies,
+//!   expiry (`lua/lease.lua`). The owner renews it in the background; if the owner dies,
 //!   it expires and another member takes the partition over. The read and commit scripts
 //!   check it, so a member that lost its lease cannot commit over the new owner.
-//! * [`Membership`] counts the live members of the group (`scripts/heartbeat.lua`) so each
+//! * [`Membership`] counts the live members of the group (`lua/heartbeat.lua`) so each
 //!   takes its fair share, `ceil(partitions / members)`, and gives back what is above it:
 //!   a second consumer that joins gets half the partitions, without a coordinator.
 

@@ -85,22 +85,54 @@
 //! [`Backend::Streams`] gives the same API over Redis Streams: `XADD` assigns IDs,
 //! `XREADGROUP`/`XACK` keep the group's position and pending entries, `XAUTOCLAIM` hands a
 //! dead member's pending entries to the next lease holder, `XREADGROUP BLOCK` replaces the
-//! wake-up stream. Positions are entry IDs instead of offsets. Every behaviour test runs on
-//! both backends; the benchmarks compare them (`benches/benches/event_log.rs`).
+//! wake-up stream. Positions are entry IDs instead of offsets. Both are implementations of
+//! one trait, [`Engine`](engine::Engine): same guarantee, two storage models, and nothing
+//! above the trait knows which one runs. Every behaviour test runs on both backends; the
+//! benchmarks compare them (`benches/benches/event_log.rs`).
 //!
 //! ## Map of the crate
 //!
-//! * [`log`]: [`Log`], the producer and operator API (publish, replay, trim, dead letters).
-//! * [`consumer`]: the group member runtime (leases, batches, retries, dead letters).
-//! * [`lists`] and [`streams`]: the two backends; [`keys`]: every Redis key;
-//!   `src/scripts/*.lua`: the Lua, each file headed by its KEYS, ARGV and steps.
-//! * [`lease`]: partition ownership within a group; [`connection`]: single Redis or cluster,
-//!   and why blocking reads get their own connection.
+//! * [`log`]: [`Log`], the producer and operator API (publish, replay, trim, range, dead
+//!   letters). `Log::connect` picks the engine from [`options`] ([`Backend`]): the one
+//!   place that branches on it.
+//! * [`engine`]: the [`Engine`](engine::Engine) trait (append, range, replay, trim, dead
+//!   letters, open a cursor) and its per-partition half,
+//!   [`EngineCursor`](engine::EngineCursor) (next batch, commit, dead letter). Why boxed
+//!   futures: see there.
+//! * Its two engines, each in a folder of the same shape (`mod.rs`: the engine's log-wide
+//!   side; `cursor.rs`: one member reading one partition; Streams adds `group.rs` and
+//!   `entry_id.rs`): [`lists::ListEngine`], LISTs and the Lua of `src/lua/*.lua` (loaded
+//!   by `scripts.rs`, each file headed by its KEYS, ARGV and steps);
+//!   [`streams::StreamEngine`], Redis Streams.
+//! * [`cursor`]: [`Cursor`](cursor::Cursor), one member's reader of one partition, over
+//!   either engine's cursor.
+//! * [`consumer`]: the group member runtime. Read `consumer/worker.rs` first, the core loop
+//!   (lease, read, handle, commit), then `attempts.rs` (retries) and `heartbeat.rs` (the
+//!   share). [`lease`]: partition ownership within a group.
+//! * What flows through: [`event`] (what is published, where it lands, which partition),
+//!   [`record`] (what a consumer reads), [`dead_letter`] (what a group parks), [`replay`]
+//!   (where a replay goes); [`keys`]: every Redis key; [`error`].
+//! * [`connection`]: single Redis or cluster, and why blocking reads get their own
+//!   connection.
+//!
+//! Files depend downward only, never in a circle: a file names files of lower layers, and
+//! inside a layer there is no circle either.
+//!
+//! ```text
+//! consumer                        the group member runtime
+//! log                             picks the engine, spreads calls over the partitions
+//! lists, streams, cursor, lease   the two engines, the reader handle, partition ownership
+//! engine, scripts                 the trait, the Lua
+//! event, record, dead_letter, replay, options, keys, error, connection
+//! ```
+//!
+//! See ARCHITECTURE.md, section "Strategy 6: event log".
 
 pub mod connection;
 pub mod consumer;
 pub mod cursor;
 pub mod dead_letter;
+pub mod engine;
 pub mod error;
 pub mod event;
 pub mod keys;

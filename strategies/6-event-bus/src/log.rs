@@ -1,18 +1,24 @@
-//! [`Log`]: the producer side and the operator actions, the same calls over either backend.
+//! [`Log`]: the producer side and the operator actions, the same calls over either engine.
+//!
+//! `Log` cuts the log into partitions and fans calls out over them; what a partition is in
+//! Redis is its [`Engine`]'s business. [`Log::connect`] picks the engine from the
+//! configured [`Backend`] (`engine_for`); nothing else in the crate branches on it.
 
 use crate::connection::{Connector, RedisConn};
 use crate::cursor::Cursor;
 use crate::dead_letter::DeadLetter;
+use crate::engine::{Engine, Placed};
 use crate::error::{LogError, Result};
-use crate::event::{partition_for, Appended, NewEvent, Position, Unstamped};
+use crate::event::{partition_for, Appended, NewEvent, Unstamped};
 use crate::keys::Keys;
+use crate::lists::ListEngine;
 use crate::options::{Backend, Delivery, LogConfig};
 use crate::replay::{ReplayTarget, Replayed};
-use crate::streams::id_millis;
-use crate::{lists, scripts, streams};
+use crate::scripts;
+use crate::streams::StreamEngine;
 use futures_util::future::try_join_all;
-use redis::AsyncCommands;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Most events sent to Redis in one call (Lua's `unpack` stops at about 8000 arguments).
 const MAX_PER_CALL: usize = 1000;
@@ -24,6 +30,7 @@ pub struct Log {
     connector: Connector,
     keys: Keys,
     config: LogConfig,
+    engine: Arc<dyn Engine>,
 }
 
 impl Log {
@@ -40,11 +47,13 @@ impl Log {
         let mut conn = connector.connect().await?;
         let keys = Keys::new(config.prefix.clone());
         check_settings(&mut conn, &keys, &config).await?;
+        let engine = engine_for(config.backend, conn.clone(), keys.clone());
         Ok(Log {
             conn,
             keys,
             connector,
             config,
+            engine,
         })
     }
 
@@ -94,54 +103,34 @@ impl Log {
                 .or_default()
                 .push((index, id, json));
         }
-        let calls = by_partition.into_iter().map(|(partition, batch)| {
-            let mut conn = self.conn.clone();
-            async move {
+        let calls = by_partition
+            .into_iter()
+            .map(|(partition, batch)| async move {
                 let jsons: Vec<String> = batch.iter().map(|(_, _, json)| json.clone()).collect();
-                let mut placed: Vec<(Position, u64)> = Vec::with_capacity(jsons.len());
-                // Chunks keep each call well below Lua's limit on unpacked arguments; they
-                // go one after the other, so the partition keeps the caller's order.
+                let mut placed: Vec<Placed> = Vec::with_capacity(jsons.len());
+                // Chunks keep each call well below Lua's limit on unpacked arguments; they go one
+                // after the other, so the partition keeps the caller's order.
                 for chunk in jsons.chunks(MAX_PER_CALL) {
-                    match self.config.backend {
-                        Backend::Lists => {
-                            let (first, stamp) =
-                                lists::publish::append(&mut conn, &self.keys, partition, chunk)
-                                    .await?;
-                            placed.extend(
-                                (0..chunk.len() as u64)
-                                    .map(|i| (Position::Offset(first + i), stamp)),
-                            );
-                        }
-                        Backend::Streams => {
-                            let ids =
-                                streams::publish::append(&mut conn, &self.keys, partition, chunk)
-                                    .await?;
-                            placed.extend(ids.into_iter().map(|id| {
-                                let ms = id_millis(&id);
-                                (Position::StreamId(id), ms)
-                            }));
-                        }
-                    }
+                    placed.extend(self.engine.append(partition, chunk).await?);
                 }
-                Ok::<_, crate::error::LogError>(
+                Ok::<_, LogError>(
                     batch
                         .into_iter()
                         .zip(placed)
-                        .map(|((index, id, _), (position, published_at))| {
+                        .map(|((index, id, _), placed)| {
                             (
                                 index,
                                 Appended {
                                     partition,
-                                    position,
+                                    position: placed.position,
                                     id,
-                                    published_at,
+                                    published_at: placed.published_at,
                                 },
                             )
                         })
                         .collect::<Vec<_>>(),
                 )
-            }
-        });
+            });
         let mut all: Vec<(usize, Appended)> =
             try_join_all(calls).await?.into_iter().flatten().collect();
         all.sort_by_key(|(index, _)| *index);
@@ -157,7 +146,11 @@ impl Log {
         member: &str,
         delivery: Delivery,
     ) -> Result<Cursor> {
-        Cursor::open(self, group, partition, member, delivery).await
+        let blocking = self.connector.connect_blocking().await?;
+        let engine = self
+            .engine
+            .cursor(group, partition, member, delivery, blocking);
+        Ok(Cursor::new(partition, engine))
     }
 
     /// Moves `group` to `target` in every partition (or only `partition`). The group's
@@ -179,15 +172,7 @@ impl Log {
             .partitions()
             .filter(|p| partition.is_none_or(|only| only == *p))
         {
-            let mut conn = self.conn.clone();
-            done.push(match self.config.backend {
-                Backend::Lists => {
-                    lists::admin::replay(&mut conn, &self.keys, group, p, target).await?
-                }
-                Backend::Streams => {
-                    streams::admin::replay(&mut conn, &self.keys, group, p, target).await?
-                }
-            });
+            done.push(self.engine.replay(group, p, target).await?);
         }
         Ok(done)
     }
@@ -198,15 +183,7 @@ impl Log {
     pub async fn trim(&self, cutoff_ms: u64, keep: u64) -> Result<u64> {
         let mut dropped = 0;
         for p in self.partitions() {
-            let mut conn = self.conn.clone();
-            dropped += match self.config.backend {
-                Backend::Lists => {
-                    lists::admin::trim(&mut conn, &self.keys, p, cutoff_ms, keep).await?
-                }
-                Backend::Streams => {
-                    streams::admin::trim(&mut conn, &self.keys, p, cutoff_ms, keep).await?
-                }
-            };
+            dropped += self.engine.trim(p, cutoff_ms, keep).await?;
         }
         Ok(dropped)
     }
@@ -216,12 +193,7 @@ impl Log {
     pub async fn dead_letters(&self, group: &str) -> Result<Vec<DeadLetter>> {
         let mut letters = Vec::new();
         for p in self.partitions() {
-            let mut conn = self.conn.clone();
-            let raw: Vec<String> = conn.lrange(self.keys.dead(p, group), 0, -1).await?;
-            letters.extend(
-                raw.iter()
-                    .filter_map(|json| serde_json::from_str(json).ok()),
-            );
+            letters.extend(self.engine.dead_letters(group, p).await?);
         }
         Ok(letters)
     }
@@ -229,14 +201,7 @@ impl Log {
     /// The retained range `first..end` of a partition, as offsets (list backend) or as a
     /// count of entries from 0 (Streams backend: `0..XLEN`).
     pub async fn range(&self, partition: u32) -> Result<(u64, u64)> {
-        let mut conn = self.conn.clone();
-        match self.config.backend {
-            Backend::Lists => lists::admin::range(&mut conn, &self.keys, partition).await,
-            Backend::Streams => {
-                let len: u64 = conn.xlen(self.keys.stream(partition)).await?;
-                Ok((0, len))
-            }
-        }
+        self.engine.range(partition).await
     }
 
     /// `PING`: is Redis there?
@@ -248,6 +213,15 @@ impl Log {
 
     pub fn partitions(&self) -> impl Iterator<Item = u32> {
         0..self.config.partitions
+    }
+}
+
+/// The one place that turns the configured [`Backend`] into code: every other call goes
+/// through the [`Engine`] trait.
+fn engine_for(backend: Backend, conn: RedisConn, keys: Keys) -> Arc<dyn Engine> {
+    match backend {
+        Backend::Lists => Arc::new(ListEngine::new(conn, keys)),
+        Backend::Streams => Arc::new(StreamEngine::new(conn, keys)),
     }
 }
 

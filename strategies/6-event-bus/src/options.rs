@@ -1,7 +1,9 @@
 //! The choices a deployment makes: which Redis data structure holds the log, and when a
 //! group's offset moves.
 
-/// Where events live in Redis.
+/// Where events live in Redis: the configured choice. The code behind each choice is an
+/// engine (`ListEngine`, `StreamEngine`, both implementing the trait in `engine.rs`), which
+/// `Log::connect` picks from this value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Backend {
@@ -40,7 +42,7 @@ pub struct LogConfig {
     /// Key prefix; keys look like `{PREFIX:P}:log` (see [`crate::keys`]).
     pub prefix: String,
     /// Number of partitions. The first process to connect records it (and the backend) in
-    /// Redis; [`crate::Log::connect`] refuses a process that disagrees.
+    /// Redis; `Log::connect` refuses a process that disagrees.
     pub partitions: u32,
     pub backend: Backend,
 }

@@ -7,71 +7,32 @@
 //!                       loop: next_batch (blocks when idle) -> handle each (retry, backoff,
 //!                             dead-letter) -> commit -> above share? give it back
 //! ```
+//!
+//! Files, in reading order: `worker.rs` is the core loop (lease, read, handle, commit),
+//! `attempts.rs` runs one event through the handler with retries, `heartbeat.rs` sizes this
+//! member's share; `config.rs`, [`handler`] and [`retry`] hold what a caller sets,
+//! `shared.rs` what the tasks share.
 
+mod attempts;
+mod config;
 pub mod handler;
+mod heartbeat;
 pub mod retry;
+mod shared;
 mod worker;
 
 use crate::error::Result;
 use crate::lease::Membership;
 use crate::log::Log;
-use crate::options::Delivery;
+pub use config::{new_member_id, ConsumerConfig};
 pub use handler::{Handler, HandlerError};
 pub use retry::Backoff;
-use std::sync::atomic::{AtomicU64, Ordering};
+use shared::Shared;
+pub use shared::Stats;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-
-/// How a consumer behaves.
-#[derive(Debug, Clone)]
-pub struct ConsumerConfig {
-    pub group: String,
-    /// This member's id in the group; unique per process.
-    pub member: String,
-    pub delivery: Delivery,
-    /// Most events read per round trip.
-    pub batch_size: usize,
-    /// Handler runs per event before it is dead-lettered (transient failures).
-    pub max_attempts: u32,
-    pub backoff: Backoff,
-    /// A member that stops renewing loses its partitions after this long.
-    pub lease_ttl: Duration,
-    /// How long an idle read blocks before the worker looks around (shutdown, share).
-    pub block: Duration,
-}
-
-impl ConsumerConfig {
-    pub fn new(group: impl Into<String>) -> ConsumerConfig {
-        ConsumerConfig {
-            group: group.into(),
-            member: new_member_id(),
-            delivery: Delivery::AtLeastOnce,
-            batch_size: 10,
-            max_attempts: 5,
-            backoff: Backoff {
-                base: Duration::from_millis(100),
-                max: Duration::from_secs(5),
-            },
-            lease_ttl: Duration::from_secs(3),
-            block: Duration::from_secs(1),
-        }
-    }
-}
-
-/// `PID-RANDOM`: readable in `ZRANGE` and lease keys, unique across restarts.
-pub fn new_member_id() -> String {
-    let random = uuid::Uuid::new_v4().simple().to_string();
-    format!("{}-{}", std::process::id(), &random[..8])
-}
-
-/// Counters of what a consumer did.
-#[derive(Debug, Default)]
-pub struct Stats {
-    pub handled: AtomicU64,
-    pub dead_lettered: AtomicU64,
-}
 
 /// A running consumer. [`ConsumerHandle::stop`] finishes the batches in flight, commits,
 /// and gives the partitions back.
@@ -82,16 +43,6 @@ pub struct ConsumerHandle {
     stats: Arc<Stats>,
     log: Log,
     config: ConsumerConfig,
-}
-
-/// Everything a partition worker shares with the others.
-pub(crate) struct Shared {
-    pub log: Log,
-    pub config: ConsumerConfig,
-    pub handler: Arc<dyn Handler>,
-    pub membership: Arc<Membership>,
-    pub stats: Arc<Stats>,
-    pub shutdown: CancellationToken,
 }
 
 impl ConsumerHandle {
@@ -114,9 +65,15 @@ impl ConsumerHandle {
 
     /// Stops reading, lets in-flight batches finish and commit, releases the leases.
     pub async fn stop(self) {
+        // Workers look at the token between batches, and inside one only while waiting to
+        // retry a failing event; what they handled before that is committed on the way
+        // out. So a clean stop leaves nothing handled but uncommitted, nothing to handle
+        // twice.
         self.shutdown.cancel();
         self.tasks.close();
         self.tasks.wait().await;
+        // Leave the group at once: the other members' next heartbeat counts one member
+        // fewer and they take over our share now, not after our heartbeat goes stale.
         Membership::leave(
             &self.log.connection(),
             self.log.keys(),
@@ -141,6 +98,9 @@ pub async fn start(
     handler: Arc<dyn Handler>,
     shutdown: CancellationToken,
 ) -> Result<ConsumerHandle> {
+    // Register before any worker runs: the first heartbeat counts the members already
+    // there, so this member starts with its fair share instead of assuming it is alone and
+    // grabbing every free partition. It also fails here, to the caller, if Redis is down.
     let membership = Arc::new(Membership::new(log.config().partitions));
     let conn = log.connection();
     membership
@@ -162,10 +122,15 @@ pub async fn start(
         shutdown: shutdown.clone(),
     });
     let tasks = TaskTracker::new();
-    tasks.spawn(heartbeat(shared.clone()));
+    tasks.spawn(heartbeat::run(shared.clone()));
+    // A worker for every partition, held or not: the reservations in the share decide how
+    // many of them hold a lease at a time, and the others stand by to take over one a
+    // member gives back or a dead member's lease lets go. One task per partition also
+    // keeps a slow handler on one partition from holding up the others.
     for partition in log.partitions() {
         tasks.spawn(worker::run(shared.clone(), partition));
     }
+    // Closed now so that `wait` resolves once every task has ended.
     tasks.close();
     Ok(ConsumerHandle {
         shutdown,
@@ -175,38 +140,4 @@ pub async fn start(
         log,
         config,
     })
-}
-
-async fn heartbeat(shared: Arc<Shared>) {
-    let config = &shared.config;
-    let mut members = 0;
-    loop {
-        tokio::select! {
-            _ = shared.shutdown.cancelled() => return,
-            _ = tokio::time::sleep(config.lease_ttl / 3) => {}
-        }
-        match shared
-            .membership
-            .heartbeat(
-                &shared.log.connection(),
-                shared.log.keys(),
-                &config.group,
-                &config.member,
-                config.lease_ttl,
-            )
-            .await
-        {
-            Ok(now) if now != members => {
-                tracing::info!(
-                    group = %config.group,
-                    members = now,
-                    share = shared.membership.share(),
-                    "consumer group has {now} live member(s)"
-                );
-                members = now;
-            }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "consumer heartbeat failed"),
-        }
-    }
 }

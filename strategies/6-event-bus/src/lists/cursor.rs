@@ -1,29 +1,38 @@
-//! A group member reading one partition of the list backend.
+//! A group member reading one partition of the list engine.
 //!
 //! Reads go through `read.lua` (fenced by the lease), commits through `commit.lua`
 //! (compare-and-set on the offset). When a read comes back empty, the cursor blocks on the
 //! partition's wake stream, which `append.lua` bumps on every publish: pick-up takes one
 //! round trip after the append, not a 5 s sleep.
+//!
+//! The group's place in the partition is one number in Redis, `{P}:offsets[GROUP]`: the
+//! next offset to read. Nothing else is in flight, so a member that dies leaves nothing to
+//! clean up; whoever holds the lease next reads from that number again.
 
 use crate::connection::RedisConn;
 use crate::dead_letter::DeadLetter;
+use crate::engine::EngineCursor;
 use crate::error::{LogError, Result};
 use crate::event::Position;
 use crate::keys::Keys;
 use crate::options::Delivery;
 use crate::record::Record;
 use crate::scripts;
+use kit::BoxFuture;
 use redis::streams::StreamReadReply;
 use std::time::Duration;
 
 pub struct ListCursor {
+    conn: RedisConn,
+    blocking: RedisConn,
     keys: Keys,
     group: String,
     partition: u32,
     member: String,
     delivery: Delivery,
     /// The offset stored for the group when the last batch was read (what commit.lua
-    /// compares against).
+    /// compares against). `None` until the first read: a commit before any read has
+    /// nothing to compare with, and is refused rather than guessed.
     stored: Option<u64>,
     /// The last wake-up entry seen: blocking from it cannot miss an append that happened
     /// between an empty read and the block.
@@ -32,6 +41,8 @@ pub struct ListCursor {
 
 impl ListCursor {
     pub fn new(
+        conn: RedisConn,
+        blocking: RedisConn,
         keys: Keys,
         group: &str,
         partition: u32,
@@ -39,6 +50,8 @@ impl ListCursor {
         delivery: Delivery,
     ) -> ListCursor {
         ListCursor {
+            conn,
+            blocking,
             keys,
             group: group.to_string(),
             partition,
@@ -49,53 +62,15 @@ impl ListCursor {
         }
     }
 
-    /// Up to `max` events from the group's offset; when there are none, waits up to `block`
-    /// for a publish and tries once more.
-    pub async fn next_batch(
-        &mut self,
-        conn: &mut RedisConn,
-        blocking: &mut RedisConn,
-        max: usize,
-        block: Duration,
-    ) -> Result<Vec<Record>> {
-        let batch = self.read(conn, max).await?;
-        if !batch.is_empty() || block.is_zero() {
-            return Ok(batch);
-        }
-        // One round trip: the read is queued behind the blocking XREAD on the same
-        // connection, so Redis runs it the moment the wake-up arrives (or the block times
-        // out), without waiting for us to ask.
-        let mut pipe = redis::pipe();
-        pipe.cmd("XREAD")
-            .arg("BLOCK")
-            .arg(block.as_millis().max(1) as u64)
-            .arg("STREAMS")
-            .arg(self.keys.wake(self.partition))
-            .arg(&self.last_wake)
-            .add_command(self.read_cmd(max));
-        let (reply, batch): (Option<StreamReadReply>, (u64, u64, Vec<String>)) = match pipe
-            .query_async(blocking)
-            .await
-        {
-            Ok(replies) => replies,
-            // A restarted Redis has forgotten the script: the plain path loads it again.
-            Err(e) if e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) => {
-                return self.read(conn, max).await
-            }
-            Err(e) => return Err(LogError::from_script(e, self.partition)),
-        };
-        if let Some(newest) = reply
-            .and_then(|r| r.keys.into_iter().next())
-            .and_then(|k| k.ids.into_iter().last())
-        {
-            self.last_wake = newest.id;
-        }
-        Ok(self.records(batch))
-    }
-
     /// read.lua's KEYS and ARGV, shared by the plain call and the pipelined one.
     fn read_keys_and_args(&self, max: usize) -> ([String; 4], [String; 4]) {
+        // The delivery mode is decided inside the read: at-most-once moves the offset in
+        // the same atomic call that hands out the events (the original's read-and-advance),
+        // so from here on a crash loses them; at-least-once leaves it for the commit.
         let advance = self.delivery == Delivery::AtMostOnce;
+        // The lease key goes in too: read.lua refuses (NOTHOLDER) a member that no longer
+        // holds the partition, so a member back from a long pause cannot read on as if it
+        // still owned it.
         let keys = [
             self.keys.log(self.partition),
             self.keys.meta(self.partition),
@@ -111,7 +86,8 @@ impl ListCursor {
         (keys, args)
     }
 
-    /// `EVALSHA read.lua` as a plain command, for pipelining.
+    /// `EVALSHA read.lua` as a plain command, for pipelining. (`redis::Script` retries with
+    /// `EVAL` when Redis lacks the script, which a pipeline cannot do: see `next_batch`.)
     fn read_cmd(&self, max: usize) -> redis::Cmd {
         let (keys, args) = self.read_keys_and_args(max);
         let mut cmd = redis::cmd("EVALSHA");
@@ -123,12 +99,12 @@ impl ListCursor {
     }
 
     /// read.lua on its own (`redis::Script` loads it first if Redis does not know it).
-    async fn read(&mut self, conn: &mut RedisConn, max: usize) -> Result<Vec<Record>> {
+    async fn read(&mut self, max: usize) -> Result<Vec<Record>> {
         let (keys, args) = self.read_keys_and_args(max);
         let mut invocation = scripts::READ.prepare_invoke();
         invocation.key(&keys).arg(&args);
         let batch: (u64, u64, Vec<String>) = invocation
-            .invoke_async(conn)
+            .invoke_async(&mut self.conn)
             .await
             .map_err(|e| LogError::from_script(e, self.partition))?;
         Ok(self.records(batch))
@@ -136,6 +112,8 @@ impl ListCursor {
 
     /// Turns read.lua's answer into records, and remembers what is now stored.
     fn records(&mut self, (offset, skipped, events): (u64, u64, Vec<String>)) -> Vec<Record> {
+        // Retention trimmed events this group had not read: read.lua moved it to the oldest
+        // one left. Say so loudly, since those events are gone for this group.
         if skipped > 0 {
             tracing::warn!(
                 group = %self.group,
@@ -144,6 +122,8 @@ impl ListCursor {
                 "retention dropped events this group had not read yet: skipping ahead to offset {offset}"
             );
         }
+        // What Redis holds for the group now: at-most-once, read.lua already moved it past
+        // the batch; at-least-once, it still points at the batch's first event.
         self.stored = Some(if self.delivery == Delivery::AtMostOnce {
             offset + events.len() as u64
         } else {
@@ -157,66 +137,136 @@ impl ListCursor {
             })
             .collect()
     }
+}
+
+impl EngineCursor for ListCursor {
+    /// Up to `max` events from the group's offset; when there are none, waits up to `block`
+    /// for a publish and tries once more.
+    fn next_batch(&mut self, max: usize, block: Duration) -> BoxFuture<'_, Result<Vec<Record>>> {
+        Box::pin(async move {
+            // Read first, block only when there is nothing: a busy partition never waits.
+            let batch = self.read(max).await?;
+            if !batch.is_empty() || block.is_zero() {
+                return Ok(batch);
+            }
+            // Nothing to read: wait for the next append instead of sleeping. XREAD BLOCK on
+            // the wake stream returns as soon as append.lua adds an entry after the last one
+            // we saw. Blocking from `last_wake` rather than from `$` matters: an append that
+            // landed between the empty read above and this XREAD is newer than `last_wake`,
+            // so the XREAD returns at once instead of making that event wait a whole block.
+            //
+            // One round trip: the read is queued behind the blocking XREAD on the same
+            // connection, so Redis runs it the moment the wake-up arrives (or the block
+            // times out), without waiting for us to ask. That connection is this cursor's
+            // own: a blocked connection answers nothing else, and the shared one gives up
+            // on any answer after its response timeout, blocked or not (see `connection`).
+            let mut pipe = redis::pipe();
+            pipe.cmd("XREAD")
+                .arg("BLOCK")
+                .arg(block.as_millis().max(1) as u64)
+                .arg("STREAMS")
+                .arg(self.keys.wake(self.partition))
+                .arg(&self.last_wake)
+                .add_command(self.read_cmd(max));
+            let (reply, batch): (Option<StreamReadReply>, (u64, u64, Vec<String>)) =
+                match pipe.query_async(&mut self.blocking).await {
+                    Ok(replies) => replies,
+                    // A restarted Redis has forgotten the script: the plain path loads it
+                    // again.
+                    Err(e)
+                        if e.kind()
+                            == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) =>
+                    {
+                        return self.read(max).await
+                    }
+                    Err(e) => return Err(LogError::from_script(e, self.partition)),
+                };
+            // Remember the newest wake-up, so the next block waits for a later one.
+            if let Some(newest) = reply
+                .and_then(|r| r.keys.into_iter().next())
+                .and_then(|k| k.ids.into_iter().last())
+            {
+                self.last_wake = newest.id;
+            }
+            Ok(self.records(batch))
+        })
+    }
 
     /// Moves the group's offset past `handled` (at-least-once). `Ok(false)`: the offset was
     /// moved meanwhile (a replay), so the caller drops the rest of its batch and reads again.
-    pub async fn commit(&mut self, conn: &mut RedisConn, handled: &[Record]) -> Result<bool> {
-        let Some(last) = handled.last().and_then(Record::offset) else {
-            return Ok(true);
-        };
-        if self.delivery == Delivery::AtMostOnce {
-            return Ok(true); // read.lua advanced already
-        }
-        let expected = self
-            .stored
-            .ok_or_else(|| LogError::Invalid("commit before any read".into()))?;
-        let committed: bool = scripts::COMMIT
-            .key(self.keys.offsets(self.partition))
-            .key(self.keys.lease(self.partition, &self.group))
-            .arg(&self.group)
-            .arg(&self.member)
-            .arg(expected)
-            .arg(last + 1)
-            .invoke_async(conn)
-            .await
-            .map_err(|e| LogError::from_script(e, self.partition))?;
-        if committed {
-            self.stored = Some(last + 1);
-        }
-        Ok(committed)
+    fn commit<'a>(&'a mut self, handled: &'a [Record]) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(async move {
+            // `handled` is a prefix of the batch, in order, so moving past its last event
+            // moves past all of them; an empty prefix costs no round trip.
+            let Some(last) = handled.last().and_then(Record::offset) else {
+                return Ok(true);
+            };
+            if self.delivery == Delivery::AtMostOnce {
+                return Ok(true); // read.lua advanced already
+            }
+            let expected = self
+                .stored
+                .ok_or_else(|| LogError::Invalid("commit before any read".into()))?;
+            // Fenced and compared: commit.lua refuses a member that lost the lease (its
+            // batch belongs to the new owner now), and moves the offset only if it is still
+            // `expected`. A plain HSET would undo a replay that happened while the batch
+            // was being handled, and would let a stale member overwrite the new owner's
+            // progress.
+            let committed: bool = scripts::COMMIT
+                .key(self.keys.offsets(self.partition))
+                .key(self.keys.lease(self.partition, &self.group))
+                .arg(&self.group)
+                .arg(&self.member)
+                .arg(expected)
+                .arg(last + 1)
+                .invoke_async(&mut self.conn)
+                .await
+                .map_err(|e| LogError::from_script(e, self.partition))?;
+            if committed {
+                self.stored = Some(last + 1);
+            }
+            Ok(committed)
+        })
     }
 
     /// Parks `record` in the dead letters and moves past it, in one atomic step. Events
     /// before it in the batch must have been committed first.
-    pub async fn dead_letter(
-        &mut self,
-        conn: &mut RedisConn,
-        record: &Record,
-        letter: &DeadLetter,
-    ) -> Result<bool> {
-        let offset = record.offset().expect("list records have offsets");
-        let expected = match self.delivery {
-            Delivery::AtLeastOnce => self
-                .stored
-                .map(|s| s.to_string())
-                .ok_or_else(|| LogError::Invalid("dead letter before any read".into()))?,
-            Delivery::AtMostOnce => String::new(),
-        };
-        let parked: bool = scripts::DEAD_LETTER
-            .key(self.keys.offsets(self.partition))
-            .key(self.keys.lease(self.partition, &self.group))
-            .key(self.keys.dead(self.partition, &self.group))
-            .arg(&self.group)
-            .arg(&self.member)
-            .arg(expected)
-            .arg(offset + 1)
-            .arg(serde_json::to_string(letter).expect("a dead letter serializes"))
-            .invoke_async(conn)
-            .await
-            .map_err(|e| LogError::from_script(e, self.partition))?;
-        if parked && self.delivery == Delivery::AtLeastOnce {
-            self.stored = Some(offset + 1);
-        }
-        Ok(parked)
+    fn dead_letter<'a>(
+        &'a mut self,
+        record: &'a Record,
+        letter: &'a DeadLetter,
+    ) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(async move {
+            let offset = record.offset().expect("list records have offsets");
+            // At-most-once the offset is already past the whole batch: '' tells the script
+            // to park the event and leave the offset alone. Setting it to just past this
+            // event would hand the rest of the batch out a second time, breaking the one
+            // promise that mode makes (nothing twice).
+            let expected = match self.delivery {
+                Delivery::AtLeastOnce => self
+                    .stored
+                    .map(|s| s.to_string())
+                    .ok_or_else(|| LogError::Invalid("dead letter before any read".into()))?,
+                Delivery::AtMostOnce => String::new(),
+            };
+            // Park and move past in one script: a crash cannot park an event without
+            // moving past it (parked twice) or move past it without parking it (lost).
+            let parked: bool = scripts::DEAD_LETTER
+                .key(self.keys.offsets(self.partition))
+                .key(self.keys.lease(self.partition, &self.group))
+                .key(self.keys.dead(self.partition, &self.group))
+                .arg(&self.group)
+                .arg(&self.member)
+                .arg(expected)
+                .arg(offset + 1)
+                .arg(serde_json::to_string(letter).expect("a dead letter serializes"))
+                .invoke_async(&mut self.conn)
+                .await
+                .map_err(|e| LogError::from_script(e, self.partition))?;
+            if parked && self.delivery == Delivery::AtLeastOnce {
+                self.stored = Some(offset + 1);
+            }
+            Ok(parked)
+        })
     }
 }

@@ -1,4 +1,4 @@
-//! A group member reading one partition of the Streams backend.
+//! A group member reading one partition of the Streams engine.
 //!
 //! After taking a partition's lease the member first claims what the previous holder
 //! read but never acknowledged (`XAUTOCLAIM`, min idle 0: the lease says nobody else is
@@ -6,34 +6,42 @@
 //!
 //! Redis keeps every member that ever read the partition as a consumer of the group until
 //! it is deleted, so once the claims are done the new holder deletes the previous holders'
-//! names that hold nothing (`scripts/prune_consumers.lua`); restarts do not pile them up.
+//! names that hold nothing (`lua/prune_consumers.lua`); restarts do not pile them up.
 //!
-//! One difference from the list backend: `XREADGROUP` cannot check the lease, so a member
+//! One difference from the list engine: `XREADGROUP` cannot check the lease, so a member
 //! whose lease expired unnoticed (a long pause) may read one more batch. It still handles
 //! and acknowledges it, and if it dies first, the entries wait in its pending list for
 //! the partition's next change of hands: the price is a duplicate or a delay, not a loss.
 
 use crate::connection::RedisConn;
 use crate::dead_letter::DeadLetter;
+use crate::engine::EngineCursor;
 use crate::error::Result;
 use crate::event::Position;
 use crate::keys::Keys;
 use crate::options::Delivery;
 use crate::record::Record;
 use crate::scripts;
-use crate::streams::id_millis;
+use crate::streams::entry_id;
+use crate::streams::group::ensure_group;
+use kit::BoxFuture;
 use redis::streams::{StreamAutoClaimReply, StreamId, StreamReadReply};
 use redis::AsyncCommands;
 use std::time::Duration;
 
 pub struct StreamCursor {
+    conn: RedisConn,
+    blocking: RedisConn,
     keys: Keys,
     group: String,
     partition: u32,
     member: String,
     delivery: Delivery,
+    /// Whether the group is known to exist on the stream (it is created on first use, and
+    /// again if Redis lost it).
     group_ready: bool,
     /// While `Some`, the XAUTOCLAIM cursor through the previous holders' pending entries.
+    /// Starts `None` at-most-once: NOACK reads leave nothing pending to claim.
     claiming: Option<String>,
     /// Whether the previous holders' consumer names were deleted (once claiming is done).
     pruned: bool,
@@ -41,6 +49,8 @@ pub struct StreamCursor {
 
 impl StreamCursor {
     pub fn new(
+        conn: RedisConn,
+        blocking: RedisConn,
         keys: Keys,
         group: &str,
         partition: u32,
@@ -48,6 +58,8 @@ impl StreamCursor {
         delivery: Delivery,
     ) -> StreamCursor {
         StreamCursor {
+            conn,
+            blocking,
             keys,
             group: group.to_string(),
             partition,
@@ -59,53 +71,47 @@ impl StreamCursor {
         }
     }
 
-    pub async fn next_batch(
-        &mut self,
-        conn: &mut RedisConn,
-        blocking: &mut RedisConn,
-        max: usize,
-        block: Duration,
-    ) -> Result<Vec<Record>> {
-        let stream = self.keys.stream(self.partition);
-        if !self.group_ready {
-            ensure_group(conn, &stream, &self.group, "0").await?;
-            self.group_ready = true;
+    /// The next page of what the previous holders read and never acknowledged, now ours.
+    ///
+    /// This is how the Streams engine keeps at-least-once across a crash: a member SIGKILLed
+    /// mid-batch leaves its entries in the group's pending list, and `>` reads would never
+    /// hand them out again. Min idle time 0, because the lease already says their reader is
+    /// gone; waiting for them to look idle would only delay the takeover. Our own entries
+    /// from before a reconnect are claimed back the same way.
+    async fn claim_left_over(&mut self, start: String, max: usize) -> Result<Vec<Record>> {
+        let reply: StreamAutoClaimReply = redis::cmd("XAUTOCLAIM")
+            .arg(self.keys.stream(self.partition))
+            .arg(&self.group)
+            .arg(&self.member)
+            .arg(0)
+            .arg(&start)
+            .arg("COUNT")
+            .arg(max)
+            .query_async(&mut self.conn)
+            .await?;
+        // "0-0" means the scan went through the whole pending list; anything else is where
+        // the next page starts.
+        if reply.next_stream_id != "0-0" {
+            self.claiming = Some(reply.next_stream_id);
         }
-        if let Some(start) = self.claiming.take() {
-            let reply: StreamAutoClaimReply = redis::cmd("XAUTOCLAIM")
-                .arg(&stream)
-                .arg(&self.group)
-                .arg(&self.member)
-                .arg(0)
-                .arg(&start)
-                .arg("COUNT")
-                .arg(max)
-                .query_async(conn)
-                .await?;
-            if reply.next_stream_id != "0-0" {
-                self.claiming = Some(reply.next_stream_id);
-            }
-            if !reply.claimed.is_empty() {
-                return Ok(self.records(reply.claimed));
-            }
-        }
-        if !self.pruned {
-            // Every member that ever read this partition stays a consumer of the group in
-            // Redis until deleted; with nothing pending left, the previous holders can go.
-            let _deleted: u64 = scripts::PRUNE_CONSUMERS
-                .key(&stream)
-                .arg(&self.group)
-                .arg(&self.member)
-                .invoke_async(conn)
-                .await?;
-            self.pruned = true;
-        }
+        Ok(self.records(reply.claimed))
+    }
+
+    /// New entries for the group, blocking up to `block` when there are none.
+    ///
+    /// `>` asks for entries never delivered to this group, and Redis moves the group's
+    /// last-delivered ID in the same call. At-least-once, each entry also goes into the
+    /// group's pending list under our name until `XACK`: that list, not the position, is
+    /// what protects a batch in flight.
+    async fn read_new(&mut self, max: usize, block: Duration) -> Result<Vec<Record>> {
         let mut read = redis::cmd("XREADGROUP");
         read.arg("GROUP")
             .arg(&self.group)
             .arg(&self.member)
             .arg("COUNT")
             .arg(max);
+        // Redis parks the call until an entry arrives (or the block ends): pick-up one
+        // round trip after the XADD, with no wake-up stream of our own to keep.
         if !block.is_zero() {
             read.arg("BLOCK").arg(block.as_millis().max(1) as u64);
         }
@@ -113,8 +119,16 @@ impl StreamCursor {
             // No pending entry list: read is delivered, like the original's read-and-advance.
             read.arg("NOACK");
         }
-        read.arg("STREAMS").arg(&stream).arg(">");
-        let target = if block.is_zero() { conn } else { blocking };
+        read.arg("STREAMS")
+            .arg(self.keys.stream(self.partition))
+            .arg(">");
+        // A blocked connection answers nothing else, and the shared one gives up after its
+        // response timeout: blocking reads go on this cursor's own connection.
+        let target = if block.is_zero() {
+            &mut self.conn
+        } else {
+            &mut self.blocking
+        };
         let reply: Option<StreamReadReply> = match read.query_async(target).await {
             Ok(reply) => reply,
             Err(e) => {
@@ -132,6 +146,8 @@ impl StreamCursor {
         Ok(self.records(entries))
     }
 
+    /// Entries as records. The stored JSON has no `published_at` (XADD does not rewrite
+    /// it, unlike append.lua): the entry ID's time is the stamp.
     fn records(&self, entries: Vec<StreamId>) -> Vec<Record> {
         entries
             .into_iter()
@@ -140,7 +156,7 @@ impl StreamCursor {
                 let mut record =
                     Record::decode(self.partition, Position::StreamId(entry.id.clone()), raw);
                 if let Some(event) = record.event.as_mut() {
-                    event.published_at = id_millis(&entry.id);
+                    event.published_at = entry_id::millis(&entry.id);
                 }
                 record
             })
@@ -148,51 +164,78 @@ impl StreamCursor {
     }
 
     /// `XACK` the handled entries (at-least-once; with NOACK there is nothing to ack).
-    pub async fn commit(&mut self, conn: &mut RedisConn, handled: &[Record]) -> Result<bool> {
+    ///
+    /// Always `true`: XACK cannot tell whether a replay moved the group, and need not. A
+    /// replay moves the group's last-delivered ID, which the next `>` read follows; the
+    /// batch in hand is acknowledged either way. Not fenced by the lease either (see the
+    /// file's doc): a stale member's XACK ends entries it did handle.
+    async fn acknowledge(&mut self, handled: &[Record]) -> Result<bool> {
         if handled.is_empty() || self.delivery == Delivery::AtMostOnce {
             return Ok(true);
         }
         let ids: Vec<String> = handled.iter().map(|r| r.position.to_string()).collect();
-        let _acked: u64 = conn
+        let _acked: u64 = self
+            .conn
             .xack(self.keys.stream(self.partition), &self.group, &ids)
             .await?;
         Ok(true)
     }
+}
+
+impl EngineCursor for StreamCursor {
+    fn next_batch(&mut self, max: usize, block: Duration) -> BoxFuture<'_, Result<Vec<Record>>> {
+        Box::pin(async move {
+            // 1. The group must exist before XREADGROUP. Created at "0", so a new group
+            //    starts at the oldest retained entry and sees the history, as a new group
+            //    of the list engine starts at `base`.
+            if !self.group_ready {
+                let stream = self.keys.stream(self.partition);
+                ensure_group(&mut self.conn, &stream, &self.group, "0").await?;
+                self.group_ready = true;
+            }
+            // 2. What the previous holders left pending comes before anything new: those
+            //    entries are older, and the partition's order puts them first.
+            if let Some(start) = self.claiming.take() {
+                let claimed = self.claim_left_over(start, max).await?;
+                if !claimed.is_empty() {
+                    return Ok(claimed);
+                }
+            }
+            // 3. Once per cursor: forget the previous holders' names. Every member that ever
+            //    read this partition stays a consumer of the group in Redis until deleted;
+            //    the script deletes only those with nothing pending, so no entry is dropped.
+            if !self.pruned {
+                let _deleted: u64 = scripts::PRUNE_CONSUMERS
+                    .key(self.keys.stream(self.partition))
+                    .arg(&self.group)
+                    .arg(&self.member)
+                    .invoke_async(&mut self.conn)
+                    .await?;
+                self.pruned = true;
+            }
+            // 4. New entries, blocking while there are none.
+            self.read_new(max, block).await
+        })
+    }
+
+    fn commit<'a>(&'a mut self, handled: &'a [Record]) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(self.acknowledge(handled))
+    }
 
     /// Parks `record` in the dead letters, then acknowledges it. Two commands, not one
     /// atomic step: a crash in between parks it twice, never loses it.
-    pub async fn dead_letter(
-        &mut self,
-        conn: &mut RedisConn,
-        record: &Record,
-        letter: &DeadLetter,
-    ) -> Result<bool> {
-        let json = serde_json::to_string(letter).expect("a dead letter serializes");
-        let _: u64 = conn
-            .rpush(self.keys.dead(self.partition, &self.group), json)
-            .await?;
-        self.commit(conn, std::slice::from_ref(record)).await
-    }
-}
-
-/// Creates the group at `start` unless it exists.
-pub(crate) async fn ensure_group(
-    conn: &mut RedisConn,
-    stream: &str,
-    group: &str,
-    start: &str,
-) -> Result<bool> {
-    let created: redis::RedisResult<()> = redis::cmd("XGROUP")
-        .arg("CREATE")
-        .arg(stream)
-        .arg(group)
-        .arg(start)
-        .arg("MKSTREAM")
-        .query_async(conn)
-        .await;
-    match created {
-        Ok(()) => Ok(true),
-        Err(e) if e.code() == Some("BUSYGROUP") => Ok(false),
-        Err(e) => Err(e.into()),
+    fn dead_letter<'a>(
+        &'a mut self,
+        record: &'a Record,
+        letter: &'a DeadLetter,
+    ) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(async move {
+            let json = serde_json::to_string(letter).expect("a dead letter serializes");
+            let _: u64 = self
+                .conn
+                .rpush(self.keys.dead(self.partition, &self.group), json)
+                .await?;
+            self.acknowledge(std::slice::from_ref(record)).await
+        })
     }
 }
