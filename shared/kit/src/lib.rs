@@ -19,8 +19,8 @@
 //! * [`redis_server`]: the launcher that starts `redis-server` on a free port (tests, demos, harness).
 //! * [`logging`], [`shutdown`]: tracing setup, and SIGINT/SIGTERM as a cancellation token.
 //! * [`ready`]: the one line a role without a web front logs when it can take work.
-//! * [`client`] and [`testing`]: a small HTTP client and helpers to run a strategy binary as a
-//!   real child process, for the tests and the load harness.
+//! * [`client`]: a small HTTP client, for the load harness and the tests (whose helpers live
+//!   in `shared/testkit`, so that this runtime crate ships no test code).
 //!
 //! kit makes no delivery promise of its own: it hands a valid email to the strategy and
 //! reports what the strategy said.
@@ -34,7 +34,6 @@ pub mod ready;
 pub mod redis_server;
 pub mod service;
 pub mod shutdown;
-pub mod testing;
 
 pub use config::{HttpArgs, MailArgs, RedisArgs};
 pub use redis_server::{RedisOptions, RedisServer};

@@ -9,12 +9,12 @@ use crate::catalog::{Crash, Ready, Role, Strategy, Variant};
 use crate::keeper;
 use kit::client::HttpClient;
 use kit::redis_server::free_port;
-use kit::testing::{ChildProcess, STARTUP_TIMEOUT};
 use kit::{RedisOptions, RedisServer};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+use testkit::{ChildProcess, STARTUP_TIMEOUT};
 
 /// How long a role without a ready line must stay up to count as started.
 const ALIVE_GRACE: Duration = Duration::from_millis(300);

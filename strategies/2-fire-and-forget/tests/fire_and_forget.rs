@@ -2,9 +2,9 @@
 
 use hyper::StatusCode;
 use kit::client::HttpClient;
-use kit::testing::{check_bad_requests, wait_until, ChildProcess};
 use mailer::{Faults, Latency, Sink, SinkConfig};
 use std::time::Duration;
+use testkit::{check_bad_requests, wait_until, ChildProcess};
 
 /// Ends a stuck test; never what makes one pass (CI is a loaded 2-core machine).
 const DEADLINE: Duration = Duration::from_secs(30);

@@ -136,7 +136,7 @@ async fn killed_web_server_is_reforked_and_serves_again() {
 
 #[tokio::test]
 async fn without_smtp_url_the_mail_sink_is_a_child_that_survives_a_sigkill() {
-    let app = kit::testing::ChildProcess::start_http(
+    let app = testkit::ChildProcess::start_http(
         BIN,
         ["--throttle-ms", "0", "--check-interval-ms", "100"],
         &[],

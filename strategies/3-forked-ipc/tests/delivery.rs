@@ -3,9 +3,9 @@
 mod common;
 
 use common::*;
-use kit::testing::check_bad_requests;
 use serde_json::json;
 use std::time::Duration;
+use testkit::check_bad_requests;
 
 #[tokio::test]
 async fn delivers_mail_sent_by_get_and_post_and_logs_for_its_children() {

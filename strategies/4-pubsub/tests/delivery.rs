@@ -5,8 +5,8 @@ mod common;
 
 use common::*;
 use kit::client::HttpClient;
-use kit::testing::ChildProcess;
 use serde_json::json;
+use testkit::ChildProcess;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_web_one_worker_delivers() {

@@ -5,9 +5,9 @@ mod common;
 
 use common::*;
 use kit::client::HttpClient;
-use kit::testing::check_bad_requests;
 use redis::AsyncCommands;
 use serde_json::json;
+use testkit::check_bad_requests;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_is_refused_and_nothing_is_published() {

@@ -6,11 +6,11 @@ mod common;
 
 use common::DEADLINE;
 use kit::client::HttpClient;
-use kit::testing::{wait_until, ChildProcess};
 use kit::{RedisOptions, RedisServer};
 use mailer::{Faults, Latency, Sink, SinkConfig};
 use serde_json::json;
 use std::time::Duration;
+use testkit::{wait_until, ChildProcess};
 
 const BIN: &str = env!("CARGO_BIN_EXE_strategy-5");
 

@@ -2,9 +2,9 @@
 //! the web role alone runs, so nothing could take a job off the queue before it is counted.
 
 use kit::client::HttpClient;
-use kit::testing::{check_bad_requests, ChildProcess};
 use kit::RedisServer;
 use redis::AsyncCommands;
+use testkit::{check_bad_requests, ChildProcess};
 
 const BIN: &str = env!("CARGO_BIN_EXE_strategy-5");
 const EMAIL_QUEUE: &str = "resque:queue:emailQueue";

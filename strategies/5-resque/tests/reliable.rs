@@ -4,12 +4,12 @@
 mod common;
 
 use common::{wait_until, DEADLINE};
-use kit::testing::ChildProcess;
 use kit::RedisServer;
 use mailer::{Faults, Latency, Sink, SinkConfig};
 use serde_json::json;
 use std::collections::BTreeSet;
 use strategy_5::Queue;
+use testkit::ChildProcess;
 
 const BIN: &str = env!("CARGO_BIN_EXE_strategy-5");
 const JOBS: usize = 12;

@@ -5,13 +5,13 @@ mod common;
 
 use common::*;
 use kit::client::HttpClient;
-use kit::testing::{check_bad_requests, ChildProcess};
 use kit::RedisServer;
 use mailer::{Faults, Latency, Sink, SinkConfig};
 use redis::AsyncCommands;
 use std::collections::HashSet;
 use std::time::Duration;
 use strategy_6::{Backend, Log};
+use testkit::{check_bad_requests, ChildProcess};
 
 const BIN: &str = env!("CARGO_BIN_EXE_strategy-6");
 

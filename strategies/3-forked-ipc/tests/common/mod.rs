@@ -4,13 +4,13 @@
 #![allow(dead_code)]
 
 use kit::client::HttpClient;
-use kit::testing::ChildProcess;
 use mailer::{Delivery, Sink, SinkConfig};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use serde_json::Value;
 use std::future::Future;
 use std::time::Duration;
+use testkit::ChildProcess;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_strategy-3");
 pub const DEADLINE: Duration = Duration::from_secs(30);
@@ -71,7 +71,7 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
 {
-    kit::testing::wait_until(what, DEADLINE, check).await
+    testkit::wait_until(what, DEADLINE, check).await
 }
 
 /// The sink's deliveries with this subject.

@@ -4,12 +4,12 @@
 #![allow(dead_code)] // each test file uses its own share of these helpers
 
 use kit::client::{Answer, HttpClient};
-use kit::testing::ChildProcess;
 use kit::RedisServer;
 use mailer::{Delivery, Faults, Sink, SinkConfig};
 use redis::aio::MultiplexedConnection;
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use testkit::ChildProcess;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_strategy-4");
 /// Generous: CI is a loaded 2-core machine.
@@ -119,16 +119,7 @@ pub fn count_lines(process: &ChildProcess, needle: &str) -> usize {
         .count()
 }
 
-/// Polls `condition` until it holds; false if `timeout` passed first.
+/// True once `condition` holds; false if `timeout` passed first (testkit's loop).
 pub async fn eventually(timeout: Duration, mut condition: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if condition() {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    testkit::eventually(timeout, || std::future::ready(condition())).await
 }

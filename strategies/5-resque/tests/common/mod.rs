@@ -75,17 +75,16 @@ impl Setup {
     }
 }
 
-/// Polls `check` until it is true; panics after [`DEADLINE`] (kit's loop, for a bool).
-pub async fn wait_until<F, Fut>(what: &str, mut check: F)
+/// Polls `check` until it is true; panics after [`DEADLINE`] (testkit's loop, for a bool).
+pub async fn wait_until<F, Fut>(what: &str, check: F)
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = bool>,
 {
-    kit::testing::wait_until(what, DEADLINE, || {
-        let done = check();
-        async move { done.await.then_some(()) }
-    })
-    .await
+    assert!(
+        testkit::eventually(DEADLINE, check).await,
+        "timed out after {DEADLINE:?} waiting until {what}"
+    );
 }
 
 pub fn parse(raw: &str) -> Value {

@@ -7,7 +7,7 @@ use kit::RedisServer;
 use serde_json::json;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use strategy_6::consumer::{self, Backoff};
 use strategy_6::{
     Backend, Connector, ConsumerConfig, ConsumerHandle, Event, Handler, HandlerError, Log,
@@ -119,25 +119,18 @@ impl Handler for Recorder {
     }
 }
 
-/// Polls `condition` until it holds or the deadline passes.
+/// True once `condition` holds, false after [`DEADLINE`] (testkit's loop).
 pub async fn wait_until(mut condition: impl FnMut() -> bool) -> bool {
     wait_until_async(|| std::future::ready(condition())).await
 }
 
 /// [`wait_until`] for a condition that needs Redis (or anything else async) to answer.
-pub async fn wait_until_async<F, Fut>(mut condition: F) -> bool
+pub async fn wait_until_async<F, Fut>(condition: F) -> bool
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    let deadline = Instant::now() + DEADLINE;
-    while Instant::now() < deadline {
-        if condition().await {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    condition().await
+    testkit::eventually(DEADLINE, condition).await
 }
 
 /// Generates one `#[tokio::test]` per backend for an `async fn(Backend)`.
