@@ -60,6 +60,9 @@ pub async fn compare(
         ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} runs  {msg}")?
             .progress_chars("=> "),
     );
+    // Redraw on a clock too, so the elapsed time moves while a phase waits (delivery
+    // settling, a restart) and nothing else would redraw the bar.
+    bar.enable_steady_tick(std::time::Duration::from_millis(500));
     let mut runs: Vec<RunReport> = Vec::with_capacity(planned.len());
     for item in &planned {
         let label = item.strategy.label(item.variant);

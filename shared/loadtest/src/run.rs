@@ -120,7 +120,7 @@ async fn drive(
     let load = load.finish().await;
 
     progress("waiting for delivery to settle".into());
-    settle(&sink, settings.quiet, settings.settle).await;
+    settle(&sink, settings.quiet, settings.settle, progress).await;
     let parked = match parked_ids(&deployment.url("/parked")).await {
         Ok(parked) => parked,
         Err(e) => {
@@ -156,7 +156,7 @@ async fn watch(load: &RunningLoad, until: usize, total: usize, progress: &(dyn F
 }
 
 /// Waits until the sink has accepted nothing new for `quiet`, or `limit` passed.
-async fn settle(sink: &Sink, quiet: Duration, limit: Duration) {
+async fn settle(sink: &Sink, quiet: Duration, limit: Duration, progress: &(dyn Fn(String) + Sync)) {
     let deadline = Instant::now() + limit;
     let mut count = sink.stats().accepted;
     let mut last_change = Instant::now();
@@ -166,6 +166,9 @@ async fn settle(sink: &Sink, quiet: Duration, limit: Duration) {
         if now != count {
             count = now;
             last_change = Instant::now();
+            progress(format!(
+                "waiting for delivery to settle: {count} mails delivered"
+            ));
         }
     }
 }
