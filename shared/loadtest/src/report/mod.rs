@@ -3,8 +3,9 @@
 
 mod charts;
 mod markdown;
+mod verdict;
 
-pub use markdown::{short_error, verdict};
+pub use verdict::{short_error, verdict};
 
 use crate::account::Tally;
 use serde::{Deserialize, Serialize};
