@@ -8,7 +8,14 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
-use std::path::Path;
+
+/// One chart: its file name beside the report, what it shows, and its SVG text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chart {
+    pub file: String,
+    pub title: String,
+    pub svg: String,
+}
 
 const SIZE: (u32, u32) = (960, 520);
 /// Room per labelled bar group, so that labels like "6 event-bus (at-least-once)" do not
@@ -17,9 +24,9 @@ const GROUP_WIDTH: u32 = 180;
 /// The x axis: room under the plot for the bar labels.
 const LABEL_AREA: u32 = 70;
 
-/// Writes every chart and returns their file names.
-pub fn write_all(report: &Report, dir: &Path) -> anyhow::Result<Vec<String>> {
-    let mut written = Vec::new();
+/// Every chart of the report.
+pub fn all(report: &Report) -> anyhow::Result<Vec<Chart>> {
+    let mut charts = Vec::new();
     for scenario in report.scenarios() {
         let runs: Vec<&RunReport> = report
             .runs_of(scenario)
@@ -28,23 +35,29 @@ pub fn write_all(report: &Report, dir: &Path) -> anyhow::Result<Vec<String>> {
         if runs.is_empty() {
             continue;
         }
-        let name = format!("latency-{scenario}.svg");
-        latency_chart(&dir.join(&name), scenario, &runs)?;
-        written.push(name);
+        charts.push(Chart {
+            file: format!("latency-{scenario}.svg"),
+            title: format!("HTTP latency, {scenario}"),
+            svg: latency_chart(scenario, &runs)?,
+        });
     }
     if report.runs.iter().any(|run| run.error.is_none()) {
-        loss_chart(&dir.join("loss.svg"), report)?;
-        written.push("loss.svg".to_string());
+        charts.push(Chart {
+            file: "loss.svg".to_string(),
+            title: "Lost mail per scenario".to_string(),
+            svg: loss_chart(report)?,
+        });
     }
-    Ok(written)
+    Ok(charts)
 }
 
 /// Reads one percentile of a run.
 type Percentile = fn(&RunReport) -> Option<f64>;
 
-fn latency_chart(path: &Path, scenario: &str, runs: &[&RunReport]) -> anyhow::Result<()> {
+fn latency_chart(scenario: &str, runs: &[&RunReport]) -> anyhow::Result<String> {
     let width = SIZE.0.max(100 + GROUP_WIDTH * runs.len() as u32);
-    let root = SVGBackend::new(path, (width, SIZE.1)).into_drawing_area();
+    let mut svg = String::new();
+    let root = SVGBackend::with_string(&mut svg, (width, SIZE.1)).into_drawing_area();
     root.fill(&WHITE)?;
     let percentiles: [(&str, RGBColor, Percentile); 3] = [
         ("p50", RGBColor(158, 202, 225), |r| r.tally.latency_ms.p50),
@@ -82,11 +95,14 @@ fn latency_chart(path: &Path, scenario: &str, runs: &[&RunReport]) -> anyhow::Re
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], color.filled()));
     }
     let labels: Vec<String> = runs.iter().map(|r| r.label()).collect();
-    finish(&root, &mut chart, &labels)
+    finish(&root, &mut chart, &labels)?;
+    drop((chart, root));
+    Ok(svg)
 }
 
-fn loss_chart(path: &Path, report: &Report) -> anyhow::Result<()> {
-    let root = SVGBackend::new(path, SIZE).into_drawing_area();
+fn loss_chart(report: &Report) -> anyhow::Result<String> {
+    let mut svg = String::new();
+    let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
     root.fill(&WHITE)?;
     let scenarios = report.scenarios();
     // One colour per strategy row, the same in every scenario group.
@@ -137,7 +153,9 @@ fn loss_chart(path: &Path, report: &Report) -> anyhow::Result<()> {
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], color.filled()));
     }
     let names: Vec<String> = scenarios.iter().map(|s| s.to_string()).collect();
-    finish(&root, &mut chart, &names)
+    finish(&root, &mut chart, &names)?;
+    drop((chart, root));
+    Ok(svg)
 }
 
 /// What every chart ends with: the legend, one label under each bar group (group `i`

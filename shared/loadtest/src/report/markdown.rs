@@ -1,130 +1,84 @@
-//! `report.md`: one table per scenario, then one sentence per strategy.
+//! `report.md`: the report's blocks as markdown.
 
-use super::verdict::{short_error, verdict};
-use super::{Report, RunReport};
-use crate::scenario::Scenario;
+use super::document::{Block, Span};
+use super::table::{Align, Table, Tone};
 use std::fmt::Write;
 
-const HOW_TO_READ: &str = "\
-How to read it: **accepted** requests got a 2xx, so the client believes the mail is on its way; \
-**rejected** ones got an error or no answer, so the client knows and can retry. Every accepted \
-mail ends up **delivered** (the mail server has it), **parked** (it failed, and sits in a failed \
-list where someone can see and retry it), or **lost**: accepted, never delivered, and nobody \
-knows. Lost is the number a strategy must keep at zero. **dup** counts extra copies of mails \
-delivered more than once. **HTTP** columns are the latency of the answer, measured from the \
-moment the request was due (open loop, so a stall cannot hide); **delivery** columns go from \
-that moment to the mail's arrival at the mail server.";
-
 /// The whole report.
-pub fn render(report: &Report, charts: &[String]) -> String {
-    let s = &report.settings;
+pub fn render(blocks: &[Block]) -> String {
     let mut md = String::new();
-    let _ = writeln!(md, "# offload: the strategies side by side\n");
-    let _ = writeln!(
-        md,
-        "Each run: {} requests at {}/s (open loop), mail server latency {} ms, then delivery \
-         allowed to settle (until no new mail for {} s, at most {} s). Every run has its own \
-         processes, mail server and Redis.\n",
-        s.requests, s.rate, s.mailer_latency_ms, s.quiet_s, s.settle_s
-    );
-    let _ = writeln!(md, "{HOW_TO_READ}\n");
-    if charts.iter().any(|c| c == "loss.svg") {
-        let _ = writeln!(md, "![Lost mail per scenario](loss.svg)\n");
-    }
-    for scenario in report.scenarios() {
-        let runs: Vec<&RunReport> = report.runs_of(scenario).collect();
-        let _ = writeln!(md, "## {scenario}\n");
-        if let Ok(known) = scenario.parse::<Scenario>() {
-            let _ = writeln!(md, "{}\n", known.description());
-        }
-        md.push_str(&table(&runs));
-        md.push('\n');
-        for run in &runs {
-            let _ = writeln!(md, "- **{}**: {}", run.label(), verdict(run));
-        }
-        md.push('\n');
-        let notes: Vec<String> = runs
-            .iter()
-            .flat_map(|run| {
-                run.notes
-                    .iter()
-                    .map(|note| format!("{}: {note}", run.label()))
-            })
-            .collect();
-        if !notes.is_empty() {
-            let _ = writeln!(md, "What the harness did and noticed:\n");
-            for note in notes {
-                let _ = writeln!(md, "- {note}");
+    for block in blocks {
+        match block {
+            Block::Heading(level, text) => {
+                let _ = writeln!(md, "{} {text}", "#".repeat(usize::from(*level)));
             }
-            md.push('\n');
+            Block::Paragraph(spans) => {
+                let _ = writeln!(md, "{}", inline(spans));
+            }
+            Block::Table(table) => md.push_str(&self::table(table)),
+            Block::List(items) => {
+                for item in items {
+                    let _ = writeln!(md, "- {}", inline(item));
+                }
+            }
+            Block::Chart(chart) => {
+                let _ = writeln!(md, "![{}]({})", chart.title, chart.file);
+            }
         }
-        let chart = format!("latency-{scenario}.svg");
-        if charts.contains(&chart) {
-            let _ = writeln!(md, "![HTTP latency, {scenario}]({chart})\n");
-        }
+        md.push('\n');
     }
     md
 }
 
-fn table(runs: &[&RunReport]) -> String {
-    let mut md = String::from(
-        "| strategy | accepted | rejected | delivered | dup | lost | parked \
-         | HTTP p50 | p90 | p99 | max | delivery p50 | p99 | max | rate/s |\n\
-         |---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n",
-    );
-    for run in runs {
-        if let Some(error) = &run.error {
-            let _ = writeln!(
-                md,
-                "| {} | {} |{}",
-                run.label(),
-                short_error(error).replace('|', "\\|"),
-                " |".repeat(13)
-            );
-            continue;
-        }
-        let (t, l, d) = (&run.tally, &run.tally.latency_ms, &run.tally.delivery_ms);
-        let lost = if t.lost > 0 {
-            format!("**{}**", t.lost)
-        } else {
-            "0".to_string()
-        };
-        let _ = writeln!(
-            md,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.0} |",
-            run.label(),
-            t.accepted,
-            t.rejected,
-            t.delivered,
-            t.duplicates,
-            lost,
-            t.parked,
-            ms(l.p50),
-            ms(l.p90),
-            ms(l.p99),
-            ms(l.max),
-            ms(d.p50),
-            ms(d.p99),
-            ms(d.max),
-            run.rate
-        );
-    }
-    md
+fn inline(spans: &[Span]) -> String {
+    spans
+        .iter()
+        .map(|span| match span {
+            Span::Plain(text) => text.clone(),
+            Span::Strong(text) => format!("**{text}**"),
+        })
+        .collect()
 }
 
-fn ms(value: Option<f64>) -> String {
-    match value {
-        None => "–".to_string(),
-        Some(v) if v < 10.0 => format!("{v:.1} ms"),
-        Some(v) if v < 1000.0 => format!("{v:.0} ms"),
-        Some(v) => format!("{:.1} s", v / 1000.0),
+/// A pipe table. A cell spanning several columns is followed by empty cells, markdown
+/// having no spans.
+fn table(table: &Table) -> String {
+    let mut md = String::from("|");
+    for (name, _) in &table.columns {
+        let _ = write!(md, " {name} |");
     }
+    md.push_str("\n|");
+    for (_, align) in &table.columns {
+        md.push_str(match align {
+            Align::Left => "---|",
+            Align::Right => "--:|",
+        });
+    }
+    md.push('\n');
+    for row in &table.rows {
+        md.push('|');
+        for cell in row {
+            let text = cell.text.replace('|', "\\|");
+            match cell.tone {
+                Tone::Alarm => {
+                    let _ = write!(md, " **{text}** |");
+                }
+                _ => {
+                    let _ = write!(md, " {text} |");
+                }
+            }
+            md.push_str(&" |".repeat(cell.span.saturating_sub(1)));
+        }
+        md.push('\n');
+    }
+    md
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::account::Tally;
+    use crate::report::{details, RunReport};
 
     fn run(tally: Tally) -> RunReport {
         RunReport {
@@ -147,7 +101,7 @@ mod tests {
              strategy-3 is not built yet\n\nits last output:\nstrategy-3 is not built yet"
                 .into(),
         );
-        let md = table(&[&failed]);
+        let md = table(&details::table(&[&failed]));
         assert!(md.contains("did not start"), "{md}");
         assert!(md.contains("strategy-3 is not built yet"), "{md}");
         // A row with the same number of cells as the header.

@@ -2,7 +2,10 @@
 //! and a verdict per strategy in plain words) and SVG charts.
 
 mod charts;
+mod details;
+mod document;
 mod markdown;
+mod table;
 mod verdict;
 
 pub use verdict::{short_error, verdict};
@@ -77,8 +80,12 @@ impl Report {
             dir.join("report.json"),
             serde_json::to_string_pretty(self)? + "\n",
         )?;
-        let charts = charts::write_all(self, dir)?;
-        std::fs::write(dir.join("report.md"), markdown::render(self, &charts))?;
+        let charts = charts::all(self)?;
+        for chart in &charts {
+            std::fs::write(dir.join(&chart.file), &chart.svg)?;
+        }
+        let blocks = document::document(self, &charts);
+        std::fs::write(dir.join("report.md"), markdown::render(&blocks))?;
         Ok(())
     }
 
@@ -95,5 +102,28 @@ impl Report {
 
     pub fn runs_of<'a>(&'a self, scenario: &'a str) -> impl Iterator<Item = &'a RunReport> + 'a {
         self.runs.iter().filter(move |run| run.scenario == scenario)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    /// Renders the committed example, `slides/results/report.json`, into `$REPORT_OUT` (by
+    /// default `offload-report` in the system's temp directory), to look at after a change:
+    /// `cargo test -p loadtest --lib -- --ignored committed_example --nocapture`.
+    #[test]
+    #[ignore = "writes files for a person to look at"]
+    fn render_the_committed_example() {
+        let example =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../slides/results/report.json");
+        let report: Report =
+            serde_json::from_str(&std::fs::read_to_string(example).unwrap()).unwrap();
+        let out = std::env::var_os("REPORT_OUT")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| std::env::temp_dir().join("offload-report"));
+        report.write(&out).unwrap();
+        println!("written to {}", out.display());
     }
 }
