@@ -1,11 +1,13 @@
 //! The report as a list of blocks (headings, paragraphs, tables, lists, charts), in the
-//! order a reader needs them. `report.md` and `report.html` are two renderings of the same
-//! blocks, so they say the same thing in the same order.
+//! order a reader needs them: the summary table and one line per strategy variant first
+//! (which to pick, and what it costs), then how it was measured, then each scenario in
+//! detail. `report.md` and `report.html` are two renderings of the same blocks, so they
+//! say the same thing in the same order.
 
 use super::charts::Chart;
-use super::details;
 use super::table::Table;
-use super::verdict::verdict;
+use super::verdict::{across_scenarios, verdict};
+use super::{details, summary};
 use super::{Report, RunReport};
 use crate::scenario::Scenario;
 
@@ -45,6 +47,20 @@ pub fn document<'a>(report: &Report, charts: &'a [Chart]) -> Vec<Block<'a>> {
     let s = &report.settings;
     let mut blocks = vec![
         Block::Heading(1, TITLE.to_string()),
+        Block::Table(summary::table(report)),
+        plain(summary::how_to_read(report)),
+        Block::Heading(2, "In plain words".to_string()),
+        Block::List(
+            report
+                .labels()
+                .iter()
+                .map(|label| {
+                    let runs: Vec<&RunReport> = report.runs_labelled(label).collect();
+                    labelled(label, &across_scenarios(&runs))
+                })
+                .collect(),
+        ),
+        Block::Heading(2, "How it was measured".to_string()),
         plain(format!(
             "Each run: {} requests at {}/s (open loop), mail server latency {} ms, then delivery \
              allowed to settle (until no new mail for {} s, at most {} s). Every run has its own \

@@ -78,19 +78,10 @@ fn table(table: &Table) -> String {
 mod tests {
     use super::*;
     use crate::account::Tally;
-    use crate::report::{details, RunReport};
+    use crate::report::{details, fixtures, RunReport};
 
     fn run(tally: Tally) -> RunReport {
-        RunReport {
-            strategy: "2".into(),
-            title: "fire-and-forget".into(),
-            variant: "default".into(),
-            scenario: "worker-crash".into(),
-            tally,
-            rate: 99.0,
-            notes: Vec::new(),
-            error: None,
-        }
+        fixtures::run("2", "default", "worker-crash", tally)
     }
 
     #[test]

@@ -4,7 +4,10 @@
 mod charts;
 mod details;
 mod document;
+#[cfg(test)]
+mod fixtures;
 mod markdown;
+mod summary;
 mod table;
 mod verdict;
 
@@ -102,6 +105,25 @@ impl Report {
 
     pub fn runs_of<'a>(&'a self, scenario: &'a str) -> impl Iterator<Item = &'a RunReport> + 'a {
         self.runs.iter().filter(move |run| run.scenario == scenario)
+    }
+
+    /// Every strategy variant present, by its row label, in the order of the strategies.
+    pub fn labels(&self) -> Vec<String> {
+        let mut labelled: Vec<(&str, String)> = Vec::new();
+        for run in &self.runs {
+            let label = run.label();
+            if !labelled.iter().any(|(_, known)| *known == label) {
+                labelled.push((&run.strategy, label));
+            }
+        }
+        // Stable: a strategy's variants keep the order they were run in.
+        labelled.sort_by_key(|(strategy, _)| *strategy);
+        labelled.into_iter().map(|(_, label)| label).collect()
+    }
+
+    /// The runs of the variant labelled `label`, in scenario order.
+    pub fn runs_labelled<'a>(&'a self, label: &'a str) -> impl Iterator<Item = &'a RunReport> + 'a {
+        self.runs.iter().filter(move |run| run.label() == label)
     }
 }
 

@@ -17,6 +17,8 @@ pub enum Tone {
     Alarm,
     /// The run did not happen (not built, did not start).
     NotRun,
+    /// The scenario does not apply to this strategy (a Redis restart without Redis).
+    NotApplicable,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -68,5 +70,30 @@ pub fn ms(value: Option<f64>) -> String {
         Some(v) if v < 10.0 => format!("{v:.1} ms"),
         Some(v) if v < 1000.0 => format!("{v:.0} ms"),
         Some(v) => format!("{:.1} s", v / 1000.0),
+    }
+}
+
+/// Two latencies in one cell, the unit said once when they share it: `1.6 / 8.5 ms`,
+/// `4.4 / 8.6 s`, `399 ms / 1.1 s`.
+pub fn ms_pair(first: Option<f64>, second: Option<f64>) -> String {
+    let (first, second) = (ms(first), ms(second));
+    match (first.split_once(' '), second.split_once(' ')) {
+        (Some((number, unit)), Some((_, other))) if unit == other => {
+            format!("{number} / {second}")
+        }
+        _ => format!("{first} / {second}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pair_of_latencies_names_a_shared_unit_once() {
+        assert_eq!(ms_pair(Some(1.56), Some(8.54)), "1.6 / 8.5 ms");
+        assert_eq!(ms_pair(Some(4378.6), Some(8642.6)), "4.4 / 8.6 s");
+        assert_eq!(ms_pair(Some(399.0), Some(1100.0)), "399 ms / 1.1 s");
+        assert_eq!(ms_pair(None, None), "– / –");
     }
 }

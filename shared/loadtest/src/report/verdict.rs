@@ -69,6 +69,65 @@ pub fn verdict(run: &RunReport) -> String {
     capitalized(parts.join("; ") + ".")
 }
 
+/// One line on a strategy variant across the scenarios it ran: each scenario's news, worst
+/// first, the scenarios with the same news named together.
+pub fn across_scenarios(runs: &[&RunReport]) -> String {
+    let mut news: Vec<(Rank, String, Vec<&str>)> = Vec::new();
+    for run in runs {
+        let (rank, text) = news_of(run);
+        match news.iter_mut().find(|(_, known, _)| *known == text) {
+            Some((_, _, scenarios)) => scenarios.push(&run.scenario),
+            None => news.push((rank, text, vec![&run.scenario])),
+        }
+    }
+    news.sort_by_key(|(rank, _, _)| *rank);
+    let sentences: Vec<String> = news
+        .iter()
+        .map(|(_, text, scenarios)| format!("Under {}: {text}", listed(scenarios)))
+        .collect();
+    sentences.join(" ")
+}
+
+/// How bad a run's news is, worst first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Rank {
+    SilentLoss,
+    Parked,
+    NotRun,
+    Other,
+    Clean,
+}
+
+fn news_of(run: &RunReport) -> (Rank, String) {
+    let t = &run.tally;
+    let rank = if run.error.is_some() {
+        Rank::NotRun
+    } else if t.lost > 0 {
+        Rank::SilentLoss
+    } else if t.parked > 0 {
+        Rank::Parked
+    } else if t.accepted > 0
+        && t.rejected == 0
+        && t.duplicates == 0
+        && t.rejected_but_delivered == 0
+    {
+        // Clean runs differ only in how many mails they had: one sentence for them all.
+        return (Rank::Clean, "Delivered every accepted mail, once.".into());
+    } else {
+        Rank::Other
+    };
+    (rank, verdict(run))
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn listed(names: &[&str]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
 fn capitalized(mut sentence: String) -> String {
     if let Some(first) = sentence.get(0..1) {
         sentence.replace_range(0..1, &first.to_uppercase());
@@ -80,18 +139,10 @@ fn capitalized(mut sentence: String) -> String {
 mod tests {
     use super::*;
     use crate::account::Tally;
+    use crate::report::fixtures::{self, tally};
 
     fn run(tally: Tally) -> RunReport {
-        RunReport {
-            strategy: "2".into(),
-            title: "fire-and-forget".into(),
-            variant: "default".into(),
-            scenario: "worker-crash".into(),
-            tally,
-            rate: 99.0,
-            notes: Vec::new(),
-            error: None,
-        }
+        fixtures::run("2", "default", "worker-crash", tally)
     }
 
     #[test]
@@ -130,5 +181,38 @@ mod tests {
         }));
         assert!(parked.starts_with("Lost nothing silently"), "{parked}");
         assert!(parked.contains("1 extra copy"), "{parked}");
+    }
+
+    #[test]
+    fn across_scenarios_the_worst_news_comes_first_and_clean_runs_go_together() {
+        let runs = [
+            fixtures::run("5", "default", "steady", tally(0, 0, 0)),
+            fixtures::run("5", "default", "flaky-mailer", tally(0, 35, 0)),
+            fixtures::run("5", "default", "worker-crash", tally(3, 0, 0)),
+            fixtures::run("5", "default", "redis-restart", tally(0, 0, 0)),
+        ];
+        let line = across_scenarios(&runs.iter().collect::<Vec<_>>());
+        assert_eq!(
+            line,
+            "Under worker-crash: Lost 3 of 200 accepted mails, and nobody was told. \
+             Under flaky-mailer: Lost nothing silently: 165 accepted mails arrived, 35 failed \
+             and are parked (a failed or dead-letter list) where someone can see and retry \
+             them. Under steady and redis-restart: Delivered every accepted mail, once."
+        );
+    }
+
+    #[test]
+    fn across_scenarios_a_variant_that_never_ran_says_why_once() {
+        let runs: Vec<RunReport> = ["steady", "flaky-mailer", "worker-crash"]
+            .into_iter()
+            .map(|scenario| {
+                fixtures::not_run("3", "default", scenario, "not built: strategy-3\nmore")
+            })
+            .collect();
+        let line = across_scenarios(&runs.iter().collect::<Vec<_>>());
+        assert_eq!(
+            line,
+            "Under steady, flaky-mailer and worker-crash: Not built: strategy-3."
+        );
     }
 }
