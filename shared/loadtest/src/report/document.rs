@@ -95,6 +95,7 @@ pub fn document<'a>(report: &Report, charts: &'a [Chart]) -> Vec<Block<'a>> {
             blocks.push(Block::List(notes));
         }
         blocks.extend(chart(&format!("latency-{scenario}.svg")));
+        blocks.extend(chart(&format!("delivery-{scenario}.svg")));
     }
     blocks
 }

@@ -132,14 +132,17 @@ mod tests {
     use super::*;
     use std::path::PathBuf;
 
-    /// Renders the committed example, `slides/results/report.json`, into `$REPORT_OUT` (by
-    /// default `offload-report` in the system's temp directory), to look at after a change:
+    /// Renders the committed example, `slides/results/report.json` (or the report.json at
+    /// `$REPORT_FROM`), into `$REPORT_OUT` (by default `offload-report` in the system's temp
+    /// directory), to look at after a change:
     /// `cargo test -p loadtest --lib -- --ignored committed_example --nocapture`.
     #[test]
     #[ignore = "writes files for a person to look at"]
     fn render_the_committed_example() {
-        let example =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../slides/results/report.json");
+        let example = std::env::var_os("REPORT_FROM").map_or_else(
+            || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../slides/results/report.json"),
+            PathBuf::from,
+        );
         let report: Report =
             serde_json::from_str(&std::fs::read_to_string(example).unwrap()).unwrap();
         let out = std::env::var_os("REPORT_OUT")
