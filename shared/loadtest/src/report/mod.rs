@@ -6,6 +6,7 @@ mod details;
 mod document;
 #[cfg(test)]
 mod fixtures;
+mod html;
 mod markdown;
 mod summary;
 mod table;
@@ -76,7 +77,7 @@ pub struct Report {
 }
 
 impl Report {
-    /// Writes `report.json`, `report.md` and the charts into `dir`.
+    /// Writes `report.json`, the charts, `report.md` and `report.html` into `dir`.
     pub fn write(&self, dir: &Path) -> anyhow::Result<()> {
         std::fs::create_dir_all(dir)?;
         std::fs::write(
@@ -89,6 +90,7 @@ impl Report {
         }
         let blocks = document::document(self, &charts);
         std::fs::write(dir.join("report.md"), markdown::render(&blocks))?;
+        std::fs::write(dir.join("report.html"), html::render(&blocks))?;
         Ok(())
     }
 
