@@ -78,15 +78,12 @@ fn table(table: &Table) -> String {
 mod tests {
     use super::*;
     use crate::account::Tally;
-    use crate::report::{details, fixtures, RunReport};
-
-    fn run(tally: Tally) -> RunReport {
-        fixtures::run("2", "default", "worker-crash", tally)
-    }
+    use crate::report::document::document;
+    use crate::report::{details, fixtures};
 
     #[test]
     fn a_run_that_did_not_start_says_why_in_its_row() {
-        let mut failed = run(Tally::default());
+        let mut failed = fixtures::run("2", "default", "worker-crash", Tally::default());
         failed.error = Some(
             "did not start: web role: exited (exit status: 2) before /healthz answered: \
              strategy-3 is not built yet\n\nits last output:\nstrategy-3 is not built yet"
@@ -98,5 +95,29 @@ mod tests {
         // A row with the same number of cells as the header.
         let row = md.lines().nth(2).unwrap();
         assert_eq!(row.matches('|').count(), 16, "{row}");
+    }
+
+    #[test]
+    fn the_report_opens_with_the_summary_then_tells_each_scenario() {
+        let report = fixtures::report(vec![
+            fixtures::run("2", "default", "steady", fixtures::tally(0, 0, 0)),
+            fixtures::not_run("5", "reliable", "steady", "not built: strategy-5"),
+            fixtures::run("2", "default", "flaky-mailer", fixtures::tally(40, 0, 0)),
+        ]);
+        let md = render(&document(&report, &[]));
+        let summary = md.find("| strategy | HTTP p50 / p99 |").unwrap();
+        let details = md.find("| strategy | accepted |").unwrap();
+        assert!(md.starts_with("# offload"), "{md}");
+        assert!(summary < details, "{md}");
+        assert!(md.contains("| 2 fire-and-forget | 1.6 / 8.5 ms | 4.4 / 8.6 s | **40 / 0 / 0** |"));
+        assert!(
+            md.contains("| 5 resque (reliable) | not run | not run | – |"),
+            "{md}"
+        );
+        assert!(md.contains("- **2 fire-and-forget**: Under flaky-mailer: Lost 40 of 200"));
+        // What the harness's own test of the whole command looks for.
+        assert!(md.contains("## flaky-mailer"));
+        assert!(md.contains("- **2 fire-and-forget**: Lost "));
+        assert!(md.contains("| 5 resque (reliable) | not built"));
     }
 }

@@ -1,5 +1,22 @@
-//! What a comparison writes: `report.json` (every number), `report.md` (a table per scenario
-//! and a verdict per strategy in plain words) and SVG charts.
+//! What a comparison writes: `report.json` (every number), SVG charts, and the same report
+//! twice, as `report.md` and as a self-contained `report.html`.
+//!
+//! ```text
+//! Report ──serde──────────────────────────────────────────► report.json
+//!   ├──► charts ──────────────────────────────────────────► *.svg ──┐
+//!   └──► document: the blocks, in reading order                     │
+//!          (summary, one line per variant, how it was measured,     │ inline
+//!           then each scenario: details, verdicts, charts)          │
+//!             ├──► markdown ──► report.md                           │
+//!             └──► html ──────► report.html ◄───────────────────────┘
+//! ```
+//!
+//! * `summary`: the table the report opens with, one row per strategy variant.
+//! * `details`: the table of one scenario, every count and percentile.
+//! * `table`: a table as data (cells with a tone: lost mail, not run, does not apply),
+//!   so markdown and HTML render the same cells.
+//! * `verdict`: the plain words: per run, and per variant across scenarios.
+//! * `charts`: the bar charts; `document` puts it all in order.
 
 mod charts;
 mod details;

@@ -4,6 +4,7 @@
 
 use super::table::{ms_pair, Align, Cell, Table, Tone};
 use super::{Report, RunReport};
+use crate::account::Tally;
 
 /// The scenario without a fault. Its latencies are the cost of a strategy; the other
 /// scenarios each get a column of their own.
@@ -32,14 +33,14 @@ pub fn table(report: &Report) -> Table {
             let base = baseline.and_then(run_in);
             let mut row = vec![
                 Cell::plain(label.as_str()),
-                latency(base, |r| {
-                    ms_pair(r.tally.latency_ms.p50, r.tally.latency_ms.p99)
+                cell(base, |t| {
+                    Cell::plain(ms_pair(t.latency_ms.p50, t.latency_ms.p99))
                 }),
-                latency(base, |r| {
-                    ms_pair(r.tally.delivery_ms.p50, r.tally.delivery_ms.p99)
+                cell(base, |t| {
+                    Cell::plain(ms_pair(t.delivery_ms.p50, t.delivery_ms.p99))
                 }),
             ];
-            row.extend(faults.iter().map(|&fault| outcome(run_in(fault))));
+            row.extend(faults.iter().map(|&fault| cell(run_in(fault), outcome)));
             row
         })
         .collect();
@@ -78,28 +79,19 @@ fn faults(report: &Report) -> Vec<&str> {
     scenarios
 }
 
-fn latency(run: Option<&RunReport>, pair: impl Fn(&RunReport) -> String) -> Cell {
+/// What `show` makes of the run's numbers, if the run applies and happened.
+fn cell(run: Option<&RunReport>, show: impl Fn(&Tally) -> Cell) -> Cell {
     match run {
         None => not_applicable(),
         Some(run) if run.error.is_some() => not_run(),
-        Some(run) => Cell::plain(pair(run)),
+        Some(run) => show(&run.tally),
     }
 }
 
 /// `lost / parked / duplicates`, an alarm when mail was lost.
-fn outcome(run: Option<&RunReport>) -> Cell {
-    match run {
-        None => not_applicable(),
-        Some(run) if run.error.is_some() => not_run(),
-        Some(run) => {
-            let t = &run.tally;
-            let tone = Cell::lost(t.lost).tone;
-            Cell::toned(
-                format!("{} / {} / {}", t.lost, t.parked, t.duplicates),
-                tone,
-            )
-        }
-    }
+fn outcome(t: &Tally) -> Cell {
+    let text = format!("{} / {} / {}", t.lost, t.parked, t.duplicates);
+    Cell::toned(text, Cell::lost(t.lost).tone)
 }
 
 fn not_run() -> Cell {

@@ -61,7 +61,7 @@ pub enum Value {
 }
 
 const FONT: &str = "sans-serif";
-// plotters' SVG backend writes a font size of size / 1.24: 40 becomes 32 px.
+// plotters' SVG backend writes a font size of size / 1.24: 42 becomes about 34 px.
 const TITLE_SIZE: f64 = 42.0;
 const DESC_SIZE: f64 = 28.0;
 const TEXT_SIZE: f64 = 26.0;
@@ -158,14 +158,54 @@ fn log_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
 
 type Coords<'a, Y> = ChartContext<'a, SVGBackend<'a>, Cartesian2d<RangedCoordf64, Y>>;
 
-/// The axes, then each group's bars in pixels on `root`, where a bar keeps a visible height
-/// whatever the scale does with its value.
+/// The axes, then each group's bars. Bars are drawn in pixels on `root`, not through the
+/// chart's coordinates: a log axis has no place for zero, and in pixels a zero keeps a
+/// sliver of height.
 fn draw<'a, Y>(
     root: &DrawingArea<SVGBackend<'a>, Shift>,
     coords: &mut Coords<'a, Y>,
     chart: &BarChart,
     floor: f64,
 ) -> anyhow::Result<()>
+where
+    Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    axes(coords, chart)?;
+    let (_, plot_rows) = coords.plotting_area().get_pixel_range();
+    let baseline = plot_rows.end;
+    // A missing value's box: a third of the plot high, tall enough for its words.
+    let missing_top = baseline - (plot_rows.end - plot_rows.start) / 3;
+    let px = |x: f64| coords.backend_coord(&(x, floor)).0;
+    let slot = 0.8 / slots(chart) as f64;
+    for (i, group) in chart.groups.iter().enumerate() {
+        // Group i spans x from i to i + 1; its bars sit side by side around the middle.
+        let start = i as f64 + 0.5 - slot * group.bars.len() as f64 / 2.0;
+        let end = start + slot * group.bars.len() as f64;
+        if let Some(why) = missing_together(&group.bars) {
+            missing(root, (px(start), missing_top), (px(end), baseline), why)?;
+        } else {
+            for (j, bar) in group.bars.iter().enumerate() {
+                let x0 = px(start + j as f64 * slot) + 2;
+                let x1 = px(start + (j + 1) as f64 * slot) - 2;
+                match bar.value {
+                    Value::Measured(v) => {
+                        let top = coords.backend_coord(&(0.0, v.max(floor))).1;
+                        let color = chart.series[bar.series].color;
+                        let text = (chart.value_text)(v);
+                        value_bar(root, (x0, x1), (top, baseline), color, text)?;
+                    }
+                    Value::Missing(why) => missing(root, (x0, missing_top), (x1, baseline), why)?,
+                }
+            }
+        }
+        group_label(root, &group.label, (px(i as f64 + 0.5), baseline + 10))?;
+    }
+    Ok(())
+}
+
+/// The y axis with its ticks and both axis descriptions; the x axis gets no ticks (the
+/// groups are labelled by [`group_label`]).
+fn axes<'a, Y>(coords: &mut Coords<'a, Y>, chart: &BarChart) -> anyhow::Result<()>
 where
     Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
 {
@@ -183,41 +223,21 @@ where
         .x_desc(chart.x_desc)
         .y_desc(chart.y_desc)
         .draw()?;
-    let (_, plot_rows) = coords.plotting_area().get_pixel_range();
-    let baseline = plot_rows.end;
-    // A missing value's box: a third of the plot high, tall enough for its words.
-    let missing_top = baseline - (plot_rows.end - plot_rows.start) / 3;
-    let px = |x: f64| coords.backend_coord(&(x, floor)).0;
-    let slot = 0.8 / slots(chart) as f64;
-    let value_style = text_style(VALUE_SIZE, HPos::Center, VPos::Bottom);
-    for (i, group) in chart.groups.iter().enumerate() {
-        let start = i as f64 + 0.5 - slot * group.bars.len() as f64 / 2.0;
-        let end = start + slot * group.bars.len() as f64;
-        if let Some(why) = missing_together(&group.bars) {
-            missing(root, (px(start), missing_top), (px(end), baseline), why)?;
-        } else {
-            for (j, bar) in group.bars.iter().enumerate() {
-                let x0 = px(start + j as f64 * slot) + 2;
-                let x1 = px(start + (j + 1) as f64 * slot) - 2;
-                match bar.value {
-                    Value::Measured(v) => {
-                        let top = coords.backend_coord(&(0.0, v.max(floor))).1;
-                        let top = top.min(baseline - 3);
-                        let color = chart.series[bar.series].color;
-                        root.draw(&Rectangle::new([(x0, top), (x1, baseline)], color.filled()))?;
-                        let text = Text::new(
-                            (chart.value_text)(v),
-                            ((x0 + x1) / 2, top - 4),
-                            &value_style,
-                        );
-                        root.draw(&text)?;
-                    }
-                    Value::Missing(why) => missing(root, (x0, missing_top), (x1, baseline), why)?,
-                }
-            }
-        }
-        group_label(root, &group.label, (px(i as f64 + 0.5), baseline + 10))?;
-    }
+    Ok(())
+}
+
+/// A bar from `baseline` up to `top`, at least 3 px high, its value written above it.
+fn value_bar(
+    root: &DrawingArea<SVGBackend, Shift>,
+    (x0, x1): (i32, i32),
+    (top, baseline): (i32, i32),
+    color: RGBColor,
+    value: String,
+) -> anyhow::Result<()> {
+    let top = top.min(baseline - 3);
+    root.draw(&Rectangle::new([(x0, top), (x1, baseline)], color.filled()))?;
+    let style = text_style(VALUE_SIZE, HPos::Center, VPos::Bottom);
+    root.draw(&Text::new(value, ((x0 + x1) / 2, top - 4), &style))?;
     Ok(())
 }
 
