@@ -1,9 +1,9 @@
 //! The table of one scenario: every count and percentile of each run, for the reader who
 //! wants to check a verdict against its numbers.
 
+use super::runs::RunReport;
 use super::table::{ms, Align, Cell, Table, Tone};
 use super::verdict::short_error;
-use super::RunReport;
 
 const COLUMNS: [&str; 15] = [
     "strategy",

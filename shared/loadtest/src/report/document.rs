@@ -5,10 +5,10 @@
 //! say the same thing in the same order.
 
 use super::charts::Chart;
+use super::runs::{Report, RunReport};
 use super::table::Table;
 use super::verdict::{across_scenarios, verdict};
 use super::{details, summary};
-use super::{Report, RunReport};
 use crate::scenario::Scenario;
 
 pub const TITLE: &str = "offload: the strategies side by side";

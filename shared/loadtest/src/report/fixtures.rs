@@ -1,6 +1,6 @@
 //! Hand-built runs for the report's tests: numbers like those of a real comparison.
 
-use super::{Report, RunReport, Settings};
+use super::runs::{Report, RunReport, Settings};
 use crate::account::{DeliveryMs, LatencyMs, Tally};
 
 /// Strategy `strategy` (`"1"` to `"6"`, titled as in the catalog), variant `variant`, under

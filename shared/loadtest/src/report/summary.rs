@@ -2,8 +2,8 @@
 //! the steady run) and what each fault did to its mail (lost / parked / duplicates), narrow
 //! enough to take in at a glance.
 
+use super::runs::{Report, RunReport};
 use super::table::{ms_pair, Align, Cell, Table, Tone};
-use super::{Report, RunReport};
 use crate::account::Tally;
 
 /// The scenario without a fault. Its latencies are the cost of a strategy; the other

@@ -1,6 +1,6 @@
 //! The plain words of the report: one sentence per run, worst news first.
 
-use super::RunReport;
+use super::runs::RunReport;
 
 /// The first line of an error: the harness's errors put the reason there and the process
 /// output after it (kept in report.json and the run's `error.txt`).

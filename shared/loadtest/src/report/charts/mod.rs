@@ -11,8 +11,8 @@
 
 mod bars;
 
+use super::runs::{Report, RunReport};
 use super::table::ms;
-use super::{Report, RunReport};
 use bars::{Bar, BarChart, Group, Scale, Series, Value};
 use plotters::style::RGBColor;
 
