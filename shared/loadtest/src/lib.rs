@@ -25,7 +25,8 @@
 //! * [`account`]: the join of the client log with the deliveries, and the percentiles.
 //! * [`parked`]: asks a strategy's `GET /parked` what it accepted, gave up on, and keeps visible.
 //! * [`run`] runs one strategy × variant × scenario; [`compare`] runs the whole matrix.
-//! * [`report`]: `report.json`, `report.md` and the SVG charts.
+//! * [`report`]: `report.json`, the SVG charts, and `report.md` and `report.html`, which
+//!   open with one summary table (latency, and what each fault did to the mail).
 //! * [`binaries`]: where the strategy binaries are, and building them for tests and benches.
 //!
 //! The harness makes no delivery promise of its own, but it must be able to fail both ways:
