@@ -5,8 +5,8 @@
 //! [`JobDef::blocking`] runs on tokio's blocking pool, so a CPU-bound job cannot stall the
 //! other job slots (the lesson MultiWorker's event-loop probe teaches in Node).
 
-use crate::failure::JobError;
 use crate::plugins::Plugin;
+use crate::wire::JobError;
 use futures_util::future::BoxFuture;
 use serde_json::Value;
 use std::collections::HashMap;

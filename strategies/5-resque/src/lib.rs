@@ -34,7 +34,7 @@
 //! 5xx); it waits in `failed` for a person (or `POST /resque/failed/retry`).
 //!
 //! Modules, one idea each:
-//! * [`keys`], [`job`], [`failure`]: the wire format.
+//! * [`wire`]: the wire format (keys, job payloads, failed entries, worker ids, dates).
 //! * [`queue`], [`failed`], [`worker_admin`], [`delayed`]: the producer and admin API
 //!   (node-resque's `Queue`).
 //! * [`worker`], [`presence`], [`multi_worker`], [`lag`]: taking and running jobs, being seen
@@ -48,10 +48,7 @@ pub mod connect;
 pub mod delayed;
 pub mod events;
 pub mod failed;
-pub mod failure;
-pub mod job;
 pub mod jobs;
-pub mod keys;
 pub mod lag;
 pub mod multi_worker;
 pub mod plugins;
@@ -62,15 +59,14 @@ pub mod scheduler;
 mod scripts;
 pub mod send_email;
 pub mod web;
+pub mod wire;
 pub mod worker;
 pub mod worker_admin;
 
 pub use events::{Event, EventSender, WorkerEvent};
-pub use failure::JobError;
-pub use job::Job;
 pub use jobs::{JobDef, Jobs};
-pub use keys::Keys;
 pub use multi_worker::{MultiWorker, MultiWorkerOptions};
 pub use queue::{Queue, QueueError};
 pub use scheduler::{Scheduler, SchedulerOptions};
+pub use wire::{Job, JobError, Keys};
 pub use worker::{Worker, WorkerOptions};

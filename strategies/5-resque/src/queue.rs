@@ -6,10 +6,9 @@
 //! Every write keeps node-resque's wire format, so node-resque's own Queue (and resque-web)
 //! read what this one writes, and the other way round.
 
-use crate::job::{self, Job};
 use crate::jobs::Jobs;
-use crate::keys::Keys;
 use crate::plugins::PluginContext;
+use crate::wire::{self, Job, Keys};
 use redis::aio::ConnectionManager;
 use redis::AsyncCommands;
 use serde_json::Value;
@@ -96,7 +95,7 @@ impl Queue {
                 return Ok(false);
             }
         }
-        let payload = job::encode(queue, class, &args);
+        let payload = wire::encode(queue, class, &args);
         let mut con = self.con.clone();
         // Pipelined, as Ruby Resque does (node-resque wraps the two in MULTI): one round
         // trip either way, and half the commands for Redis to run. SADD is bookkeeping only.
@@ -124,7 +123,7 @@ impl Queue {
             by_queue
                 .entry(queue.as_str())
                 .or_default()
-                .push(job::encode(queue, class, args));
+                .push(wire::encode(queue, class, args));
         }
         let mut pipe = redis::pipe();
         for (queue, payloads) in &by_queue {
@@ -182,7 +181,7 @@ impl Queue {
         args: &[Value],
         count: isize,
     ) -> Result<usize> {
-        let payload = job::encode(queue, class, args);
+        let payload = wire::encode(queue, class, args);
         Ok(self
             .con
             .clone()

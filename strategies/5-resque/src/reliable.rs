@@ -9,16 +9,16 @@
 //! per host name: containers that share a host name (`docker run --network host`) would
 //! take each other's live workers for dead, so give each its own host name.
 
-use crate::job;
 use crate::queue::{Queue, Result};
 use crate::scripts;
+use crate::wire;
 use redis::AsyncCommands;
 
 /// Requeues the jobs of every worker of this host whose process is gone, and unregisters
 /// it. Returns (worker, jobs moved) for each. Workers elsewhere are judged by their ping age
 /// (the scheduler's stuck-worker check).
 pub async fn recover_dead_workers(queue: &Queue, own_name: &str) -> Result<Vec<(String, u64)>> {
-    let host = job::hostname();
+    let host = wire::hostname();
     let mut recovered = Vec::new();
     for (name, queues) in queue.workers().await? {
         let dead = name != own_name && pid_on_host(&name, &host).is_some_and(|pid| !pid_alive(pid));

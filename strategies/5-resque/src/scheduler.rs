@@ -14,11 +14,11 @@
 //! scheduler is given the job definitions).
 
 use crate::events::{EventSender, WorkerEvent};
-use crate::job;
 use crate::presence;
 use crate::queue::Queue;
 use crate::reliable;
 use crate::scripts;
+use crate::wire;
 use redis::AsyncCommands;
 use serde_json::Value;
 use std::time::Duration;
@@ -40,7 +40,7 @@ pub struct SchedulerOptions {
 impl Default for SchedulerOptions {
     fn default() -> SchedulerOptions {
         SchedulerOptions {
-            name: crate::worker::default_name(),
+            name: wire::default_name(),
             poll_interval: Duration::from_secs(1),
             leader_lock_timeout: Duration::from_secs(180),
             stuck_worker_timeout: Some(Duration::from_secs(3600)),
@@ -141,7 +141,7 @@ impl Scheduler {
         let Some(holder) = self.queue.leader().await? else {
             return Ok(());
         };
-        let dead = reliable::pid_on_host(&holder, &job::hostname())
+        let dead = reliable::pid_on_host(&holder, &wire::hostname())
             .is_some_and(|pid| !reliable::pid_alive(pid));
         if dead {
             let _: i64 = scripts::RELEASE
@@ -211,7 +211,7 @@ pub async fn promote_due(queue: &Queue) -> redis::RedisResult<u64> {
             .arg(chrono::Utc::now().timestamp())
             .arg(queue.keys().prefix())
             .arg(TIMESTAMPS_PER_CALL)
-            .arg(job::js_date(chrono::Utc::now()))
+            .arg(wire::js_date(chrono::Utc::now()))
             .invoke_async(&mut queue.connection())
             .await?;
         total += moved;

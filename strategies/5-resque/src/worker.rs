@@ -20,14 +20,13 @@
 
 use crate::connect;
 use crate::events::{EventSender, WorkerEvent};
-use crate::failure::{failed_entry, JobError};
-use crate::job::{self, Job};
 use crate::jobs::Jobs;
 use crate::plugins::PluginContext;
 use crate::presence;
 use crate::queue::Queue;
 use crate::reliable;
 use crate::scripts;
+use crate::wire::{self, failed_entry, Job, JobError};
 use redis::aio::MultiplexedConnection;
 use redis::AsyncCommands;
 use serde_json::Value;
@@ -56,7 +55,7 @@ pub struct WorkerOptions {
 impl WorkerOptions {
     pub fn new(queues: &[&str]) -> WorkerOptions {
         WorkerOptions {
-            name: default_name(),
+            name: wire::default_name(),
             queues: queues.iter().map(|q| q.to_string()).collect(),
             ping_interval: Duration::from_secs(5),
             block_timeout: Duration::from_secs(5),
@@ -78,11 +77,6 @@ impl WorkerOptions {
             self.queues.join(",")
         }
     }
-}
-
-/// node-resque's default name: `hostname:pid`.
-pub fn default_name() -> String {
-    format!("{}:{}", job::hostname(), std::process::id())
 }
 
 /// A worker, ready to [`Worker::run`].
@@ -275,8 +269,8 @@ impl Worker {
             // The blocking pop could not record the working-on key atomically; do it now.
             // The job is already off its queue: if this write fails, run it all the same
             // (only the admin view misses it) rather than drop it with the error.
-            let value = working_on(
-                &job::js_date(chrono::Utc::now()),
+            let value = wire::working_on(
+                &wire::js_date(chrono::Utc::now()),
                 queue,
                 &self.options.name,
                 payload,
@@ -315,7 +309,7 @@ impl Worker {
                             &done.queue,
                             &done.payload,
                             error,
-                            &job::js_date(chrono::Utc::now()),
+                            &wire::js_date(chrono::Utc::now()),
                         ),
                     ),
                 };
@@ -336,7 +330,7 @@ impl Worker {
                 .key(keys.processing(queue, name));
         }
         invocation
-            .arg(job::js_date(chrono::Utc::now()))
+            .arg(wire::js_date(chrono::Utc::now()))
             .arg(name)
             .arg(if self.options.reliable { "1" } else { "0" })
             .arg(ended)
@@ -502,19 +496,4 @@ enum Outcome {
     Success(Value),
     Failure(JobError),
     Skipped,
-}
-
-/// node-resque's working-on value, with the payload embedded as popped.
-fn working_on(run_at: &str, queue: &str, worker: &str, payload: &str) -> String {
-    let body = if serde_json::from_str::<Value>(payload).is_ok() {
-        payload.to_owned()
-    } else {
-        Value::from(payload).to_string()
-    };
-    format!(
-        "{{\"run_at\":{},\"queue\":{},\"worker\":{},\"payload\":{body}}}",
-        Value::from(run_at),
-        Value::from(queue),
-        Value::from(worker)
-    )
 }

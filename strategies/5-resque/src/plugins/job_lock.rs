@@ -3,7 +3,7 @@
 //! Key `workerslock:CLASS:QUEUE:<args JSON>`.
 
 use super::{HookResult, Plugin, PluginContext};
-use crate::failure::JobError;
+use crate::wire::JobError;
 use futures_util::future::BoxFuture;
 use redis::AsyncCommands;
 

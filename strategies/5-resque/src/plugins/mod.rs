@@ -15,8 +15,8 @@ pub use queue_lock::QueueLock;
 pub use retry::Retry;
 
 use crate::events::{EventSender, WorkerEvent};
-use crate::failure::JobError;
 use crate::queue::Queue;
+use crate::wire::JobError;
 use futures_util::future::BoxFuture;
 use serde_json::Value;
 

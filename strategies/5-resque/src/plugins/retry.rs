@@ -10,7 +10,7 @@
 
 use super::{HookResult, Plugin, PluginContext};
 use crate::events::WorkerEvent;
-use crate::failure::JobError;
+use crate::wire::JobError;
 use futures_util::future::BoxFuture;
 use redis::AsyncCommands;
 use serde_json::{json, Value};
@@ -146,7 +146,7 @@ impl Plugin for Retry {
             }
             cx.emit(WorkerEvent::ReEnqueue {
                 queue: cx.queue_name.to_owned(),
-                job: crate::job::encode(cx.queue_name, cx.class, cx.args),
+                job: crate::wire::encode(cx.queue_name, cx.class, cx.args),
                 delay_ms,
                 remaining,
             });
