@@ -12,8 +12,8 @@
 //! Errors are `{"error": ...}`: 400 for a bad body, 404 for a failed entry that is not there,
 //! 503 while Redis does not answer.
 
+use crate::client::{Queue, QueueError};
 use crate::multi_worker::MultiWorkerStatus;
-use crate::queue::{Queue, QueueError};
 use bytes::Bytes;
 use hyper::{Method, StatusCode};
 use kit::BoxFuture;

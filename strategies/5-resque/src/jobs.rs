@@ -5,7 +5,8 @@
 //! [`JobDef::blocking`] runs on tokio's blocking pool, so a CPU-bound job cannot stall the
 //! other job slots (the lesson MultiWorker's event-loop probe teaches in Node).
 
-use crate::plugins::Plugin;
+use crate::client::{EnqueueHooks, Queue, QueueError};
+use crate::plugins::{Plugin, PluginContext};
 use crate::wire::JobError;
 use futures_util::future::BoxFuture;
 use serde_json::Value;
@@ -88,5 +89,54 @@ impl Jobs {
 
     pub fn get(&self, class: &str) -> Option<&JobDef> {
         self.defs.get(class)
+    }
+
+    /// The plugins of `class`, in the order they were added (none for an unknown class).
+    pub fn plugins_of(&self, class: &str) -> &[Arc<dyn Plugin>] {
+        self.get(class).map_or(&[], |def| def.plugins.as_slice())
+    }
+}
+
+/// The queue runs the enqueue plugins through this, without knowing the registry.
+impl EnqueueHooks for Jobs {
+    fn before_enqueue<'a>(
+        &'a self,
+        queue: &'a Queue,
+        queue_name: &'a str,
+        class: &'a str,
+        args: &'a [Value],
+    ) -> BoxFuture<'a, crate::client::Result<bool>> {
+        Box::pin(async move {
+            let cx = PluginContext::for_enqueue(queue, queue_name, class, args);
+            for plugin in self.plugins_of(class) {
+                let allowed = plugin
+                    .before_enqueue(&cx)
+                    .await
+                    .map_err(|e| QueueError::Plugin(plugin.name(), e))?;
+                if !allowed {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        })
+    }
+
+    fn after_enqueue<'a>(
+        &'a self,
+        queue: &'a Queue,
+        queue_name: &'a str,
+        class: &'a str,
+        args: &'a [Value],
+    ) -> BoxFuture<'a, crate::client::Result<()>> {
+        Box::pin(async move {
+            let cx = PluginContext::for_enqueue(queue, queue_name, class, args);
+            for plugin in self.plugins_of(class) {
+                plugin
+                    .after_enqueue(&cx)
+                    .await
+                    .map_err(|e| QueueError::Plugin(plugin.name(), e))?;
+            }
+            Ok(())
+        })
     }
 }

@@ -35,8 +35,8 @@
 //!
 //! Modules, one idea each:
 //! * [`wire`]: the wire format (keys, job payloads, failed entries, worker ids, dates).
-//! * [`queue`], [`failed`], [`worker_admin`], [`delayed`]: the producer and admin API
-//!   (node-resque's `Queue`).
+//! * [`client`]: the producer and admin API (node-resque's `Queue`): enqueue, delayed jobs,
+//!   the failed list, registered workers.
 //! * [`worker`], [`presence`], [`multi_worker`], [`lag`]: taking and running jobs, being seen
 //!   alive, scaling by runtime lag.
 //! * [`scheduler`], [`reliable`]: delayed jobs, leader election, dead workers.
@@ -44,16 +44,14 @@
 //! * [`events`]: what all of them report, logged in node-resque's words.
 //! * [`web`], [`admin`], [`send_email`]: the demo binary's parts.
 pub mod admin;
+pub mod client;
 pub mod connect;
-pub mod delayed;
 pub mod events;
-pub mod failed;
 pub mod jobs;
 pub mod lag;
 pub mod multi_worker;
 pub mod plugins;
 pub mod presence;
-pub mod queue;
 pub mod reliable;
 pub mod scheduler;
 mod scripts;
@@ -61,12 +59,11 @@ pub mod send_email;
 pub mod web;
 pub mod wire;
 pub mod worker;
-pub mod worker_admin;
 
+pub use client::{Queue, QueueError};
 pub use events::{Event, EventSender, WorkerEvent};
 pub use jobs::{JobDef, Jobs};
 pub use multi_worker::{MultiWorker, MultiWorkerOptions};
-pub use queue::{Queue, QueueError};
 pub use scheduler::{Scheduler, SchedulerOptions};
 pub use wire::{Job, JobError, Keys};
 pub use worker::{Worker, WorkerOptions};

@@ -15,10 +15,10 @@
 //! [`JobDef::blocking`](crate::JobDef::blocking) and they run on the blocking pool instead.
 //! Each slot is a full [`Worker`] named `host:pid+N`, so Resque tools list every slot.
 
+use crate::client::Queue;
 use crate::events::{EventSender, WorkerEvent};
 use crate::jobs::Jobs;
 use crate::lag::LagProbe;
-use crate::queue::Queue;
 use crate::worker::{Worker, WorkerOptions};
 use futures_util::FutureExt;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};

@@ -2,8 +2,8 @@
 //! `started` key and a `worker:ping:NAME` refreshed every ping interval, all removed when it
 //! stops. A worker that stops pinging (or whose process is gone) is found by the others.
 
+use crate::client::Queue;
 use crate::events::{EventSender, WorkerEvent};
-use crate::queue::Queue;
 use crate::reliable;
 use crate::worker::WorkerOptions;
 use serde_json::json;

@@ -9,7 +9,7 @@
 //! per host name: containers that share a host name (`docker run --network host`) would
 //! take each other's live workers for dead, so give each its own host name.
 
-use crate::queue::{Queue, Result};
+use crate::client::{Queue, Result};
 use crate::scripts;
 use crate::wire;
 use redis::AsyncCommands;

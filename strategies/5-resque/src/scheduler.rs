@@ -13,9 +13,9 @@
 //! with its bytes unchanged and runs no enqueue plugins (node-resque runs them only when its
 //! scheduler is given the job definitions).
 
+use crate::client::Queue;
 use crate::events::{EventSender, WorkerEvent};
 use crate::presence;
-use crate::queue::Queue;
 use crate::reliable;
 use crate::scripts;
 use crate::wire;

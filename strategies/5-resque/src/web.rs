@@ -2,7 +2,7 @@
 //! as Redis holds it. The `/resque/...` admin routes are served next to it (see [`crate::admin`]).
 
 use crate::admin::Admin;
-use crate::queue::Queue;
+use crate::client::Queue;
 use crate::send_email::{CLASS, QUEUE};
 use bytes::Bytes;
 use hyper::{Method, StatusCode};

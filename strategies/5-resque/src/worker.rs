@@ -18,12 +18,12 @@
 //! holds), and wakes up the moment a job is pushed. Shutdown interrupts the wait with
 //! `CLIENT UNBLOCK`, which Redis answers with "no job", so no job is popped into the void.
 
+use crate::client::Queue;
 use crate::connect;
 use crate::events::{EventSender, WorkerEvent};
 use crate::jobs::Jobs;
 use crate::plugins::PluginContext;
 use crate::presence;
-use crate::queue::Queue;
 use crate::reliable;
 use crate::scripts;
 use crate::wire::{self, failed_entry, Job, JobError};
@@ -191,7 +191,7 @@ impl Worker {
     }
 
     /// Reliable fetch: requeues what this worker's processing lists still hold.
-    async fn put_back_taken_jobs(&self) -> crate::queue::Result<()> {
+    async fn put_back_taken_jobs(&self) -> crate::client::Result<()> {
         let name = &self.options.name;
         let jobs = reliable::requeue_taken(&self.queue, name, &self.options.queue_list()).await?;
         if jobs > 0 {

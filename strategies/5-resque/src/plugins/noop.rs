@@ -1,6 +1,6 @@
 //! Noop: a failed job is logged and forgotten (counted as a success, nothing in `failed`).
 
-use super::{HookResult, Plugin, PluginContext};
+use super::plugin::{HookResult, Plugin, PluginContext};
 use crate::wire::JobError;
 use futures_util::future::BoxFuture;
 

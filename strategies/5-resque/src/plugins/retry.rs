@@ -8,7 +8,7 @@
 //! largest delay in **milliseconds passed as seconds** (a 5 s delay keeps the key 83 minutes);
 //! here the TTL is that delay in seconds, rounded up, plus a margin for the scheduler's lag.
 
-use super::{HookResult, Plugin, PluginContext};
+use super::plugin::{HookResult, Plugin, PluginContext};
 use crate::events::WorkerEvent;
 use crate::wire::JobError;
 use futures_util::future::BoxFuture;

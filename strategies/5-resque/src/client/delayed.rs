@@ -3,7 +3,8 @@
 //! then) and `timestamps:<job bytes>` (which `delayed:TS` hold that exact job).
 //! Moving due jobs onto their queue is the scheduler's job ([`crate::scheduler`]).
 
-use crate::queue::{Queue, QueueError, Result};
+use super::error::{QueueError, Result};
+use super::queue::Queue;
 use crate::wire::{self, Job};
 use redis::AsyncCommands;
 use serde_json::Value;

@@ -1,42 +1,64 @@
-//! The producer and admin side: node-resque's `Queue`, command for command.
+//! The producer side, node-resque's `Queue`: put a job on a queue, and look at the queues.
 //!
-//! The failed list ([`crate::failed`]), workers ([`crate::worker_admin`]) and delayed jobs
-//! ([`crate::delayed`]) are further `impl Queue` blocks.
+//! An enqueue is two writes, made in one round trip:
 //!
-//! Every write keeps node-resque's wire format, so node-resque's own Queue (and resque-web)
-//! read what this one writes, and the other way round.
+//! ```text
+//!  SADD resque:queues emailQueue                  (so tools can list the queues)
+//!  RPUSH resque:queue:emailQueue {"class":"sendEmail","queue":"emailQueue","args":[..]}
+//! ```
+//!
+//! Once `RPUSH` has answered, the job is in Redis: the web process may die, the workers may
+//! all be down, and the job still waits. That is the whole guarantee of the producer side.
+//!
+//! The other parts of node-resque's Queue are further `impl Queue` blocks next to this file:
+//! the failed list (`failed_list.rs`), registered workers (`registered_workers.rs`), delayed
+//! jobs (`delayed.rs`) and the counters and locks (`overview.rs`).
 
-use crate::jobs::Jobs;
-use crate::plugins::PluginContext;
+use super::error::Result;
 use crate::wire::{self, Job, Keys};
+use futures_util::future::BoxFuture;
 use redis::aio::ConnectionManager;
 use redis::AsyncCommands;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-pub type Result<T> = std::result::Result<T, QueueError>;
-
-#[derive(Debug, thiserror::Error)]
-pub enum QueueError {
-    #[error("redis: {0}")]
-    Redis(#[from] redis::RedisError),
-    #[error("Job already enqueued at this time with same arguments")]
-    DuplicateDelayedJob,
-    #[error("This job is not in failed queue")]
-    NotInFailedQueue,
-    #[error("plugin {0}: {1}")]
-    Plugin(&'static str, anyhow::Error),
-    #[error("{0}")]
-    Invalid(String),
-}
-
-/// A queue client. Cheap to clone: the connection is shared and multiplexed.
+/// A queue client. Cheap to clone: the connection is shared and multiplexed, so a web
+/// server's many requests (and every worker slot) enqueue through one socket.
 #[derive(Clone)]
 pub struct Queue {
     pub(crate) con: ConnectionManager,
     pub(crate) keys: Keys,
-    jobs: Arc<Jobs>,
+    /// The plugins to run around an enqueue; `None`: plain pushes (a queue built without
+    /// job definitions, as an admin tool or a test uses it).
+    hooks: Option<Arc<dyn EnqueueHooks>>,
+}
+
+/// What the queue needs from the job definitions: the plugins that run around an enqueue
+/// (QueueLock refuses a duplicate, DelayQueueLock a job that is already delayed).
+///
+/// The queue knows the definitions only through this trait. Plugins act through a `Queue`
+/// (a lock takes a key, Retry schedules a delayed job), so if the queue named the registry
+/// that holds them, queue, registry and plugins would each depend on the next in a circle.
+/// The registry, [`crate::Jobs`], implements this trait instead.
+pub trait EnqueueHooks: Send + Sync {
+    /// Runs before the job is written. `Ok(false)`: a plugin refused it, nothing is written.
+    fn before_enqueue<'a>(
+        &'a self,
+        queue: &'a Queue,
+        queue_name: &'a str,
+        class: &'a str,
+        args: &'a [Value],
+    ) -> BoxFuture<'a, Result<bool>>;
+
+    /// Runs once the job is in Redis.
+    fn after_enqueue<'a>(
+        &'a self,
+        queue: &'a Queue,
+        queue_name: &'a str,
+        class: &'a str,
+        args: &'a [Value],
+    ) -> BoxFuture<'a, Result<()>>;
 }
 
 impl Queue {
@@ -44,13 +66,13 @@ impl Queue {
         Queue {
             con,
             keys,
-            jobs: Arc::new(Jobs::new()),
+            hooks: None,
         }
     }
 
     /// With job definitions, `enqueue` runs their before/after-enqueue plugins.
-    pub fn with_jobs(mut self, jobs: Arc<Jobs>) -> Queue {
-        self.jobs = jobs;
+    pub fn with_jobs(mut self, jobs: Arc<dyn EnqueueHooks>) -> Queue {
+        self.hooks = Some(jobs);
         self
     }
 
@@ -66,6 +88,7 @@ impl Queue {
         &self.keys
     }
 
+    /// The shared connection. A clone is a handle to the same socket, not a new one.
     pub fn connection(&self) -> ConnectionManager {
         self.con.clone()
     }
@@ -74,31 +97,22 @@ impl Queue {
 
     /// `SADD queues q` + `RPUSH queue:q <job>`. `Ok(false)`: a plugin vetoed.
     pub async fn enqueue(&self, queue: &str, class: &str, args: Vec<Value>) -> Result<bool> {
-        let plugins = self
-            .jobs
-            .get(class)
-            .map(|d| d.plugins.clone())
-            .unwrap_or_default();
-        let cx = PluginContext {
-            queue: self,
-            queue_name: queue,
-            class,
-            args: &args,
-            worker: None,
-        };
-        for plugin in &plugins {
-            let allowed = plugin
-                .before_enqueue(&cx)
-                .await
-                .map_err(|e| QueueError::Plugin(plugin.name(), e))?;
-            if !allowed {
+        // 1. The plugins may refuse the job before anything is written: a lock that is
+        //    taken must leave no trace of the refused copy in Redis.
+        if let Some(hooks) = &self.hooks {
+            if !hooks.before_enqueue(self, queue, class, &args).await? {
                 return Ok(false);
             }
         }
+        // 2. The bytes node-resque would write. Workers of any Resque flavour read them, and
+        //    commands that find a job by value (`del`, `LREM`) match them exactly.
         let payload = wire::encode(queue, class, &args);
+        // 3. Pipelined, as Ruby Resque does (node-resque wraps the two in MULTI): one round
+        //    trip either way, and half the commands for Redis to run. Not atomic, and it
+        //    need not be: Redis runs them in order, so the queue is listed (what a `*`
+        //    worker reads to find it) before its first job is pushed. The caller is
+        //    answered only after RPUSH: from then on the job is durable.
         let mut con = self.con.clone();
-        // Pipelined, as Ruby Resque does (node-resque wraps the two in MULTI): one round
-        // trip either way, and half the commands for Redis to run. SADD is bookkeeping only.
         let _: () = redis::pipe()
             .sadd(self.keys.queues(), queue)
             .ignore()
@@ -106,11 +120,10 @@ impl Queue {
             .ignore()
             .query_async(&mut con)
             .await?;
-        for plugin in &plugins {
-            plugin
-                .after_enqueue(&cx)
-                .await
-                .map_err(|e| QueueError::Plugin(plugin.name(), e))?;
+        // 4. After-enqueue plugins see a job that is already queued; an error here is
+        //    reported, but the job stays queued.
+        if let Some(hooks) = &self.hooks {
+            hooks.after_enqueue(self, queue, class, &args).await?;
         }
         Ok(true)
     }
@@ -118,6 +131,7 @@ impl Queue {
     /// Many jobs in one pipelined round trip (`SADD` once per queue, one `RPUSH` per queue
     /// with all its jobs). No plugins run: bulk enqueue is for loading, not for gating.
     pub async fn enqueue_bulk(&self, jobs: &[(String, String, Vec<Value>)]) -> Result<usize> {
+        // Grouped by queue, in the order given: one RPUSH per queue keeps each queue's order.
         let mut by_queue: BTreeMap<&str, Vec<String>> = BTreeMap::new();
         for (queue, class, args) in jobs {
             by_queue
@@ -137,12 +151,14 @@ impl Queue {
 
     // ----- queues -----
 
+    /// Every queue that has ever been enqueued to (the `queues` set), sorted.
     pub async fn queues(&self) -> Result<Vec<String>> {
         let mut queues: Vec<String> = self.con.clone().smembers(self.keys.queues()).await?;
         queues.sort();
         Ok(queues)
     }
 
+    /// Deletes a queue and its jobs. In MULTI, so no worker lists a queue that is gone.
     pub async fn del_queue(&self, queue: &str) -> Result<()> {
         let _: () = redis::pipe()
             .atomic()
@@ -181,6 +197,8 @@ impl Queue {
         args: &[Value],
         count: isize,
     ) -> Result<usize> {
+        // LREM compares bytes: a job written by another client with other spacing or key
+        // order is not found this way (`del_by_class` decodes instead).
         let payload = wire::encode(queue, class, args);
         Ok(self
             .con
@@ -193,6 +211,8 @@ impl Queue {
     pub async fn del_by_class(&self, queue: &str, class: &str) -> Result<usize> {
         let key = self.keys.queue(queue);
         let raws: Vec<String> = self.con.clone().lrange(&key, 0, -1).await?;
+        // Each match is removed by its exact bytes, all in one MULTI; an entry a worker
+        // popped in the meantime is simply not found (LREM removes 0).
         let mut pipe = redis::pipe();
         pipe.atomic();
         let mut matched = 0;
@@ -208,68 +228,5 @@ impl Queue {
         }
         let removed: Vec<usize> = pipe.query_async(&mut self.con.clone()).await?;
         Ok(removed.iter().sum())
-    }
-
-    /// `stat:*` counters: `processed`, `failed`, `processed:NAME`, ...
-    pub async fn stats(&self) -> Result<BTreeMap<String, String>> {
-        let keys = self.scan(&self.keys.key("stat:*")).await?;
-        if keys.is_empty() {
-            return Ok(BTreeMap::new());
-        }
-        let values: Vec<Option<String>> = self.con.clone().mget(&keys).await?;
-        Ok(keys
-            .iter()
-            .zip(values)
-            .filter_map(|(k, v)| {
-                let name = self.keys.strip(k).strip_prefix("stat:")?.to_owned();
-                Some((name, v?))
-            })
-            .collect())
-    }
-
-    // ----- locks -----
-
-    /// Plugin locks (`lock:*`, `workerslock:*`) and their values.
-    pub async fn locks(&self) -> Result<BTreeMap<String, String>> {
-        let mut keys = self.scan(&self.keys.key("lock:*")).await?;
-        keys.extend(self.scan(&self.keys.key("workerslock:*")).await?);
-        let mut locks = BTreeMap::new();
-        for key in keys {
-            let value: Option<String> = self.con.clone().get(&key).await?;
-            if let Some(value) = value {
-                locks.insert(self.keys.strip(&key).to_owned(), value);
-            }
-        }
-        Ok(locks)
-    }
-
-    pub async fn del_lock(&self, key: &str) -> Result<usize> {
-        Ok(self.con.clone().del(self.keys.key(key)).await?)
-    }
-
-    /// The scheduler holding the leader lock, if any.
-    pub async fn leader(&self) -> Result<Option<String>> {
-        Ok(self.con.clone().get(self.keys.leader_lock()).await?)
-    }
-
-    pub(crate) async fn scan(&self, pattern: &str) -> Result<Vec<String>> {
-        let mut con = self.con.clone();
-        let mut cursor: u64 = 0;
-        let mut keys = Vec::new();
-        loop {
-            let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
-                .arg(cursor)
-                .arg("MATCH")
-                .arg(pattern)
-                .arg("COUNT")
-                .arg(1000)
-                .query_async(&mut con)
-                .await?;
-            keys.extend(batch);
-            if next == 0 {
-                return Ok(keys);
-            }
-            cursor = next;
-        }
     }
 }

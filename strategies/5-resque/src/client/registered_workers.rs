@@ -1,7 +1,8 @@
 //! Registered workers, read and cleaned from the outside: node-resque's `workers`,
 //! `workingOn`, `allWorkingOn`, `cleanOldWorkers` and `forceCleanWorker`.
 
-use crate::queue::{Queue, Result};
+use super::error::Result;
+use super::queue::Queue;
 use crate::wire::{self, failed_entry, split_worker_id, JobError};
 use redis::AsyncCommands;
 use serde_json::Value;

@@ -1,7 +1,8 @@
 //! The `failed` list: listing, removing and retrying entries, node-resque's way (entries are
 //! found by their exact bytes, so they must round-trip through JSON unchanged).
 
-use crate::queue::{Queue, QueueError, Result};
+use super::error::{QueueError, Result};
+use super::queue::Queue;
 use crate::wire;
 use redis::AsyncCommands;
 use serde_json::Value;
