@@ -13,7 +13,7 @@
 //! 503 while Redis does not answer.
 
 use crate::client::{Queue, QueueError};
-use crate::multi_worker::MultiWorkerStatus;
+use crate::worker::MultiWorkerStatus;
 use bytes::Bytes;
 use hyper::{Method, StatusCode};
 use kit::BoxFuture;

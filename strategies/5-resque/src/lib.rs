@@ -37,9 +37,8 @@
 //! * [`wire`]: the wire format (keys, job payloads, failed entries, worker ids, dates).
 //! * [`client`]: the producer and admin API (node-resque's `Queue`): enqueue, delayed jobs,
 //!   the failed list, registered workers.
-//! * [`worker`], [`presence`], [`multi_worker`], [`lag`]: taking and running jobs, being seen
-//!   alive, scaling by runtime lag.
-//! * [`scheduler`], [`reliable`]: delayed jobs, leader election, dead workers.
+//! * [`worker`]: taking and running jobs, being seen alive, scaling by runtime lag.
+//! * [`scheduler`]: delayed jobs, leader election, dead workers.
 //! * [`plugins`]: Retry, JobLock, QueueLock, DelayQueueLock, Noop.
 //! * [`events`]: what all of them report, logged in node-resque's words.
 //! * [`web`], [`admin`], [`send_email`]: the demo binary's parts.
@@ -47,12 +46,7 @@ pub mod admin;
 pub mod client;
 pub mod connect;
 pub mod events;
-pub mod jobs;
-pub mod lag;
-pub mod multi_worker;
 pub mod plugins;
-pub mod presence;
-pub mod reliable;
 pub mod scheduler;
 mod scripts;
 pub mod send_email;
@@ -62,8 +56,6 @@ pub mod worker;
 
 pub use client::{Queue, QueueError};
 pub use events::{Event, EventSender, WorkerEvent};
-pub use jobs::{JobDef, Jobs};
-pub use multi_worker::{MultiWorker, MultiWorkerOptions};
 pub use scheduler::{Scheduler, SchedulerOptions};
 pub use wire::{Job, JobError, Keys};
-pub use worker::{Worker, WorkerOptions};
+pub use worker::{JobDef, JobResult, Jobs, MultiWorker, MultiWorkerOptions, Worker, WorkerOptions};

@@ -8,11 +8,11 @@ use std::sync::Arc;
 use std::time::Duration;
 use strategy_5::admin::Admin;
 use strategy_5::events::{spawn_logger, EventSender, WorkerEvent};
-use strategy_5::multi_worker::{MultiWorker, MultiWorkerOptions};
 use strategy_5::plugins::Retry;
 use strategy_5::scheduler::{Scheduler, SchedulerOptions};
 use strategy_5::web::Web;
 use strategy_5::worker::WorkerOptions;
+use strategy_5::worker::{MultiWorker, MultiWorkerOptions};
 use strategy_5::{send_email, Jobs, Keys, Queue};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -1,8 +1,8 @@
 //! The demo's job: class `sendEmail` on queue `emailQueue`, args `[{"to","subject","text"}]`
 //! (the names of the original node-resque demo), sent through the mailer.
 
-use crate::jobs::JobDef;
 use crate::wire::JobError;
+use crate::worker::JobDef;
 use mailer::{Email, Mailer};
 use serde_json::{json, Value};
 

@@ -18,13 +18,14 @@
 //! holds), and wakes up the moment a job is pushed. Shutdown interrupts the wait with
 //! `CLIENT UNBLOCK`, which Redis answers with "no job", so no job is popped into the void.
 
+use super::job_definitions::Jobs;
+use super::options::WorkerOptions;
+use super::presence;
 use crate::client::Queue;
 use crate::connect;
 use crate::events::{EventSender, WorkerEvent};
-use crate::jobs::Jobs;
 use crate::plugins::PluginContext;
-use crate::presence;
-use crate::reliable;
+use crate::scheduler::dead_workers;
 use crate::scripts;
 use crate::wire::{self, failed_entry, Job, JobError};
 use redis::aio::MultiplexedConnection;
@@ -34,50 +35,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
-
-#[derive(Debug, Clone)]
-pub struct WorkerOptions {
-    /// `host:pid` (a MultiWorker slot: `host:pid+N`). Must contain a `:` for Ruby tools.
-    pub name: String,
-    /// Queues in priority order; `["*"]` means every known queue, alphabetically.
-    pub queues: Vec<String>,
-    /// How often `worker:ping:NAME` is refreshed (node-resque's `timeout`).
-    pub ping_interval: Duration,
-    /// Longest single blocking wait; the worker re-reads `*` queues after each.
-    pub block_timeout: Duration,
-    /// Take jobs with LMOVE into a processing list, so a killed worker's job survives.
-    pub reliable: bool,
-    /// On start, clean up workers of this host whose process is gone: requeue their taken
-    /// jobs (reliable fetch) or record their lost job as failed.
-    pub clean_dead_on_start: bool,
-}
-
-impl WorkerOptions {
-    pub fn new(queues: &[&str]) -> WorkerOptions {
-        WorkerOptions {
-            name: wire::default_name(),
-            queues: queues.iter().map(|q| q.to_string()).collect(),
-            ping_interval: Duration::from_secs(5),
-            block_timeout: Duration::from_secs(5),
-            reliable: false,
-            clean_dead_on_start: true,
-        }
-    }
-
-    /// `NAME:q1,q2`, the member of the `workers` set.
-    pub fn id(&self) -> String {
-        format!("{}:{}", self.name, self.queue_list())
-    }
-
-    /// `q1,q2` (`*` when no queue is named), as the worker id spells its queues.
-    pub fn queue_list(&self) -> String {
-        if self.queues.is_empty() {
-            "*".to_owned()
-        } else {
-            self.queues.join(",")
-        }
-    }
-}
 
 /// A worker, ready to [`Worker::run`].
 pub struct Worker {
@@ -129,7 +86,7 @@ impl Worker {
     /// Registers, works until stopped, finishes the running job, unregisters.
     pub async fn run(self) -> anyhow::Result<()> {
         if self.options.clean_dead_on_start {
-            presence::clean_dead_workers(&self.queue, &self.options.name, &self.events).await?;
+            dead_workers::clean_dead_workers(&self.queue, &self.options.name, &self.events).await?;
         }
         if self.options.reliable {
             // A previous run under this name (a container restarted with the same pid)
@@ -193,7 +150,8 @@ impl Worker {
     /// Reliable fetch: requeues what this worker's processing lists still hold.
     async fn put_back_taken_jobs(&self) -> crate::client::Result<()> {
         let name = &self.options.name;
-        let jobs = reliable::requeue_taken(&self.queue, name, &self.options.queue_list()).await?;
+        let jobs =
+            dead_workers::requeue_taken(&self.queue, name, &self.options.queue_list()).await?;
         if jobs > 0 {
             self.events.send(WorkerEvent::Recovered {
                 worker: name.clone(),
