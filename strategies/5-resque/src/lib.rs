@@ -41,16 +41,13 @@
 //! * [`scheduler`]: delayed jobs, leader election, dead workers.
 //! * [`plugins`]: Retry, JobLock, QueueLock, DelayQueueLock, Noop.
 //! * [`events`]: what all of them report, logged in node-resque's words.
-//! * [`web`], [`admin`], [`send_email`]: the demo binary's parts.
-pub mod admin;
+//! * `app/` (in the binary, `src/main.rs`): the demo's web front, admin routes and `sendEmail` job.
 pub mod client;
 pub mod connect;
 pub mod events;
 pub mod plugins;
 pub mod scheduler;
 mod scripts;
-pub mod send_email;
-pub mod web;
 pub mod wire;
 pub mod worker;
 
