@@ -2,41 +2,44 @@
 //! runs them, records the outcome in node-resque's shapes, and unregisters on shutdown.
 //!
 //! ```text
-//!  register (SADD workers, SET started, SET ping)
-//!  ┌─► work.lua, one atomic call:  record the last job (INCR stat:processed | INCR stat:failed
-//!  │     + RPUSH failed), DEL worker:ID; then walk the queues, LPOP (LMOVE when reliable)
-//!  │     + SET worker:ID {run_at, queue, worker, payload}
-//!  │   nothing? BLPOP q1 q2 .. on a dedicated connection (no 5 s polling)
-//!  └── perform(args) ── plugins before/after
+//!  register (SADD workers, SET started, SET ping)          ping task: SET ping every 5 s
+//!  ┌─► work_once:
+//!  │     work.lua, one atomic call:  record the last job (INCR stat:processed | INCR stat:failed
+//!  │       + RPUSH failed), DEL worker:ID; then walk the queues, LPOP (LMOVE when reliable)
+//!  │       + SET worker:ID {run_at, queue, worker, payload}
+//!  │     nothing? BLPOP q1 q2 .. on a dedicated connection (no 5 s polling)
+//!  │     perform(args) ── plugins before/after          -> Outcome::Performed / Idle / Stopped
+//!  └── the loop acts on the outcome: go on, or (Stopped) leave
+//!  unregister (SREM workers, DEL ping, started, worker:ID, per-worker stats)
 //! ```
 //!
 //! A busy worker costs Redis one command per job (node-resque: a Lua pop per queue walked,
 //! then a MULTI of four commands).
 //!
-//! Unlike node-resque, an idle worker does not sleep between polls: it blocks in `BLPOP`
-//! across its queues (Redis serves the first non-empty key in the order given, so priority
-//! holds), and wakes up the moment a job is pushed. Shutdown interrupts the wait with
-//! `CLIENT UNBLOCK`, which Redis answers with "no job", so no job is popped into the void.
+//! What a worker killed with `kill -9` leaves: its registration and a ping that stops
+//! changing, the working-on key of the job it was running, and, with reliable fetch, that
+//! job in its processing list. Whoever finds it dead (the scheduler, or the next worker to
+//! start on this host) turns the working-on key into a `Worker Timeout` failed entry, or
+//! puts the job from the processing list back on its queue ([`crate::scheduler::dead_workers`]).
 
+use super::blocking_wait::BlockingConnection;
 use super::job_definitions::Jobs;
 use super::options::WorkerOptions;
+use super::outcome::{FinishedJob, Outcome, TakenJob};
+use super::perform::perform;
 use super::presence;
+use super::work_script::record_and_take;
 use crate::client::Queue;
-use crate::connect;
 use crate::events::{EventSender, WorkerEvent};
-use crate::plugins::PluginContext;
 use crate::scheduler::dead_workers;
-use crate::scripts;
-use crate::wire::{self, failed_entry, Job, JobError};
-use redis::aio::MultiplexedConnection;
+use crate::wire;
 use redis::AsyncCommands;
-use serde_json::Value;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
-/// A worker, ready to [`Worker::run`].
+/// A worker, ready to [`Worker::run`] (or to be stepped with [`Worker::work_once`]).
 pub struct Worker {
     options: WorkerOptions,
     queue: Queue,
@@ -45,7 +48,13 @@ pub struct Worker {
     events: EventSender,
     stop: CancellationToken,
     working: Arc<AtomicBool>,
-    idle: AtomicBool,
+    /// The job that just ended. Its outcome is written by the same Redis call that takes
+    /// the next job, so it waits here until that call has succeeded.
+    last: Option<FinishedJob>,
+    /// Opened the first time the worker has to wait, kept for the next waits.
+    blocking: Option<BlockingConnection>,
+    /// In an idle stretch: the polling/paused events have been sent for it.
+    idle: bool,
 }
 
 impl Worker {
@@ -65,7 +74,9 @@ impl Worker {
             events,
             stop: CancellationToken::new(),
             working: Arc::default(),
-            idle: AtomicBool::new(false),
+            last: None,
+            blocking: None,
+            idle: false,
         }
     }
 
@@ -84,7 +95,10 @@ impl Worker {
     }
 
     /// Registers, works until stopped, finishes the running job, unregisters.
-    pub async fn run(self) -> anyhow::Result<()> {
+    pub async fn run(mut self) -> anyhow::Result<()> {
+        // A worker of this host killed earlier (its pid is gone) still holds its job: the
+        // new worker is the first to know, so it cleans up now instead of waiting for the
+        // scheduler's next look.
         if self.options.clean_dead_on_start {
             dead_workers::clean_dead_workers(&self.queue, &self.options.name, &self.events).await?;
         }
@@ -93,37 +107,37 @@ impl Worker {
             // left jobs in the lists this run is about to use: they go back first.
             self.put_back_taken_jobs().await?;
         }
+        // Seen from now on: `workers` lists it, and resque-web shows it.
         presence::register(&self.queue, &self.options).await?;
+        // The ping runs on its own task so that a long job still pings: a worker is judged
+        // stuck by its ping's age, not by how long its job takes.
         let pinger = tokio::spawn(presence::ping_loop(
             self.queue.clone(),
             self.options.clone(),
             self.stop.clone(),
         ));
         self.events.send(WorkerEvent::Start);
-        let mut blocking: Option<(MultiplexedConnection, i64)> = None;
-        // The job that just ended: recorded by the same Redis call that takes the next one.
-        let mut finished: Option<Finished> = None;
         let mut failures_while_stopping = 0;
         loop {
-            let stopping = self.stop.is_cancelled();
-            match self.step(&mut finished, stopping, &mut blocking).await {
-                Ok(next) => match next {
-                    Some((queue, payload)) => finished = Some(self.perform(&queue, &payload).await),
-                    None if stopping => break,
-                    None => {}
-                },
+            match self.work_once().await {
+                Ok(Outcome::Performed(_) | Outcome::Idle) => {}
+                Ok(Outcome::Stopped) => break,
                 Err(e) => {
                     self.events.send(WorkerEvent::Error {
                         error: e.to_string(),
                     });
-                    blocking = None;
-                    if stopping {
+                    // Redis went away (a restart, a network cut): the blocking connection
+                    // went with it; the next wait opens a new one. The shared connection
+                    // reconnects by itself.
+                    self.blocking = None;
+                    if self.stop.is_cancelled() {
                         failures_while_stopping += 1;
                         if failures_while_stopping >= 5 {
                             break; // Redis is gone: the last outcome cannot be recorded
                         }
                     }
-                    // Keep `finished`: its outcome is recorded once Redis answers again.
+                    // `self.last` is kept: its outcome is recorded once Redis answers again,
+                    // rather than lost with the error.
                     tokio::time::sleep(Duration::from_millis(500)).await;
                 }
             }
@@ -138,6 +152,7 @@ impl Worker {
                 });
             }
         }
+        // A worker that stopped cleanly leaves nothing behind: no one has to find it dead.
         if let Err(e) = presence::unregister(&self.queue, &self.options).await {
             self.events.send(WorkerEvent::Error {
                 error: format!("unregister: {e}"),
@@ -145,6 +160,145 @@ impl Worker {
         }
         self.events.send(WorkerEvent::End);
         Ok(())
+    }
+
+    /// One step: record the last job's outcome and take the next job (one `work.lua` call),
+    /// wait for one if every queue is empty, and run it. Stopping, it only records.
+    ///
+    /// The job run here is recorded by the *next* call, which is why a job's outcome shows
+    /// in Redis one step late (see [`Outcome::Performed`]). On an error the last outcome is
+    /// kept and written by the next call that reaches Redis.
+    pub async fn work_once(&mut self) -> redis::RedisResult<Outcome> {
+        let stopping = self.stop.is_cancelled();
+        // Stopping: no queue, so work.lua only records the last outcome and takes nothing.
+        let queues = if stopping {
+            Vec::new()
+        } else {
+            self.current_queues().await?
+        };
+        // Recording and taking in one atomic call: one round trip per job, and no moment
+        // where the last job is counted but its working-on key still says it runs (a worker
+        // killed there would have it counted twice, once done and once as a Worker Timeout).
+        let found =
+            record_and_take(&self.queue, &self.options, self.last.as_ref(), &queues).await?;
+        // Recorded in Redis: report it now, before a blocking wait can delay the news.
+        if let Some(event) = self.last.take().and_then(FinishedJob::into_event) {
+            self.events.send(event);
+        }
+        if stopping {
+            return Ok(Outcome::Stopped);
+        }
+        let job = match found {
+            Some(job) => {
+                // Only a job found by work.lua ends an idle stretch: a trickle of jobs each
+                // caught by the blocking wait stays one stretch, without polling/paused
+                // events for every job.
+                self.idle = false;
+                job
+            }
+            None => match self.wait_for_job(&queues).await? {
+                Some(job) => job,
+                None => return Ok(Outcome::Idle),
+            },
+        };
+        Ok(Outcome::Performed(self.run_job(job).await))
+    }
+
+    /// Queues in priority order: as configured, or for `*` every queue known right now
+    /// (re-read each step, so a queue created later is found).
+    async fn current_queues(&self) -> redis::RedisResult<Vec<String>> {
+        if self.options.queues.is_empty() || self.options.queues == ["*"] {
+            let mut all: Vec<String> = self
+                .queue
+                .connection()
+                .smembers(self.queue.keys().queues())
+                .await?;
+            all.sort();
+            Ok(all)
+        } else {
+            Ok(self.options.queues.clone())
+        }
+    }
+
+    /// Every queue was empty: block until a job arrives (or the wait times out, or the
+    /// worker is stopped).
+    async fn wait_for_job(&mut self, queues: &[String]) -> redis::RedisResult<Option<TakenJob>> {
+        if queues.is_empty() {
+            // `*` and no queue exists yet: there is nothing to block on. Look again later.
+            tokio::select! {
+                _ = tokio::time::sleep(self.options.block_timeout) => {}
+                _ = self.stop.cancelled() => {}
+            }
+            return Ok(None);
+        }
+        // Reported once per idle stretch, not after every timed-out wait.
+        if !self.idle {
+            self.idle = true;
+            for queue in queues {
+                self.events.send(WorkerEvent::Poll {
+                    queue: queue.clone(),
+                });
+            }
+            self.events.send(WorkerEvent::Pause);
+        }
+        if self.blocking.is_none() {
+            self.blocking = Some(BlockingConnection::open(&self.client).await?);
+        }
+        let blocking = self.blocking.as_mut().expect("just opened");
+        let found = blocking
+            .wait_for_job(&self.queue, &self.options, queues, &self.stop)
+            .await?;
+        if let Some(job) = &found {
+            self.note_working_on(job).await;
+        }
+        Ok(found)
+    }
+
+    /// Writes the working-on key for a job taken by the blocking pop, which (unlike
+    /// work.lua) cannot write it in the same step. A worker killed between the pop and this
+    /// write leaves no working-on key, so without reliable fetch that job is lost without a
+    /// trace; the window is one round trip.
+    async fn note_working_on(&self, job: &TakenJob) {
+        let value = wire::working_on(
+            &wire::js_date(chrono::Utc::now()),
+            &job.queue,
+            &self.options.name,
+            &job.payload,
+        );
+        let recorded: redis::RedisResult<()> = self
+            .queue
+            .connection()
+            .set(self.queue.keys().worker(&self.id()), value)
+            .await;
+        // The job is already off its queue: if this write fails, run it all the same (only
+        // the admin view misses it) rather than drop it with the error.
+        if let Err(e) = recorded {
+            self.events.send(WorkerEvent::Error {
+                error: format!("recording the job being worked on: {e}"),
+            });
+        }
+    }
+
+    /// Runs the job and keeps its outcome for the next `work.lua` call to record.
+    async fn run_job(&mut self, job: TakenJob) -> FinishedJob {
+        self.working.store(true, Ordering::SeqCst);
+        let started = Instant::now();
+        let ended = perform(
+            &job,
+            &self.jobs,
+            &self.queue,
+            &self.options.name,
+            &self.events,
+        )
+        .await;
+        self.working.store(false, Ordering::SeqCst);
+        let finished = FinishedJob {
+            job,
+            ended,
+            duration_ms: started.elapsed().as_millis() as u64,
+        };
+        self.last = Some(finished.clone());
+        finished
     }
 
     /// Reliable fetch: requeues what this worker's processing lists still hold.
@@ -160,298 +314,4 @@ impl Worker {
         }
         Ok(())
     }
-
-    async fn current_queues(&self) -> redis::RedisResult<Vec<String>> {
-        if self.options.queues.is_empty() || self.options.queues == ["*"] {
-            let mut all: Vec<String> = self
-                .queue
-                .connection()
-                .smembers(self.queue.keys().queues())
-                .await?;
-            all.sort();
-            Ok(all)
-        } else {
-            Ok(self.options.queues.clone())
-        }
-    }
-
-    /// Records the last job's outcome and takes the next job (none when stopping): one
-    /// `work.lua` call, then, if every queue was empty, a blocking wait.
-    async fn step(
-        &self,
-        finished: &mut Option<Finished>,
-        stopping: bool,
-        blocking: &mut Option<(MultiplexedConnection, i64)>,
-    ) -> redis::RedisResult<Option<(String, String)>> {
-        let queues = if stopping {
-            Vec::new()
-        } else {
-            self.current_queues().await?
-        };
-        let found = self.work(finished.as_ref(), &queues).await?;
-        // Recorded in Redis: report it now, before a blocking wait can delay the news.
-        if let Some(done) = finished.take() {
-            self.report(done);
-        }
-        if found.is_some() {
-            self.idle.store(false, Ordering::Relaxed);
-        }
-        if found.is_some() || stopping {
-            return Ok(found);
-        }
-        if queues.is_empty() {
-            // `*` and no queue exists yet: look again later.
-            tokio::select! {
-                _ = tokio::time::sleep(self.options.block_timeout) => {}
-                _ = self.stop.cancelled() => {}
-            }
-            return Ok(None);
-        }
-        // Reported once per idle stretch, not after every timed-out wait.
-        if !self.idle.swap(true, Ordering::Relaxed) {
-            for queue in &queues {
-                self.events.send(WorkerEvent::Poll {
-                    queue: queue.clone(),
-                });
-            }
-            self.events.send(WorkerEvent::Pause);
-        }
-        if blocking.is_none() {
-            let mut con = connect::blocking(&self.client).await?;
-            let id: i64 = redis::cmd("CLIENT").arg("ID").query_async(&mut con).await?;
-            *blocking = Some((con, id));
-        }
-        let (con, client_id) = blocking.as_mut().expect("just set");
-        let found = self.wait_for_job(con, *client_id, &queues).await?;
-        if let Some((queue, payload)) = &found {
-            // The blocking pop could not record the working-on key atomically; do it now.
-            // The job is already off its queue: if this write fails, run it all the same
-            // (only the admin view misses it) rather than drop it with the error.
-            let value = wire::working_on(
-                &wire::js_date(chrono::Utc::now()),
-                queue,
-                &self.options.name,
-                payload,
-            );
-            let recorded: redis::RedisResult<()> = self
-                .queue
-                .connection()
-                .set(self.queue.keys().worker(&self.id()), value)
-                .await;
-            if let Err(e) = recorded {
-                self.events.send(WorkerEvent::Error {
-                    error: format!("recording the job being worked on: {e}"),
-                });
-            }
-        }
-        Ok(found)
-    }
-
-    async fn work(
-        &self,
-        finished: Option<&Finished>,
-        queues: &[String],
-    ) -> redis::RedisResult<Option<(String, String)>> {
-        let keys = self.queue.keys();
-        let name = &self.options.name;
-        let (ended, last_queue, payload, entry) = match finished {
-            None => ("", "", "", String::new()),
-            Some(done) => {
-                let (ended, entry) = match &done.outcome {
-                    Outcome::Success(_) => ("ok", String::new()),
-                    Outcome::Skipped => ("skip", String::new()),
-                    Outcome::Failure(error) => (
-                        "fail",
-                        failed_entry(
-                            name,
-                            &done.queue,
-                            &done.payload,
-                            error,
-                            &wire::js_date(chrono::Utc::now()),
-                        ),
-                    ),
-                };
-                (ended, done.queue.as_str(), done.payload.as_str(), entry)
-            }
-        };
-        let mut invocation = scripts::WORK.key(keys.worker(&self.id()));
-        invocation
-            .key(keys.stat("processed"))
-            .key(keys.worker_stat("processed", name))
-            .key(keys.stat("failed"))
-            .key(keys.worker_stat("failed", name))
-            .key(keys.failed())
-            .key(keys.processing(last_queue, name));
-        for queue in queues {
-            invocation
-                .key(keys.queue(queue))
-                .key(keys.processing(queue, name));
-        }
-        invocation
-            .arg(wire::js_date(chrono::Utc::now()))
-            .arg(name)
-            .arg(if self.options.reliable { "1" } else { "0" })
-            .arg(ended)
-            .arg(payload)
-            .arg(entry);
-        for queue in queues {
-            invocation.arg(queue);
-        }
-        invocation.invoke_async(&mut self.queue.connection()).await
-    }
-
-    /// Blocks until a job arrives, the wait times out, or the worker is stopped.
-    async fn wait_for_job(
-        &self,
-        con: &mut MultiplexedConnection,
-        client_id: i64,
-        queues: &[String],
-    ) -> redis::RedisResult<Option<(String, String)>> {
-        let keys = self.queue.keys();
-        let timeout = self.options.block_timeout.as_secs_f64();
-        let wait = async {
-            if self.options.reliable {
-                // BLMOVE watches one list: the first queue. With several queues the wait is
-                // short, so lower-priority queues are re-checked by the next work.lua pass.
-                let first = &queues[0];
-                let wait = if queues.len() == 1 { timeout } else { 0.1 };
-                let payload: Option<String> = redis::cmd("BLMOVE")
-                    .arg(keys.queue(first))
-                    .arg(keys.processing(first, &self.options.name))
-                    .arg("LEFT")
-                    .arg("RIGHT")
-                    .arg(wait)
-                    .query_async(con)
-                    .await?;
-                Ok(payload.map(|p| (first.clone(), p)))
-            } else {
-                let mut cmd = redis::cmd("BLPOP");
-                for queue in queues {
-                    cmd.arg(keys.queue(queue));
-                }
-                let popped: Option<(String, String)> = cmd.arg(timeout).query_async(con).await?;
-                let prefix = keys.queue("");
-                Ok(
-                    popped
-                        .map(|(key, p)| (key.strip_prefix(&prefix).unwrap_or(&key).to_owned(), p)),
-                )
-            }
-        };
-        tokio::pin!(wait);
-        tokio::select! {
-            biased;
-            result = &mut wait => result,
-            _ = self.stop.cancelled() => {
-                // Ask Redis to end the wait; the pop then answers "nothing" or the job it
-                // already took, which is run, never dropped. Repeated, because the UNBLOCK
-                // may reach Redis before the BLPOP it is meant to end.
-                loop {
-                    let _: redis::RedisResult<i64> = redis::cmd("CLIENT")
-                        .arg("UNBLOCK")
-                        .arg(client_id)
-                        .query_async(&mut self.queue.connection())
-                        .await;
-                    tokio::select! {
-                        biased;
-                        result = &mut wait => return result,
-                        _ = tokio::time::sleep(Duration::from_millis(50)) => {}
-                    }
-                }
-            }
-        }
-    }
-
-    /// Runs the job; its outcome is recorded by the next [`Worker::work`] call.
-    async fn perform(&self, queue: &str, payload: &str) -> Finished {
-        self.working.store(true, Ordering::SeqCst);
-        let started = Instant::now();
-        let outcome = self.perform_job(queue, payload).await;
-        self.working.store(false, Ordering::SeqCst);
-        Finished {
-            queue: queue.to_owned(),
-            payload: payload.to_owned(),
-            outcome,
-            duration_ms: started.elapsed().as_millis() as u64,
-        }
-    }
-
-    /// The job's outcome is in Redis: tell the listeners.
-    fn report(&self, done: Finished) {
-        let Finished {
-            queue,
-            payload: job,
-            outcome,
-            duration_ms,
-        } = done;
-        match outcome {
-            Outcome::Success(result) => self.events.send(WorkerEvent::Success {
-                queue,
-                job,
-                result,
-                duration_ms,
-            }),
-            Outcome::Failure(error) => self.events.send(WorkerEvent::Failure {
-                queue,
-                job,
-                error: error.to_string(),
-                duration_ms,
-            }),
-            Outcome::Skipped => {}
-        }
-    }
-
-    async fn perform_job(&self, queue: &str, payload: &str) -> Outcome {
-        let job = match Job::decode(payload) {
-            Ok(job) => job,
-            Err(e) => return Outcome::Failure(JobError::named("SyntaxError", e.to_string())),
-        };
-        let Some(def) = self.jobs.get(&job.class) else {
-            return Outcome::Failure(JobError::unknown_class(&job.class));
-        };
-        self.events.send(WorkerEvent::Job {
-            queue: queue.into(),
-            job: payload.into(),
-        });
-        let cx = PluginContext {
-            queue: &self.queue,
-            queue_name: queue,
-            class: &job.class,
-            args: &job.args,
-            worker: Some((&self.options.name, &self.events)),
-        };
-        for plugin in &def.plugins {
-            match plugin.before_perform(&cx).await {
-                Ok(true) => {}
-                Ok(false) => return Outcome::Skipped,
-                Err(e) => return Outcome::Failure(JobError::named(plugin.name(), e.to_string())),
-            }
-        }
-        let (mut error, result) = match def.perform(job.args.clone()).await {
-            Ok(result) => (None, result),
-            Err(e) => (Some(e), Value::Null),
-        };
-        for plugin in &def.plugins {
-            if let Err(e) = plugin.after_perform(&cx, &mut error).await {
-                error = Some(JobError::named(plugin.name(), e.to_string()));
-            }
-        }
-        match error {
-            None => Outcome::Success(result),
-            Some(e) => Outcome::Failure(e),
-        }
-    }
-}
-
-/// A job that ended, waiting for its outcome to be recorded.
-struct Finished {
-    queue: String,
-    payload: String,
-    outcome: Outcome,
-    duration_ms: u64,
-}
-
-enum Outcome {
-    Success(Value),
-    Failure(JobError),
-    Skipped,
 }
