@@ -27,7 +27,10 @@ use std::sync::Arc;
 /// server's many requests (and every worker slot) enqueue through one socket.
 #[derive(Clone)]
 pub struct Queue {
+    /// Reconnects by itself (with backoff) when Redis restarts: a caller sees an error for
+    /// the commands sent while Redis was away, and the next ones go through again.
     pub(crate) con: ConnectionManager,
+    /// The namespace every key lives under (`resque:` by default, node-resque's too).
     pub(crate) keys: Keys,
     /// The plugins to run around an enqueue; `None`: plain pushes (a queue built without
     /// job definitions, as an admin tool or a test uses it).
@@ -76,6 +79,7 @@ impl Queue {
         self
     }
 
+    /// A queue on `url`, in node-resque's default namespace, without job definitions.
     pub async fn connect(url: &str) -> Result<Queue> {
         let client = redis::Client::open(url)?;
         Ok(Queue::new(
@@ -131,7 +135,7 @@ impl Queue {
     /// Many jobs in one pipelined round trip (`SADD` once per queue, one `RPUSH` per queue
     /// with all its jobs). No plugins run: bulk enqueue is for loading, not for gating.
     pub async fn enqueue_bulk(&self, jobs: &[(String, String, Vec<Value>)]) -> Result<usize> {
-        // Grouped by queue, in the order given: one RPUSH per queue keeps each queue's order.
+        // One RPUSH per queue, with all of that queue's jobs: Redis appends them in one step.
         let mut by_queue: BTreeMap<&str, Vec<String>> = BTreeMap::new();
         for (queue, class, args) in jobs {
             by_queue
@@ -139,6 +143,8 @@ impl Queue {
                 .or_default()
                 .push(wire::encode(queue, class, args));
         }
+        // The BTreeMap makes the queues' order fixed; a job's order within its queue is the
+        // order given.
         let mut pipe = redis::pipe();
         for (queue, payloads) in &by_queue {
             pipe.sadd(self.keys.queues(), *queue).ignore();
@@ -171,12 +177,14 @@ impl Queue {
         Ok(())
     }
 
+    /// Jobs waiting on `queue` (not those a worker has taken).
     pub async fn length(&self, queue: &str) -> Result<usize> {
         Ok(self.con.clone().llen(self.keys.queue(queue)).await?)
     }
 
     /// Jobs `start..=stop` of a queue (negative indexes count from the end). Entries that
-    /// are not jobs are skipped.
+    /// are not jobs are skipped: another client may have pushed anything, and a listing
+    /// must not fail for it (a worker sends such an entry to `failed`).
     pub async fn queued(&self, queue: &str, start: isize, stop: isize) -> Result<Vec<Job>> {
         let raws: Vec<String> = self
             .con

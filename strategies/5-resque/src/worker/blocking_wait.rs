@@ -18,7 +18,9 @@ use tokio_util::sync::CancellationToken;
 /// The worker's own connection for blocking pops, and its id in Redis: `CLIENT UNBLOCK`
 /// names a blocked connection by that id, from another connection.
 pub(crate) struct BlockingConnection {
+    /// Opened without a response timeout: a `BLPOP` may rightly wait for many seconds.
     con: MultiplexedConnection,
+    /// Asked once, when the connection opens; a new connection gets a new id.
     client_id: i64,
 }
 
@@ -39,8 +41,12 @@ impl BlockingConnection {
         stop: &CancellationToken,
     ) -> redis::RedisResult<Option<TakenJob>> {
         let keys = queue.keys();
+        // A bounded wait, not `0` (forever): a `*` worker must look for new queues now and
+        // then, and a dead connection shows up as an error instead of a silent hang.
         let timeout = options.block_timeout.as_secs_f64();
         let con = &mut self.con;
+        // The pop, as a future not yet polled: both arms below poll the same one, so the
+        // reply of the one BLPOP sent is always read, whichever arm reads it.
         let wait = async {
             if options.reliable {
                 // BLMOVE takes the job into this worker's processing list in the same step
@@ -49,6 +55,8 @@ impl BlockingConnection {
                 // so lower-priority queues are re-checked by the next work.lua pass.
                 let first = &queues[0];
                 let wait = if queues.len() == 1 { timeout } else { 0.1 };
+                // LEFT to RIGHT: taken from the head, as LPOP does, and appended to the
+                // processing list, which a recovery moves back head first (requeue.lua).
                 let payload: Option<String> = redis::cmd("BLMOVE")
                     .arg(keys.queue(first))
                     .arg(keys.processing(first, &options.name))
@@ -77,8 +85,11 @@ impl BlockingConnection {
                 }))
             }
         };
+        // Pinned so it can be polled by reference, and so survive the first `select!`.
         tokio::pin!(wait);
         tokio::select! {
+            // `biased`: a reply that is ready wins over a stop that is too, so a job Redis
+            // already handed over is taken, not left unread.
             biased;
             result = &mut wait => result,
             _ = stop.cancelled() => {

@@ -28,10 +28,12 @@ pub(crate) async fn perform(
     let Some(def) = jobs.get(&job.class) else {
         return Ended::Failed(JobError::unknown_class(&job.class));
     };
+    // node-resque's `job` event: the job starts (also one a plugin then skips).
     events.send(WorkerEvent::Job {
         queue: taken.queue.clone(),
         job: taken.payload.clone(),
     });
+    // The hooks act through the queue (locks, a delayed retry) and report as this worker.
     let cx = PluginContext {
         queue,
         queue_name: &taken.queue,
@@ -48,6 +50,7 @@ pub(crate) async fn perform(
             Err(e) => return Ended::Failed(JobError::named(plugin.name(), e.to_string())),
         }
     }
+    // A copy of the args: the after-perform hooks still read them through `cx`.
     let (mut error, result) = match def.perform(job.args.clone()).await {
         Ok(result) => (None, result),
         Err(e) => (Some(e), Value::Null),

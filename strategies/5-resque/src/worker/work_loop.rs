@@ -42,11 +42,19 @@ use tokio_util::sync::CancellationToken;
 /// A worker, ready to [`Worker::run`] (or to be stepped with [`Worker::work_once`]).
 pub struct Worker {
     options: WorkerOptions,
+    /// The shared, multiplexed connection: every command but the blocking wait.
     queue: Queue,
+    /// Kept to open the blocking connection, and to open it again after Redis restarts.
     client: redis::Client,
+    /// The classes this worker can run; a job of any other class fails as unknown.
     jobs: Arc<Jobs>,
+    /// Stamped with this worker's name: listeners tell the slots of a MultiWorker apart.
     events: EventSender,
+    /// Cancelled from outside to stop. Checked between jobs only: a running job is never
+    /// interrupted, it finishes and is recorded.
     stop: CancellationToken,
+    /// Shared with MultiWorker, which reads it from its own task to see how busy the
+    /// slots are; hence an atomic behind an `Arc`.
     working: Arc<AtomicBool>,
     /// The job that just ended. Its outcome is written by the same Redis call that takes
     /// the next job, so it waits here until that call has succeeded.
@@ -90,11 +98,16 @@ impl Worker {
         self.working.clone()
     }
 
+    /// `NAME:QUEUES`: this worker's member of the `workers` set, and the name of its
+    /// working-on key.
     pub fn id(&self) -> String {
         self.options.id()
     }
 
     /// Registers, works until stopped, finishes the running job, unregisters.
+    ///
+    /// Fails only when it cannot start (Redis away while cleaning up or registering). Once
+    /// registered, a Redis error is reported as an event and the step is tried again.
     pub async fn run(mut self) -> anyhow::Result<()> {
         // A worker of this host killed earlier (its pid is gone) still holds its job: the
         // new worker is the first to know, so it cleans up now instead of waiting for the
@@ -117,10 +130,14 @@ impl Worker {
             self.stop.clone(),
         ));
         self.events.send(WorkerEvent::Start);
+        // The loop only steps and acts on the outcome; every protocol step is in work_once.
         let mut failures_while_stopping = 0;
         loop {
             match self.work_once().await {
+                // A job ran, or the wait timed out: step again (a `*` worker then reads the
+                // queue list afresh).
                 Ok(Outcome::Performed(_) | Outcome::Idle) => {}
+                // The last outcome is in Redis and nothing was taken: safe to leave.
                 Ok(Outcome::Stopped) => break,
                 Err(e) => {
                     self.events.send(WorkerEvent::Error {
@@ -130,6 +147,9 @@ impl Worker {
                     // went with it; the next wait opens a new one. The shared connection
                     // reconnects by itself.
                     self.blocking = None;
+                    // Stopping with Redis down: a few tries for the last outcome, then leave
+                    // without it. The job then looks unfinished: whoever finds this worker's
+                    // registration later records it as a Worker Timeout.
                     if self.stop.is_cancelled() {
                         failures_while_stopping += 1;
                         if failures_while_stopping >= 5 {
@@ -137,11 +157,13 @@ impl Worker {
                         }
                     }
                     // `self.last` is kept: its outcome is recorded once Redis answers again,
-                    // rather than lost with the error.
+                    // rather than lost with the error. The pause keeps a worker from
+                    // spinning on a Redis that is down.
                     tokio::time::sleep(Duration::from_millis(500)).await;
                 }
             }
         }
+        // No more pings: the keys they refresh are deleted by unregister just below.
         pinger.abort();
         if self.options.reliable {
             // Normally empty; a job left here (a reply lost in a reconnect) would belong to
@@ -169,6 +191,8 @@ impl Worker {
     /// in Redis one step late (see [`Outcome::Performed`]). On an error the last outcome is
     /// kept and written by the next call that reaches Redis.
     pub async fn work_once(&mut self) -> redis::RedisResult<Outcome> {
+        // Read once: the whole step acts on one answer, even if stop comes in meanwhile
+        // (then the next step is the stopping one).
         let stopping = self.stop.is_cancelled();
         // Stopping: no queue, so work.lua only records the last outcome and takes nothing.
         let queues = if stopping {
@@ -182,6 +206,8 @@ impl Worker {
         let found =
             record_and_take(&self.queue, &self.options, self.last.as_ref(), &queues).await?;
         // Recorded in Redis: report it now, before a blocking wait can delay the news.
+        // `take`: the outcome is written exactly once; the next call must not record it
+        // again (that would count the job twice).
         if let Some(event) = self.last.take().and_then(FinishedJob::into_event) {
             self.events.send(event);
         }
@@ -196,17 +222,22 @@ impl Worker {
                 self.idle = false;
                 job
             }
+            // Every queue was empty: wait in Redis for a job rather than ask again.
             None => match self.wait_for_job(&queues).await? {
                 Some(job) => job,
                 None => return Ok(Outcome::Idle),
             },
         };
+        // From here until the next step the job exists only in this process (and, with
+        // reliable fetch, in its processing list): this is where a killed worker loses it.
         Ok(Outcome::Performed(self.run_job(job).await))
     }
 
     /// Queues in priority order: as configured, or for `*` every queue known right now
     /// (re-read each step, so a queue created later is found).
     async fn current_queues(&self) -> redis::RedisResult<Vec<String>> {
+        // The `queues` set is what enqueue adds to; sorted, because a set has no order and
+        // the walk order is the priority (node-resque sorts `*` queues alike).
         if self.options.queues.is_empty() || self.options.queues == ["*"] {
             let mut all: Vec<String> = self
                 .queue
@@ -241,6 +272,7 @@ impl Worker {
             }
             self.events.send(WorkerEvent::Pause);
         }
+        // Opened on first need: a worker that is never idle never holds a second socket.
         if self.blocking.is_none() {
             self.blocking = Some(BlockingConnection::open(&self.client).await?);
         }
@@ -281,6 +313,8 @@ impl Worker {
 
     /// Runs the job and keeps its outcome for the next `work.lua` call to record.
     async fn run_job(&mut self, job: TakenJob) -> FinishedJob {
+        // Up while perform runs, and only then: MultiWorker adds a slot when more than half
+        // of them are busy.
         self.working.store(true, Ordering::SeqCst);
         let started = Instant::now();
         let ended = perform(
@@ -297,11 +331,13 @@ impl Worker {
             ended,
             duration_ms: started.elapsed().as_millis() as u64,
         };
+        // Kept for the next work.lua call; the copy is the step's answer to the caller.
         self.last = Some(finished.clone());
         finished
     }
 
-    /// Reliable fetch: requeues what this worker's processing lists still hold.
+    /// Reliable fetch: requeues what this worker's processing lists still hold. Jobs go back
+    /// to the head of their queue: they were taken first, so they run first.
     async fn put_back_taken_jobs(&self) -> crate::client::Result<()> {
         let name = &self.options.name;
         let jobs =

@@ -18,6 +18,7 @@ pub(crate) async fn record_and_take(
 ) -> redis::RedisResult<Option<TakenJob>> {
     let keys = queue.keys();
     let name = &options.name;
+    // `run_at` of the job taken, and `failed_at` of the last one if it failed.
     let now = wire::js_date(chrono::Utc::now());
     // The last job: how it ended, where it came from, its bytes, and for a failure the
     // entry to push on `failed` (built here: Rust has the error, Lua only pushes bytes).
@@ -34,19 +35,25 @@ pub(crate) async fn record_and_take(
         _ => String::new(),
     };
     // Every key the script touches is passed in KEYS (none is built inside the script), in
-    // the order the header of work.lua lists them.
+    // the order the header of work.lua lists them. That is Redis's rule for scripts: what
+    // a call reads and writes can be told from the call alone.
     let mut call = scripts::WORK.key(keys.worker(&options.id()));
     call.key(keys.stat("processed"))
         .key(keys.worker_stat("processed", name))
         .key(keys.stat("failed"))
         .key(keys.worker_stat("failed", name))
         .key(keys.failed())
+        // Reliable fetch: the list the last job sits in until its outcome is recorded,
+        // then removed from (LREM by its bytes).
         .key(keys.processing(last_queue, name));
+    // A (queue, processing list) pair per queue, highest priority first: the script takes
+    // from the first queue that has a job.
     for q in queues {
         call.key(keys.queue(q)).key(keys.processing(q, name));
     }
     call.arg(&now)
         .arg(name)
+        // Per call, not per script: one script serves both ways of taking a job.
         .arg(if options.reliable { "1" } else { "0" })
         .arg(ended)
         .arg(last_payload)
@@ -54,6 +61,8 @@ pub(crate) async fn record_and_take(
     for q in queues {
         call.arg(q);
     }
+    // EVALSHA, and the script itself only when Redis answers NOSCRIPT (a restarted Redis
+    // has forgotten it). The answer: `{queue, payload}`, or nil when every queue was empty.
     let taken: Option<(String, String)> = call.invoke_async(&mut queue.connection()).await?;
     Ok(taken.map(|(queue, payload)| TakenJob { queue, payload }))
 }
