@@ -19,4 +19,4 @@ pub mod queue;
 pub mod registered_workers;
 
 pub use error::{QueueError, Result};
-pub use queue::{EnqueueHooks, Queue};
+pub use queue::{EnqueueHooks, NewJob, Queue};

@@ -49,19 +49,19 @@ pub trait EnqueueHooks: Send + Sync {
     fn before_enqueue<'a>(
         &'a self,
         queue: &'a Queue,
-        queue_name: &'a str,
-        class: &'a str,
-        args: &'a [Value],
+        job: NewJob<'a>,
     ) -> BoxFuture<'a, Result<bool>>;
 
     /// Runs once the job is in Redis.
-    fn after_enqueue<'a>(
-        &'a self,
-        queue: &'a Queue,
-        queue_name: &'a str,
-        class: &'a str,
-        args: &'a [Value],
-    ) -> BoxFuture<'a, Result<()>>;
+    fn after_enqueue<'a>(&'a self, queue: &'a Queue, job: NewJob<'a>) -> BoxFuture<'a, Result<()>>;
+}
+
+/// A job being enqueued, as the hooks see it: where it goes, its class, its args.
+#[derive(Debug, Clone, Copy)]
+pub struct NewJob<'a> {
+    pub queue: &'a str,
+    pub class: &'a str,
+    pub args: &'a [Value],
 }
 
 impl Queue {
@@ -101,10 +101,15 @@ impl Queue {
 
     /// `SADD queues q` + `RPUSH queue:q <job>`. `Ok(false)`: a plugin vetoed.
     pub async fn enqueue(&self, queue: &str, class: &str, args: Vec<Value>) -> Result<bool> {
+        let job = NewJob {
+            queue,
+            class,
+            args: &args,
+        };
         // 1. The plugins may refuse the job before anything is written: a lock that is
         //    taken must leave no trace of the refused copy in Redis.
         if let Some(hooks) = &self.hooks {
-            if !hooks.before_enqueue(self, queue, class, &args).await? {
+            if !hooks.before_enqueue(self, job).await? {
                 return Ok(false);
             }
         }
@@ -127,7 +132,7 @@ impl Queue {
         // 4. After-enqueue plugins see a job that is already queued; an error here is
         //    reported, but the job stays queued.
         if let Some(hooks) = &self.hooks {
-            hooks.after_enqueue(self, queue, class, &args).await?;
+            hooks.after_enqueue(self, job).await?;
         }
         Ok(true)
     }

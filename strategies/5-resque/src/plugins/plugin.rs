@@ -1,6 +1,6 @@
 //! The plugin trait: node-resque's four hooks, and what each hook is given.
 
-use crate::client::Queue;
+use crate::client::{NewJob, Queue};
 use crate::events::{EventSender, WorkerEvent};
 use crate::wire::JobError;
 use futures_util::future::BoxFuture;
@@ -18,17 +18,12 @@ pub struct PluginContext<'a> {
 
 impl<'a> PluginContext<'a> {
     /// What an enqueue hook sees: no worker runs the job yet.
-    pub fn for_enqueue(
-        queue: &'a Queue,
-        queue_name: &'a str,
-        class: &'a str,
-        args: &'a [Value],
-    ) -> PluginContext<'a> {
+    pub fn for_enqueue(queue: &'a Queue, job: NewJob<'a>) -> PluginContext<'a> {
         PluginContext {
             queue,
-            queue_name,
-            class,
-            args,
+            queue_name: job.queue,
+            class: job.class,
+            args: job.args,
             worker: None,
         }
     }

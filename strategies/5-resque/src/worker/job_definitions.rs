@@ -5,7 +5,7 @@
 //! [`JobDef::blocking`] runs on tokio's blocking pool, so a CPU-bound job cannot stall the
 //! other job slots (the lesson MultiWorker's event-loop probe teaches in Node).
 
-use crate::client::{EnqueueHooks, Queue, QueueError};
+use crate::client::{EnqueueHooks, NewJob, Queue, QueueError};
 use crate::plugins::{Plugin, PluginContext};
 use crate::wire::JobError;
 use futures_util::future::BoxFuture;
@@ -102,13 +102,11 @@ impl EnqueueHooks for Jobs {
     fn before_enqueue<'a>(
         &'a self,
         queue: &'a Queue,
-        queue_name: &'a str,
-        class: &'a str,
-        args: &'a [Value],
+        job: NewJob<'a>,
     ) -> BoxFuture<'a, crate::client::Result<bool>> {
         Box::pin(async move {
-            let cx = PluginContext::for_enqueue(queue, queue_name, class, args);
-            for plugin in self.plugins_of(class) {
+            let cx = PluginContext::for_enqueue(queue, job);
+            for plugin in self.plugins_of(job.class) {
                 let allowed = plugin
                     .before_enqueue(&cx)
                     .await
@@ -124,13 +122,11 @@ impl EnqueueHooks for Jobs {
     fn after_enqueue<'a>(
         &'a self,
         queue: &'a Queue,
-        queue_name: &'a str,
-        class: &'a str,
-        args: &'a [Value],
+        job: NewJob<'a>,
     ) -> BoxFuture<'a, crate::client::Result<()>> {
         Box::pin(async move {
-            let cx = PluginContext::for_enqueue(queue, queue_name, class, args);
-            for plugin in self.plugins_of(class) {
+            let cx = PluginContext::for_enqueue(queue, job);
+            for plugin in self.plugins_of(job.class) {
                 plugin
                     .after_enqueue(&cx)
                     .await
