@@ -3,7 +3,8 @@
 //!
 //! * [`keys`]: every key name, under the namespace (`resque:queue:emailQueue`, ...).
 //! * [`job`]: a job's payload, `{"class":..,"queue":..,"args":[..]}`, byte for byte.
-//! * [`failed_entry`](mod@failed_entry): why a job failed ([`JobError`]) and the entry pushed on `failed`.
+//! * [`failed_entry`](mod@failed_entry): why a job failed ([`JobError`]) and the entry
+//!   pushed on `failed`.
 //! * [`working_on`](mod@working_on): the value of `worker:NAME:QUEUES` while a job runs.
 //! * [`worker_id`]: worker names (`host:pid`) and ids (`host:pid:queues`).
 //! * [`dates`]: `run_at`/`failed_at`, in JavaScript's `Date.toString()` form.

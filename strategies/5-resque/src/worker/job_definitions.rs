@@ -4,6 +4,9 @@
 //! An async job runs on the runtime (it should await, not compute); a job marked
 //! [`JobDef::blocking`] runs on tokio's blocking pool, so a CPU-bound job cannot stall the
 //! other job slots (the lesson MultiWorker's event-loop probe teaches in Node).
+//!
+//! The queue runs the enqueue plugins of these definitions too, through
+//! [`EnqueueHooks`] (implemented at the end of this file), so it never names this registry.
 
 use crate::client::{EnqueueHooks, NewJob, Queue, QueueError};
 use crate::plugins::{Plugin, PluginContext};
