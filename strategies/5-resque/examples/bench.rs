@@ -15,8 +15,7 @@ use futures_util::stream::{self, StreamExt, TryStreamExt};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use strategy_5::multi_worker::{MultiWorker, MultiWorkerOptions};
-use strategy_5::worker::WorkerOptions;
+use strategy_5::worker::{MultiWorker, MultiWorkerOptions, WorkerOptions};
 use strategy_5::{EventSender, JobDef, Jobs, Keys, Queue};
 
 const QUEUE: &str = "bench";

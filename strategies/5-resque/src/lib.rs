@@ -33,44 +33,74 @@
 //! retried unless `--retry N` is given (and never when the server refused it for good, a
 //! 5xx); it waits in `failed` for a person (or `POST /resque/failed/retry`).
 //!
-//! Modules, one idea each:
-//! * [`keys`], [`job`], [`failure`]: the wire format.
-//! * [`queue`], [`failed`], [`worker_admin`], [`delayed`]: the producer and admin API
-//!   (node-resque's `Queue`).
-//! * [`worker`], [`presence`], [`multi_worker`], [`lag`]: taking and running jobs, being seen
-//!   alive, scaling by runtime lag.
-//! * [`scheduler`], [`reliable`]: delayed jobs, leader election, dead workers.
-//! * [`plugins`]: Retry, JobLock, QueueLock, DelayQueueLock, Noop.
-//! * [`events`]: what all of them report, logged in node-resque's words.
-//! * [`web`], [`admin`], [`send_email`]: the demo binary's parts.
-pub mod admin;
+//! A job taken by the idle wait's `BLPOP` gets its working-on key one round trip later; a
+//! worker killed in that window loses the job without a `failed` entry (with `--reliable`
+//! it is in the processing list, and put back).
+//!
+//! The tests that prove it, against a real redis-server, SMTP sink and processes:
+//! * at-most-once, and the loss visible in `failed`:
+//!   `without_reliable_fetch_killed_jobs_are_never_rerun_and_show_as_failed` (tests/reliable.rs);
+//! * at-least-once with `--reliable`: `reliable_fetch_loses_nothing_when_a_worker_is_killed`
+//!   (tests/reliable.rs), `dead_worker_jobs_in_processing_lists_are_requeued_by_the_scheduler`
+//!   (tests/scheduler.rs), `reliable_worker_puts_back_what_a_previous_run_under_its_name_left`
+//!   (tests/worker.rs);
+//! * an outcome is written by the step after the job, and a stopping step takes nothing:
+//!   `work_once_runs_a_job_and_the_next_step_records_it`,
+//!   `work_once_when_stopping_records_the_failure_and_takes_nothing` (tests/worker.rs);
+//! * shutdown finishes the running job and loses none that waits:
+//!   `sigterm_finishes_the_running_job_and_unregisters` (tests/binary.rs),
+//!   `idle_worker_wakes_up_for_a_new_job_and_stops_while_blocked` (tests/worker.rs);
+//! * a failed send waits in `failed` unless retried:
+//!   `failed_list_fills_when_the_sink_fails_and_retry_empties_it`,
+//!   `retry_plugin_keeps_failures_out_of_the_failed_list`,
+//!   `retry_plugin_sends_a_permanent_smtp_refusal_straight_to_failed` (tests/binary.rs);
+//! * node-resque's bytes: `enqueue_writes_node_resque_bytes` (tests/queue.rs),
+//!   `registers_runs_and_records_like_node_resque` (tests/worker.rs), and
+//!   `scripts/peers/interop` against node-resque itself.
+//!
+//! See ARCHITECTURE.md, section "Strategy 5: Resque".
+//!
+//! ## Module map
+//!
+//! Read top-down; each folder uses only the folders above it (and the three files at the
+//! end), never one below, so there is no circle to untangle.
+//!
+//! ```text
+//!  wire/        the bytes in Redis, no Redis calls: keys.rs, job.rs (the payload),
+//!               failed_entry.rs (JobError and its entry), working_on.rs, worker_id.rs, dates.rs
+//!  client/      node-resque's Queue: queue.rs (Queue, enqueue, the queues), delayed.rs,
+//!               failed_list.rs (the `failed` list), registered_workers.rs, overview.rs
+//!               (counters, locks, leader), error.rs
+//!  plugins/     plugin.rs (the trait and its context); queue_lock.rs, job_lock.rs,
+//!               delay_queue_lock.rs, retry.rs, noop.rs
+//!  scheduler/   poll_loop.rs (Scheduler), leader.rs, promote.rs, dead_workers.rs (finding
+//!               dead workers, recovering their jobs), options.rs
+//!  worker/      work_loop.rs (Worker, its loop and its step, work_once), work_script.rs (the
+//!               work.lua call), blocking_wait.rs (BLPOP, CLIENT UNBLOCK), perform.rs,
+//!               outcome.rs, options.rs, presence.rs (registration, pings), job_definitions.rs
+//!               (Jobs, JobDef), multi_worker.rs, lag_probe.rs
+//!  connect.rs   the two kinds of Redis connection (shared, and one for blocking pops)
+//!  events.rs    what all of them report, logged in node-resque's words
+//!  scripts.rs   the Lua scripts of lua/ (work, promote, leader, release, requeue)
+//! ```
+//!
+//! The binary (`src/main.rs`) adds `app/`: its flags (args.rs), the web front (web.rs), the
+//! `/resque/...` admin routes (admin.rs), the `sendEmail` job (send_email.rs) and the wiring
+//! of the roles (mod.rs).
+pub mod client;
 pub mod connect;
-pub mod delayed;
 pub mod events;
-pub mod failed;
-pub mod failure;
-pub mod job;
-pub mod jobs;
-pub mod keys;
-pub mod lag;
-pub mod multi_worker;
 pub mod plugins;
-pub mod presence;
-pub mod queue;
-pub mod reliable;
 pub mod scheduler;
 mod scripts;
-pub mod send_email;
-pub mod web;
+pub mod wire;
 pub mod worker;
-pub mod worker_admin;
 
+pub use client::{Queue, QueueError};
 pub use events::{Event, EventSender, WorkerEvent};
-pub use failure::JobError;
-pub use job::Job;
-pub use jobs::{JobDef, Jobs};
-pub use keys::Keys;
-pub use multi_worker::{MultiWorker, MultiWorkerOptions};
-pub use queue::{Queue, QueueError};
 pub use scheduler::{Scheduler, SchedulerOptions};
-pub use worker::{Worker, WorkerOptions};
+pub use wire::{Job, JobError, Keys};
+pub use worker::{
+    Ended, FinishedJob, JobDef, JobResult, Jobs, MultiWorker, MultiWorkerOptions, Outcome,
+    TakenJob, Worker, WorkerOptions,
+};

@@ -9,8 +9,7 @@ use serde_json::json;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
-use strategy_5::multi_worker::{MultiWorker, MultiWorkerOptions};
-use strategy_5::worker::WorkerOptions;
+use strategy_5::worker::{MultiWorker, MultiWorkerOptions, WorkerOptions};
 use strategy_5::{EventSender, JobDef, Jobs};
 
 fn options(max: usize) -> MultiWorkerOptions {

@@ -7,9 +7,9 @@ use redis::AsyncCommands;
 use serde_json::json;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use strategy_5::jobs::JobResult;
 use strategy_5::plugins::{DelayQueueLock, JobLock, Noop, QueueLock, Retry};
 use strategy_5::worker::WorkerOptions;
+use strategy_5::JobResult;
 use strategy_5::{JobError, Jobs, Keys, Queue};
 
 fn fail() -> JobResult {

@@ -204,7 +204,7 @@ async fn stuck_workers_are_cleaned_from_their_pings() {
 async fn dead_worker_jobs_in_processing_lists_are_requeued_by_the_scheduler() {
     let s = setup().await;
     // A worker of this host whose process is gone: pid 0x7ffffffe does not exist.
-    let name = format!("{}:2147483646", strategy_5::job::hostname());
+    let name = format!("{}:2147483646", strategy_5::wire::hostname());
     let job = r#"{"class":"f","queue":"q","args":[7]}"#;
     let _: () = redis::pipe()
         .sadd("resque:workers", format!("{name}:q"))
@@ -230,7 +230,7 @@ async fn dead_worker_jobs_in_processing_lists_are_requeued_by_the_scheduler() {
 #[tokio::test]
 async fn a_dead_leader_on_this_host_is_replaced_without_waiting_for_the_ttl() {
     let s = setup().await;
-    let dead = format!("{}:2147483646", strategy_5::job::hostname());
+    let dead = format!("{}:2147483646", strategy_5::wire::hostname());
     let _: () = s
         .queue
         .connection()

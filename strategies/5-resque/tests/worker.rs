@@ -1,5 +1,6 @@
 //! The worker against a real Redis: registration, outcomes in node-resque's shapes, bad
-//! payloads, priority, blocking pick-up and a Redis restart.
+//! payloads, priority, blocking pick-up and a Redis restart; and one step at a time
+//! (`work_once`), with the bytes each step leaves in Redis.
 
 mod common;
 
@@ -9,8 +10,8 @@ use serde_json::json;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use strategy_5::worker::WorkerOptions;
-use strategy_5::{JobDef, JobError, Jobs, WorkerEvent};
+use strategy_5::worker::{Ended, Outcome, TakenJob, Worker, WorkerOptions};
+use strategy_5::{EventSender, JobDef, JobError, Jobs, WorkerEvent};
 
 fn options(queues: &[&str]) -> WorkerOptions {
     let mut o = WorkerOptions::new(queues);
@@ -328,4 +329,108 @@ async fn reliable_worker_puts_back_what_a_previous_run_under_its_name_left() {
     task.await.unwrap().unwrap();
     assert!(s.raw_list("resque:processing:math:box:1").await.is_empty());
     assert_eq!(s.get("resque:stat:processed").await.as_deref(), Some("1"));
+}
+
+/// A worker the test steps by hand: never `run`, so it neither registers nor pings.
+fn stepped_worker(s: &Setup, options: WorkerOptions, jobs: Jobs) -> Worker {
+    Worker::new(
+        options,
+        s.queue.clone(),
+        s.client.clone(),
+        Arc::new(jobs),
+        EventSender::new("test"),
+    )
+}
+
+#[tokio::test]
+async fn work_once_runs_a_job_and_the_next_step_records_it() {
+    let s = setup().await;
+    let mut opts = options(&["math"]);
+    // The second step finds nothing and waits this long before it answers Idle.
+    opts.block_timeout = Duration::from_millis(100);
+    let (name, id) = (opts.name.clone(), opts.id());
+    let mut worker = stepped_worker(&s, opts, math_jobs());
+    s.queue
+        .enqueue("math", "add", vec![json!(1), json!(2)])
+        .await
+        .unwrap();
+    let payload = r#"{"class":"add","queue":"math","args":[1,2]}"#;
+
+    let Outcome::Performed(done) = worker.work_once().await.unwrap() else {
+        panic!("a job was queued: the step must run it");
+    };
+    assert_eq!(
+        done.job,
+        TakenJob {
+            queue: "math".into(),
+            payload: payload.into()
+        }
+    );
+    assert_eq!(done.ended, Ended::Succeeded(json!(3)));
+    // Run, not yet recorded: off its queue, named by the working-on key, not counted.
+    assert_eq!(s.queue.length("math").await.unwrap(), 0);
+    let working = s.get(&format!("resque:worker:{id}")).await.unwrap();
+    assert!(working.starts_with(r#"{"run_at":""#), "{working}");
+    assert!(
+        working.ends_with(&format!(
+            r#"","queue":"math","worker":"{name}","payload":{payload}}}"#
+        )),
+        "{working}"
+    );
+    assert_eq!(s.get("resque:stat:processed").await, None);
+
+    // The next step records it, finds the queue empty, and waits in vain.
+    assert_eq!(worker.work_once().await.unwrap(), Outcome::Idle);
+    assert_eq!(s.get("resque:stat:processed").await.as_deref(), Some("1"));
+    assert_eq!(
+        s.get(&format!("resque:stat:processed:{name}"))
+            .await
+            .as_deref(),
+        Some("1")
+    );
+    assert_eq!(s.get("resque:stat:failed").await, None);
+    assert!(
+        !s.exists(&format!("resque:worker:{id}")).await,
+        "working-on key cleared"
+    );
+}
+
+#[tokio::test]
+async fn work_once_when_stopping_records_the_failure_and_takes_nothing() {
+    let s = setup().await;
+    let opts = options(&["fail"]);
+    let name = opts.name.clone();
+    let mut worker = stepped_worker(&s, opts, math_jobs());
+    let stop = worker.stop_token();
+    for arg in ["x", "y"] {
+        s.queue
+            .enqueue("fail", "boom", vec![json!(arg)])
+            .await
+            .unwrap();
+    }
+
+    let Outcome::Performed(done) = worker.work_once().await.unwrap() else {
+        panic!("a job was queued: the step must run it");
+    };
+    assert_eq!(done.ended, Ended::Failed(JobError::new("kaboom")));
+    assert!(
+        s.raw_list("resque:failed").await.is_empty(),
+        "a failure is written by the next step, not by the one that ran the job"
+    );
+
+    stop.cancel();
+    assert_eq!(worker.work_once().await.unwrap(), Outcome::Stopped);
+    let failed = s.raw_list("resque:failed").await;
+    assert_eq!(failed.len(), 1);
+    let expected = format!(
+        r#"{{"worker":"{name}","queue":"fail","payload":{{"class":"boom","queue":"fail","args":["x"]}},"exception":"Error","error":"kaboom","backtrace":null,"failed_at":""#
+    );
+    assert!(failed[0].starts_with(&expected), "{}", failed[0]);
+    assert_eq!(s.get("resque:stat:failed").await.as_deref(), Some("1"));
+    assert_eq!(s.get("resque:stat:processed").await, None);
+    // The stopping step took nothing: the second job still waits, byte for byte.
+    assert_eq!(
+        s.raw_list("resque:queue:fail").await,
+        [r#"{"class":"boom","queue":"fail","args":["y"]}"#]
+    );
 }

@@ -15,6 +15,7 @@
 -- ARGV[7..]  queue names, in the order of the KEYS[8..] pairs
 -- Returns {queue, payload} or false.
 local name, reliable, ended = ARGV[2], ARGV[3] == '1', ARGV[4]
+-- 1. How the last job ended. A skipped job moves no counter and leaves no entry.
 if ended ~= '' then
   if ended == 'ok' then
     redis.call('INCR', KEYS[2])
@@ -24,11 +25,14 @@ if ended ~= '' then
     redis.call('INCR', KEYS[5])
     redis.call('RPUSH', KEYS[6], ARGV[6])
   end
+  -- It no longer runs: a cleaner that found this key would count the job lost.
   redis.call('DEL', KEYS[1])
   if reliable then
+    -- Done with, so out of the processing list: a recovery would otherwise run it again.
     redis.call('LREM', KEYS[7], 1, ARGV[5])
   end
 end
+-- 2. The next job: from the first queue, in priority order, that has one.
 for i = 1, (#KEYS - 7) / 2 do
   local queue_key, processing_key, queue = KEYS[6 + 2 * i], KEYS[7 + 2 * i], ARGV[6 + i]
   local payload
@@ -38,6 +42,8 @@ for i = 1, (#KEYS - 7) / 2 do
     payload = redis.call('LPOP', queue_key)
   end
   if payload then
+    -- Taken and marked as worked on in one atomic step: there is no moment where the job
+    -- has left its queue and nothing in Redis says which worker has it.
     -- The payload is embedded as is: re-encoding it with cjson would turn [] into {}.
     local body = payload
     if not pcall(cjson.decode, payload) then body = cjson.encode(payload) end

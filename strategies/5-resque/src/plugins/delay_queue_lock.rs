@@ -1,6 +1,6 @@
 //! DelayQueueLock: refuses to enqueue a job while the same job (same bytes) is delayed.
 
-use super::{HookResult, Plugin, PluginContext};
+use super::plugin::{HookResult, Plugin, PluginContext};
 use futures_util::future::BoxFuture;
 
 pub struct DelayQueueLock;

@@ -2,8 +2,8 @@
 //! delayed by `enqueue_timeout_ms` (a scheduler must run) or dropped when `re_enqueue` is off.
 //! Key `workerslock:CLASS:QUEUE:<args JSON>`.
 
-use super::{HookResult, Plugin, PluginContext};
-use crate::failure::JobError;
+use super::plugin::{HookResult, Plugin, PluginContext};
+use crate::wire::JobError;
 use futures_util::future::BoxFuture;
 use redis::AsyncCommands;
 

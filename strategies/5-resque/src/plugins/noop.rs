@@ -1,7 +1,7 @@
 //! Noop: a failed job is logged and forgotten (counted as a success, nothing in `failed`).
 
-use super::{HookResult, Plugin, PluginContext};
-use crate::failure::JobError;
+use super::plugin::{HookResult, Plugin, PluginContext};
+use crate::wire::JobError;
 use futures_util::future::BoxFuture;
 
 pub struct Noop;

@@ -2,7 +2,7 @@
 //! Key `lock:CLASS:QUEUE:<args JSON>`, value the Unix second the lock ends. Taken with one
 //! `SET NX EX` (node-resque uses `SETNX` then `EXPIRE`, which can leave a lock without TTL).
 
-use super::{HookResult, Plugin, PluginContext};
+use super::plugin::{HookResult, Plugin, PluginContext};
 use futures_util::future::BoxFuture;
 use redis::AsyncCommands;
 

@@ -8,9 +8,9 @@
 //! largest delay in **milliseconds passed as seconds** (a 5 s delay keeps the key 83 minutes);
 //! here the TTL is that delay in seconds, rounded up, plus a margin for the scheduler's lag.
 
-use super::{HookResult, Plugin, PluginContext};
+use super::plugin::{HookResult, Plugin, PluginContext};
 use crate::events::WorkerEvent;
-use crate::failure::JobError;
+use crate::wire::JobError;
 use futures_util::future::BoxFuture;
 use redis::AsyncCommands;
 use serde_json::{json, Value};
@@ -146,7 +146,7 @@ impl Plugin for Retry {
             }
             cx.emit(WorkerEvent::ReEnqueue {
                 queue: cx.queue_name.to_owned(),
-                job: crate::job::encode(cx.queue_name, cx.class, cx.args),
+                job: crate::wire::encode(cx.queue_name, cx.class, cx.args),
                 delay_ms,
                 remaining,
             });

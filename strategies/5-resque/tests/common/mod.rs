@@ -8,8 +8,8 @@ use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use strategy_5::jobs::JobResult;
 use strategy_5::worker::{Worker, WorkerOptions};
+use strategy_5::JobResult;
 use strategy_5::{EventSender, JobDef, Jobs, Keys, Queue};
 use tokio_util::sync::CancellationToken;
 

@@ -12,14 +12,14 @@
 //! Errors are `{"error": ...}`: 400 for a bad body, 404 for a failed entry that is not there,
 //! 503 while Redis does not answer.
 
-use crate::multi_worker::MultiWorkerStatus;
-use crate::queue::{Queue, QueueError};
 use bytes::Bytes;
 use hyper::{Method, StatusCode};
 use kit::BoxFuture;
 use serde_json::{json, Map, Value};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use strategy_5::worker::MultiWorkerStatus;
+use strategy_5::{Queue, QueueError};
 
 pub struct Admin {
     pub queue: Queue,

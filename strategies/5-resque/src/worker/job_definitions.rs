@@ -4,9 +4,13 @@
 //! An async job runs on the runtime (it should await, not compute); a job marked
 //! [`JobDef::blocking`] runs on tokio's blocking pool, so a CPU-bound job cannot stall the
 //! other job slots (the lesson MultiWorker's event-loop probe teaches in Node).
+//!
+//! The queue runs the enqueue plugins of these definitions too, through
+//! [`EnqueueHooks`] (implemented at the end of this file), so it never names this registry.
 
-use crate::failure::JobError;
-use crate::plugins::Plugin;
+use crate::client::{EnqueueHooks, NewJob, Queue, QueueError};
+use crate::plugins::{Plugin, PluginContext};
+use crate::wire::JobError;
 use futures_util::future::BoxFuture;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -88,5 +92,50 @@ impl Jobs {
 
     pub fn get(&self, class: &str) -> Option<&JobDef> {
         self.defs.get(class)
+    }
+
+    /// The plugins of `class`, in the order they were added (none for an unknown class).
+    pub fn plugins_of(&self, class: &str) -> &[Arc<dyn Plugin>] {
+        self.get(class).map_or(&[], |def| def.plugins.as_slice())
+    }
+}
+
+/// The queue runs the enqueue plugins through this, without knowing the registry.
+impl EnqueueHooks for Jobs {
+    fn before_enqueue<'a>(
+        &'a self,
+        queue: &'a Queue,
+        job: NewJob<'a>,
+    ) -> BoxFuture<'a, crate::client::Result<bool>> {
+        Box::pin(async move {
+            let cx = PluginContext::for_enqueue(queue, job);
+            for plugin in self.plugins_of(job.class) {
+                let allowed = plugin
+                    .before_enqueue(&cx)
+                    .await
+                    .map_err(|e| QueueError::Plugin(plugin.name(), e))?;
+                if !allowed {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        })
+    }
+
+    fn after_enqueue<'a>(
+        &'a self,
+        queue: &'a Queue,
+        job: NewJob<'a>,
+    ) -> BoxFuture<'a, crate::client::Result<()>> {
+        Box::pin(async move {
+            let cx = PluginContext::for_enqueue(queue, job);
+            for plugin in self.plugins_of(job.class) {
+                plugin
+                    .after_enqueue(&cx)
+                    .await
+                    .map_err(|e| QueueError::Plugin(plugin.name(), e))?;
+            }
+            Ok(())
+        })
     }
 }

@@ -3,8 +3,9 @@
 //! then) and `timestamps:<job bytes>` (which `delayed:TS` hold that exact job).
 //! Moving due jobs onto their queue is the scheduler's job ([`crate::scheduler`]).
 
-use crate::job::{self, Job};
-use crate::queue::{Queue, QueueError, Result};
+use super::error::{QueueError, Result};
+use super::queue::Queue;
+use crate::wire::{self, Job};
 use redis::AsyncCommands;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -26,7 +27,7 @@ impl Queue {
         suppress_duplicate: bool,
     ) -> Result<bool> {
         let ts = to_seconds(ts_ms);
-        let item = job::encode(queue, class, &args);
+        let item = wire::encode(queue, class, &args);
         let member = format!("delayed:{ts}");
         let mut con = self.con.clone();
         let exists: bool = con.sismember(self.keys.timestamps(&item), &member).await?;
@@ -66,7 +67,7 @@ impl Queue {
 
     /// When this exact job is scheduled, in Unix seconds.
     pub async fn scheduled_at(&self, queue: &str, class: &str, args: &[Value]) -> Result<Vec<i64>> {
-        let item = job::encode(queue, class, args);
+        let item = wire::encode(queue, class, args);
         let members: Vec<String> = self
             .con
             .clone()
@@ -83,7 +84,7 @@ impl Queue {
     /// Removes this exact delayed job wherever it is scheduled; returns the seconds it was
     /// scheduled at. The schedule zset is left to the scheduler, which drops empty entries.
     pub async fn del_delayed(&self, queue: &str, class: &str, args: &[Value]) -> Result<Vec<i64>> {
-        let item = job::encode(queue, class, args);
+        let item = wire::encode(queue, class, args);
         let seconds = self.scheduled_at(queue, class, args).await?;
         let mut pipe = redis::pipe();
         pipe.atomic();

@@ -1,10 +1,9 @@
 //! The demo's job: class `sendEmail` on queue `emailQueue`, args `[{"to","subject","text"}]`
 //! (the names of the original node-resque demo), sent through the mailer.
 
-use crate::failure::JobError;
-use crate::jobs::JobDef;
 use mailer::{Email, Mailer};
 use serde_json::{json, Value};
+use strategy_5::{JobDef, JobError};
 
 pub const CLASS: &str = "sendEmail";
 pub const QUEUE: &str = "emailQueue";

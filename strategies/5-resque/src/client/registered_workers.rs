@@ -1,23 +1,12 @@
 //! Registered workers, read and cleaned from the outside: node-resque's `workers`,
 //! `workingOn`, `allWorkingOn`, `cleanOldWorkers` and `forceCleanWorker`.
 
-use crate::failure::{failed_entry, JobError};
-use crate::job;
-use crate::queue::{Queue, Result};
+use super::error::Result;
+use super::queue::Queue;
+use crate::wire::{self, failed_entry, split_worker_id, JobError};
 use redis::AsyncCommands;
 use serde_json::Value;
 use std::collections::BTreeMap;
-
-/// Who a registered worker is: `host:pid` and the queues it works.
-pub fn split_worker_id(id: &str) -> (String, String) {
-    let mut parts = id.splitn(3, ':');
-    let host = parts.next().unwrap_or_default();
-    match (parts.next(), parts.next()) {
-        (Some(pid), Some(queues)) => (format!("{host}:{pid}"), queues.to_owned()),
-        (Some(queues), None) => (host.to_owned(), queues.to_owned()),
-        _ => (host.to_owned(), String::new()),
-    }
-}
 
 impl Queue {
     /// Registered workers: name (`host:pid`) -> queues (`a,b`).
@@ -62,7 +51,7 @@ impl Queue {
             let run_at = value
                 .get("run_at")
                 .and_then(Value::as_str)
-                .and_then(job::parse_date);
+                .and_then(wire::parse_date);
             if let Some(run_at) = run_at {
                 if (now - run_at).to_std().unwrap_or_default() > age {
                     let payload = self.force_clean_worker(&name).await?;
@@ -112,12 +101,12 @@ impl Queue {
                 .get("queue")
                 .and_then(Value::as_str)
                 .unwrap_or_default();
-            let now = job::js_date(chrono::Utc::now());
+            let now = wire::js_date(chrono::Utc::now());
             let error = JobError {
                 exception: "Worker Timeout (killed manually)".into(),
                 error: "Worker Timeout (killed manually)".into(),
                 backtrace: vec![
-                    format!("killed by {} at {now}", job::hostname()),
+                    format!("killed by {} at {now}", wire::hostname()),
                     "queue#forceCleanWorker".into(),
                     "node-resque".into(),
                 ],

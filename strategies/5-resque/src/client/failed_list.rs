@@ -1,8 +1,9 @@
 //! The `failed` list: listing, removing and retrying entries, node-resque's way (entries are
 //! found by their exact bytes, so they must round-trip through JSON unchanged).
 
-use crate::job;
-use crate::queue::{Queue, QueueError, Result};
+use super::error::{QueueError, Result};
+use super::queue::Queue;
+use crate::wire;
 use redis::AsyncCommands;
 use serde_json::Value;
 
@@ -114,6 +115,6 @@ fn failed_job(entry: &Value) -> Result<(String, String, Vec<Value>)> {
         .filter(|q| !q.is_empty())
         .or_else(|| payload.get("queue").and_then(Value::as_str))
         .ok_or_else(|| QueueError::Invalid("failed entry names no queue".into()))?;
-    let args = job::arrayify(payload.get("args").cloned().unwrap_or(Value::Null));
+    let args = wire::arrayify(payload.get("args").cloned().unwrap_or(Value::Null));
     Ok((queue.to_owned(), class.to_owned(), args))
 }

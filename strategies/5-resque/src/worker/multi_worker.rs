@@ -15,11 +15,13 @@
 //! [`JobDef::blocking`](crate::JobDef::blocking) and they run on the blocking pool instead.
 //! Each slot is a full [`Worker`] named `host:pid+N`, so Resque tools list every slot.
 
+use super::job_definitions::Jobs;
+use super::lag_probe::LagProbe;
+use super::options::WorkerOptions;
+use super::work_loop::Worker;
+use crate::client::Queue;
 use crate::events::{EventSender, WorkerEvent};
-use crate::jobs::Jobs;
-use crate::lag::LagProbe;
-use crate::queue::Queue;
-use crate::worker::{Worker, WorkerOptions};
+use crate::scheduler::dead_workers;
 use futures_util::FutureExt;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -108,7 +110,7 @@ impl MultiWorker {
         let probe = LagProbe::start(self.options.check_interval, self.stop.child_token());
         // Once for all slots, before any of them registers.
         if self.options.worker.clean_dead_on_start {
-            if let Err(e) = crate::presence::clean_dead_workers(
+            if let Err(e) = dead_workers::clean_dead_workers(
                 &self.queue,
                 &self.options.worker.name,
                 &self.events,

@@ -96,36 +96,6 @@ impl Job {
     }
 }
 
-/// JavaScript's `new Date().toString()` in UTC, the `run_at`/`failed_at` format node-resque
-/// writes (and `Date.parse` reads back).
-pub fn js_date(at: chrono::DateTime<chrono::Utc>) -> String {
-    at.format("%a %b %d %Y %H:%M:%S GMT+0000 (Coordinated Universal Time)")
-        .to_string()
-}
-
-/// Reads node-resque's `Date.toString()` form or Ruby Resque's ISO-8601 form.
-pub fn parse_date(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
-    if let Ok(at) = chrono::DateTime::parse_from_rfc3339(text) {
-        return Some(at.into());
-    }
-    let without_zone_name = text.split(" (").next().unwrap_or(text);
-    chrono::DateTime::parse_from_str(without_zone_name, "%a %b %d %Y %H:%M:%S GMT%z")
-        .ok()
-        .map(Into::into)
-}
-
-/// This machine's host name, the first part of every worker name (`host:pid`).
-pub fn hostname() -> String {
-    let mut buf = [0u8; 256];
-    // SAFETY: the buffer is valid for its length; gethostname NUL-terminates on success.
-    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
-    if rc != 0 {
-        return "localhost".into();
-    }
-    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
-    String::from_utf8_lossy(&buf[..end]).into_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,19 +139,5 @@ mod tests {
             Job::decode(r#"{"class":"x","args":5}"#).unwrap().args,
             vec![json!(5)]
         );
-    }
-
-    #[test]
-    fn js_dates_round_trip() {
-        let at = chrono::DateTime::parse_from_rfc3339("2026-11-27T18:35:29Z")
-            .unwrap()
-            .into();
-        let text = js_date(at);
-        assert_eq!(
-            text,
-            "Fri Nov 27 2026 18:35:29 GMT+0000 (Coordinated Universal Time)"
-        );
-        assert_eq!(parse_date(&text), Some(at));
-        assert_eq!(parse_date("2026-11-27T18:35:29Z"), Some(at));
     }
 }

@@ -1,15 +1,15 @@
 //! The web role: each valid email becomes a `sendEmail` job, and the client is told as soon
-//! as Redis holds it. The `/resque/...` admin routes are served next to it (see [`crate::admin`]).
+//! as Redis holds it. The `/resque/...` admin routes are served next to it (see [`super::admin`]).
 
-use crate::admin::Admin;
-use crate::queue::Queue;
-use crate::send_email::{CLASS, QUEUE};
+use super::admin::Admin;
+use super::send_email::{CLASS, QUEUE};
 use bytes::Bytes;
 use hyper::{Method, StatusCode};
 use kit::{BoxFuture, EmailService, Refusal};
 use mailer::Email;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
+use strategy_5::Queue;
 
 pub struct Web {
     pub queue: Queue,

@@ -2,10 +2,8 @@
 //! `started` key and a `worker:ping:NAME` refreshed every ping interval, all removed when it
 //! stops. A worker that stops pinging (or whose process is gone) is found by the others.
 
-use crate::events::{EventSender, WorkerEvent};
-use crate::queue::Queue;
-use crate::reliable;
-use crate::worker::WorkerOptions;
+use super::options::WorkerOptions;
+use crate::client::Queue;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
@@ -71,22 +69,4 @@ pub async fn ping_loop(queue: Queue, options: WorkerOptions, stop: CancellationT
             .query_async(&mut queue.connection())
             .await;
     }
-}
-
-/// Recovers (or fails the job of) every dead worker on this host but `own_name` (`""`: none
-/// is spared), reporting each.
-pub async fn clean_dead_workers(
-    queue: &Queue,
-    own_name: &str,
-    events: &EventSender,
-) -> anyhow::Result<()> {
-    for (worker, jobs) in reliable::recover_dead_workers(queue, own_name).await? {
-        events.send(WorkerEvent::CleaningWorker {
-            worker: worker.clone(),
-        });
-        if jobs > 0 {
-            events.send(WorkerEvent::Recovered { worker, jobs });
-        }
-    }
-    Ok(())
 }

@@ -1,0 +1,105 @@
+//! The demo binary's own parts: its flags ([`args`]), the web front ([`web`]) with its
+//! admin routes ([`admin`]), the `sendEmail` job ([`send_email`]), and the wiring of the
+//! roles below. `--role all` (default) runs the web front, a multi-worker and the scheduler
+//! in one process against a private redis-server; the other roles run one part each, so the
+//! load harness can kill and restart them on their own.
+
+mod admin;
+pub mod args;
+mod send_email;
+mod web;
+
+use admin::Admin;
+use args::{Args, Role};
+use std::sync::Arc;
+use strategy_5::events::{spawn_logger, EventSender, WorkerEvent};
+use strategy_5::plugins::Retry;
+use strategy_5::{Jobs, Keys, MultiWorker, Queue, Scheduler};
+use web::Web;
+
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let shutdown = kit::shutdown::on_signal();
+    let (url, _redis_server) = kit::embedded::redis(&args.redis)?;
+    let client = redis::Client::open(url.as_str())?;
+    let connection = strategy_5::connect::commands(&client).await?;
+    let events = EventSender::new("strategy-5");
+    let _logger = spawn_logger(&events);
+
+    let _mail = if args.runs_workers() {
+        Some(kit::embedded::mail(&args.mail).await?)
+    } else {
+        None
+    };
+    let mut jobs = Jobs::new();
+    if let Some(mail) = &_mail {
+        let mut job = send_email::job(mail.mailer.clone());
+        if args.retry > 0 {
+            job = job.with_plugin(Retry::new(args.retry, args.retry_delay_ms));
+        }
+        jobs = jobs.with(send_email::CLASS, job);
+    }
+    let jobs = Arc::new(jobs);
+    let queue = Queue::new(connection, Keys::new(&args.namespace)).with_jobs(jobs.clone());
+
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut multi_status = None;
+    if args.runs_workers() {
+        let multi = MultiWorker::new(
+            args.multi_worker_options(),
+            queue.clone(),
+            client.clone(),
+            jobs.clone(),
+            events.clone(),
+        );
+        multi_status = Some(multi.status());
+        let stop = multi.stop_token();
+        let token = shutdown.clone();
+        tokio::spawn(async move {
+            token.cancelled().await;
+            stop.cancel();
+        });
+        tasks.spawn(announce_ready(events.subscribe()));
+        tasks.spawn(multi.run());
+    }
+    if args.runs_scheduler() {
+        let scheduler = Scheduler::new(args.scheduler_options(), queue.clone(), events.clone());
+        let stop = scheduler.stop_token();
+        let token = shutdown.clone();
+        tokio::spawn(async move {
+            token.cancelled().await;
+            stop.cancel();
+        });
+        if args.role == Role::Scheduler {
+            kit::ready::announce(
+                "scheduler",
+                "promotes delayed jobs and cleans up dead workers",
+            );
+        }
+        tasks.spawn(scheduler.run());
+    }
+    if args.runs_web() {
+        let web = Arc::new(Web {
+            queue: queue.clone(),
+            admin: Admin {
+                queue: queue.clone(),
+                multi_worker: multi_status,
+            },
+        });
+        let listener = kit::http::bind(&args.http.addr()).await?;
+        kit::http::serve(listener, web, shutdown.clone()).await;
+    }
+    // Workers finish the job they run and unregister; the scheduler gives up its lock.
+    while tasks.join_next().await.is_some() {}
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Logs `worker ready` once the first worker slot has registered in Redis.
+async fn announce_ready(mut rx: tokio::sync::broadcast::Receiver<strategy_5::Event>) {
+    while let Ok(event) = rx.recv().await {
+        if event.event == WorkerEvent::Start && event.source.contains('+') {
+            kit::ready::announce("worker", format_args!("{} takes jobs", event.source));
+            return;
+        }
+    }
+}

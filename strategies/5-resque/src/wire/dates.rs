@@ -1,0 +1,40 @@
+//! Dates as node-resque writes them. `run_at` (the working-on key) and `failed_at` (a failed
+//! entry) hold JavaScript's `Date.toString()`, not ISO-8601: node-resque reads them back with
+//! `Date.parse`, so that is the form to write.
+
+/// JavaScript's `new Date().toString()` in UTC, the `run_at`/`failed_at` format node-resque
+/// writes (and `Date.parse` reads back).
+pub fn js_date(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%a %b %d %Y %H:%M:%S GMT+0000 (Coordinated Universal Time)")
+        .to_string()
+}
+
+/// Reads node-resque's `Date.toString()` form or Ruby Resque's ISO-8601 form.
+pub fn parse_date(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    if let Ok(at) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Some(at.into());
+    }
+    let without_zone_name = text.split(" (").next().unwrap_or(text);
+    chrono::DateTime::parse_from_str(without_zone_name, "%a %b %d %Y %H:%M:%S GMT%z")
+        .ok()
+        .map(Into::into)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn js_dates_round_trip() {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-11-27T18:35:29Z")
+            .unwrap()
+            .into();
+        let text = js_date(at);
+        assert_eq!(
+            text,
+            "Fri Nov 27 2026 18:35:29 GMT+0000 (Coordinated Universal Time)"
+        );
+        assert_eq!(parse_date(&text), Some(at));
+        assert_eq!(parse_date("2026-11-27T18:35:29Z"), Some(at));
+    }
+}

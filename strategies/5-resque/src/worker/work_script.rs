@@ -1,0 +1,68 @@
+//! The `work.lua` call, the one Redis command a busy worker spends per job: it records how
+//! the last job ended, then takes the next one. This file turns the worker's state into the
+//! script's KEYS and ARGV; `src/lua/work.lua` says what the script does with them.
+
+use super::options::WorkerOptions;
+use super::outcome::{Ended, FinishedJob, TakenJob};
+use crate::client::Queue;
+use crate::scripts;
+use crate::wire::{self, failed_entry};
+
+/// Records `last` (if any), then takes the first job found walking `queues` in order (none
+/// when `queues` is empty: that only records). `None`: every queue was empty.
+pub(crate) async fn record_and_take(
+    queue: &Queue,
+    options: &WorkerOptions,
+    last: Option<&FinishedJob>,
+    queues: &[String],
+) -> redis::RedisResult<Option<TakenJob>> {
+    let keys = queue.keys();
+    let name = &options.name;
+    // `run_at` of the job taken, and `failed_at` of the last one if it failed.
+    let now = wire::js_date(chrono::Utc::now());
+    // The last job: how it ended, where it came from, its bytes, and for a failure the
+    // entry to push on `failed` (built here: Rust has the error, Lua only pushes bytes).
+    let ended = last.map_or("", |done| done.ended.script_word());
+    let (last_queue, last_payload) = last.map_or(("", ""), |done| {
+        (done.job.queue.as_str(), done.job.payload.as_str())
+    });
+    let entry = match last {
+        Some(FinishedJob {
+            job,
+            ended: Ended::Failed(error),
+            ..
+        }) => failed_entry(name, &job.queue, &job.payload, error, &now),
+        _ => String::new(),
+    };
+    // Every key the script touches is passed in KEYS (none is built inside the script), in
+    // the order the header of work.lua lists them. That is Redis's rule for scripts: what
+    // a call reads and writes can be told from the call alone.
+    let mut call = scripts::WORK.key(keys.worker(&options.id()));
+    call.key(keys.stat("processed"))
+        .key(keys.worker_stat("processed", name))
+        .key(keys.stat("failed"))
+        .key(keys.worker_stat("failed", name))
+        .key(keys.failed())
+        // Reliable fetch: the list the last job sits in until its outcome is recorded,
+        // then removed from (LREM by its bytes).
+        .key(keys.processing(last_queue, name));
+    // A (queue, processing list) pair per queue, highest priority first: the script takes
+    // from the first queue that has a job.
+    for q in queues {
+        call.key(keys.queue(q)).key(keys.processing(q, name));
+    }
+    call.arg(&now)
+        .arg(name)
+        // Per call, not per script: one script serves both ways of taking a job.
+        .arg(if options.reliable { "1" } else { "0" })
+        .arg(ended)
+        .arg(last_payload)
+        .arg(entry);
+    for q in queues {
+        call.arg(q);
+    }
+    // EVALSHA, and the script itself only when Redis answers NOSCRIPT (a restarted Redis
+    // has forgotten it). The answer: `{queue, payload}`, or nil when every queue was empty.
+    let taken: Option<(String, String)> = call.invoke_async(&mut queue.connection()).await?;
+    Ok(taken.map(|(queue, payload)| TakenJob { queue, payload }))
+}
