@@ -24,6 +24,8 @@
 //!
 //! kit makes no delivery promise of its own: it hands a valid email to the strategy and
 //! reports what the strategy said.
+//!
+//! See ARCHITECTURE.md, section "shared/kit".
 
 pub mod client;
 pub mod config;

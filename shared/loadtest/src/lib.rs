@@ -32,6 +32,8 @@
 //! The harness makes no delivery promise of its own, but it must be able to fail both ways:
 //! its tests run strategies that do lose mail and strategies that do not, and check that
 //! the report tells them apart.
+//!
+//! See ARCHITECTURE.md, section "shared/loadtest".
 
 pub mod account;
 pub mod binaries;

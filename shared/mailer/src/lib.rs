@@ -23,6 +23,8 @@
 //! server (it answered `250` to the end of DATA). A send that returned `Err` may still
 //! have been accepted when the connection dropped after the server's reply was written;
 //! the sink never does that on purpose, so its ledger is the truth for the harness.
+//!
+//! See ARCHITECTURE.md, section "shared/mailer".
 
 pub mod client;
 pub mod email;
