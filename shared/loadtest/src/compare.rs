@@ -89,6 +89,7 @@ pub async fn compare(
             mailer_latency_ms: settings.mailer_latency_ms,
             settle_s: settings.settle.as_secs_f64(),
             quiet_s: settings.quiet.as_secs_f64(),
+            seed: settings.seed,
         },
         runs,
     };

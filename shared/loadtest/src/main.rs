@@ -62,6 +62,10 @@ struct CompareArgs {
     /// (default: reports/<UTC time>/).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Makes the run repeatable: which messages the flaky mail server refuses depends on
+    /// this seed and on each message, not on chance or on the order sends arrive in.
+    #[arg(long)]
+    seed: Option<u64>,
     /// Where the strategy binaries are (default: the directory of this executable, where
     /// cargo puts every binary of the workspace).
     #[arg(long)]
@@ -98,6 +102,7 @@ async fn main() -> anyhow::Result<()> {
         settle: Duration::from_secs_f64(args.settle_s.max(0.0)),
         quiet: Duration::from_secs_f64(args.quiet_s.max(0.1)),
         bin_dir,
+        seed: args.seed,
     };
     let out = args.out.unwrap_or_else(|| {
         let now = chrono::Utc::now().format("%Y-%m-%d-%H%M%S");

@@ -16,7 +16,7 @@ use crate::load::{self, RunningLoad};
 use crate::parked::parked_ids;
 use crate::report::RunReport;
 use crate::scenario::Scenario;
-use mailer::{Latency, Sink, SinkConfig};
+use mailer::{Faults, Latency, Sink, SinkConfig};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -35,6 +35,8 @@ pub struct RunSettings {
     pub quiet: Duration,
     /// Where the strategy binaries are.
     pub bin_dir: PathBuf,
+    /// Makes the mail server's failures repeatable (see `mailer::Faults::seed`).
+    pub seed: Option<u64>,
 }
 
 /// Runs `strategy` (`variant`) under `scenario`, keeping its files in `run_dir`. `progress`
@@ -88,7 +90,10 @@ async fn drive(
     let ledger = run_dir.join("ledger.jsonl");
     let _ = std::fs::remove_file(&ledger);
     let sink = Sink::start_local(SinkConfig {
-        faults: scenario.sink_faults(Latency::fixed(settings.mailer_latency_ms)),
+        faults: Faults {
+            seed: settings.seed,
+            ..scenario.sink_faults(Latency::fixed(settings.mailer_latency_ms))
+        },
         ledger: Some(ledger),
         ..SinkConfig::default()
     })

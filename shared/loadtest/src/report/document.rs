@@ -64,8 +64,19 @@ pub fn document<'a>(report: &Report, charts: &'a [Chart]) -> Vec<Block<'a>> {
         plain(format!(
             "Each run: {} requests at {}/s (open loop), mail server latency {} ms, then delivery \
              allowed to settle (until no new mail for {} s, at most {} s). Every run has its own \
-             processes, mail server and Redis.",
-            s.requests, s.rate, s.mailer_latency_ms, s.quiet_s, s.settle_s
+             processes, mail server and Redis.{}",
+            s.requests,
+            s.rate,
+            s.mailer_latency_ms,
+            s.quiet_s,
+            s.settle_s,
+            match s.seed {
+                Some(seed) => format!(
+                    " The mail server's failures were seeded ({seed}): the same messages fail \
+                     in every run with that seed."
+                ),
+                None => String::new(),
+            }
         )),
         Block::Paragraph(emphasized(HOW_TO_READ)),
     ];

@@ -60,6 +60,7 @@ pub fn report(runs: Vec<RunReport>) -> Report {
             mailer_latency_ms: 50,
             settle_s: 30.0,
             quiet_s: 5.0,
+            seed: None,
         },
         runs,
     }

@@ -54,6 +54,9 @@ pub struct Settings {
     pub mailer_latency_ms: u64,
     pub settle_s: f64,
     pub quiet_s: f64,
+    /// The mail server's fault seed, when the run was made repeatable with `--seed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
 }
 
 /// Everything a comparison measured.

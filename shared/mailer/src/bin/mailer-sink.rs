@@ -40,6 +40,10 @@ struct Args {
     /// Share of messages whose connection is closed at the end of DATA, without a reply.
     #[arg(long, env = "MAILER_DROP_RATE", default_value = "0", value_parser = parse_rate)]
     drop_rate: f64,
+    /// Make the failures repeatable: which messages fail depends on this seed and on each
+    /// message (recipient, subject, text, and how often it was sent before), not on chance.
+    #[arg(long, env = "MAILER_SEED")]
+    seed: Option<u64>,
     /// Do not set TCP_QUICKACK (shows lettre's ~40 ms Nagle stall per message).
     #[arg(long)]
     no_quickack: bool,
@@ -65,6 +69,7 @@ async fn main() -> anyhow::Result<()> {
             failure_rate: args.failure_rate,
             permanent_failure_rate: args.permanent_failure_rate,
             drop_rate: args.drop_rate,
+            seed: args.seed,
         },
         ledger: args.ledger.clone(),
         quickack: !args.no_quickack,

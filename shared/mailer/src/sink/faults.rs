@@ -81,13 +81,32 @@ pub struct Faults {
     pub failure_rate: f64,
     pub permanent_failure_rate: f64,
     pub drop_rate: f64,
+    /// With a seed, a message's fate is a function of the seed, the message (recipient,
+    /// subject, text) and how many times the sink saw it before, not of chance or of the
+    /// order messages arrive in: the same run fails the same messages every time, however
+    /// its sends interleave. Without one, each message gets a fresh random draw.
+    pub seed: Option<u64>,
 }
 
 impl Faults {
-    /// Draws this message's fate. The rates share one draw, so with 0.2 transient and 0.1
-    /// permanent exactly 30% of messages fail on average.
+    /// Draws this message's fate at random. The rates share one draw, so with 0.2 transient
+    /// and 0.1 permanent exactly 30% of messages fail on average.
     pub fn draw(&self) -> Outcome {
-        let roll: f64 = rand::rng().random();
+        self.fate(rand::rng().random())
+    }
+
+    /// This message's fate: seeded (see [`Faults::seed`]) when there is a seed, else drawn
+    /// at random. `message` identifies the message; `attempt` counts earlier sightings of it
+    /// (0 the first time), so a retried message gets a fresh, but still repeatable, fate.
+    pub fn fate_of(&self, message: &[u8], attempt: u32) -> Outcome {
+        match self.seed {
+            Some(seed) => self.fate(seeded_roll(seed, message, attempt)),
+            None => self.draw(),
+        }
+    }
+
+    /// The outcome a roll in 0..1 falls on.
+    fn fate(&self, roll: f64) -> Outcome {
         let mut bound = self.drop_rate;
         if roll < bound {
             return Outcome::Drop;
@@ -102,6 +121,27 @@ impl Faults {
         }
         Outcome::Accept
     }
+}
+
+/// A roll in 0..1 that depends only on its inputs: FNV-1a over them, then a 64-bit mix
+/// (splitmix64's finalizer) so that nearby inputs land far apart.
+fn seeded_roll(seed: u64, message: &[u8], attempt: u32) -> f64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in seed
+        .to_le_bytes()
+        .iter()
+        .chain(message)
+        .chain(&attempt.to_le_bytes())
+    {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash ^= hash >> 30;
+    hash = hash.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    hash ^= hash >> 27;
+    hash = hash.wrapping_mul(0x94d0_49bb_1331_11eb);
+    hash ^= hash >> 31;
+    (hash >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// Parses a rate flag, refusing anything outside 0..=1.
@@ -138,6 +178,46 @@ mod tests {
         };
         assert!((0..100).all(|_| faults.draw() == Outcome::TransientFailure));
         assert!((0..100).all(|_| Faults::default().draw() == Outcome::Accept));
+    }
+
+    #[test]
+    fn a_seed_fails_the_same_messages_whatever_the_order() {
+        let faults = Faults {
+            failure_rate: 0.3,
+            seed: Some(7),
+            ..Faults::default()
+        };
+        let messages: Vec<String> = (0..200).map(|i| format!("loadtest #{i}")).collect();
+        let forward: Vec<Outcome> = messages
+            .iter()
+            .map(|m| faults.fate_of(m.as_bytes(), 0))
+            .collect();
+        let backward: Vec<Outcome> = messages
+            .iter()
+            .rev()
+            .map(|m| faults.fate_of(m.as_bytes(), 0))
+            .collect();
+        assert_eq!(forward, backward.into_iter().rev().collect::<Vec<_>>());
+        let failed = forward
+            .iter()
+            .filter(|o| **o == Outcome::TransientFailure)
+            .count();
+        assert!((40..=80).contains(&failed), "about 30% of 200: {failed}");
+        // A retry is a new, repeatable draw; another seed fails other messages.
+        let retried: Vec<Outcome> = messages
+            .iter()
+            .map(|m| faults.fate_of(m.as_bytes(), 1))
+            .collect();
+        assert_ne!(forward, retried);
+        let other = Faults {
+            seed: Some(8),
+            ..faults
+        };
+        let reseeded: Vec<Outcome> = messages
+            .iter()
+            .map(|m| other.fate_of(m.as_bytes(), 0))
+            .collect();
+        assert_ne!(forward, reseeded);
     }
 
     #[test]

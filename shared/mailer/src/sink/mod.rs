@@ -84,9 +84,21 @@ pub(crate) struct Shared {
     permanent_failures: AtomicU64,
     dropped: AtomicU64,
     aborted: AtomicU64,
+    /// How many times each message (by its recipient, subject and text) reached the end of
+    /// DATA: a seeded fault's attempt number.
+    sightings: Mutex<std::collections::HashMap<Vec<u8>, u32>>,
 }
 
 impl Shared {
+    /// How many times the sink saw this message before (0 the first time), counting this one.
+    pub(crate) fn sighting(&self, message: &[u8]) -> u32 {
+        let mut sightings = self.sightings.lock().unwrap();
+        let seen = sightings.entry(message.to_vec()).or_insert(0);
+        let before = *seen;
+        *seen += 1;
+        before
+    }
+
     pub(crate) fn faults(&self) -> Faults {
         *self.faults.lock().unwrap()
     }
@@ -171,6 +183,7 @@ impl Sink {
         };
         let shared = Arc::new(Shared {
             faults: Mutex::new(config.faults),
+            sightings: Mutex::default(),
             quickack: config.quickack,
             log_deliveries: config.log_deliveries,
             deliveries: Mutex::new(Vec::new()),

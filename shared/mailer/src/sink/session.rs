@@ -165,7 +165,17 @@ async fn finish_message(conn: &mut LineReader, shared: &Shared, raw: &[u8]) -> i
         shared.count_aborted();
         return Ok(false);
     }
-    let outcome = faults.draw();
+    let outcome = match faults.seed {
+        // A seeded fate needs to know which message this is, and how often it came before.
+        Some(_) => {
+            let key = match decode(raw) {
+                Some(d) => [d.to.as_bytes(), d.subject.as_bytes(), d.text.as_bytes()].join(&0u8),
+                None => raw.to_vec(),
+            };
+            faults.fate_of(&key, shared.sighting(&key))
+        }
+        None => faults.draw(),
+    };
     shared.count(outcome);
     match outcome {
         Outcome::Drop => {
