@@ -51,8 +51,14 @@
 //! `200` means the supervisor has the email; `"held": true` says no worker was ready, and the
 //! supervisor keeps the email until the next worker says it is ready (the original crashed
 //! here: `children.worker.send` on `undefined`; test
-//! `emails_sent_while_the_worker_is_dead_are_held_and_sent_by_the_next_one`). Mail is lost
-//! when:
+//! `emails_sent_while_the_worker_is_dead_are_held_and_sent_by_the_next_one`).
+//!
+//! A supervisor that does not answer within 5 s (frozen, or too busy) gets the truth told
+//! about it: `503` when the web server could take the email back before writing it to the
+//! supervisor (it is never sent, a retry is safe), `202` when it was already written (the
+//! supervisor reads it when it wakes and has it sent: a client that retries a `202` may
+//! get the mail twice). A `503` never means "maybe sent"
+//! (`a_503_from_a_stopped_supervisor_is_never_sent`). Mail is lost when:
 //!
 //! * **the worker is killed** (SIGKILL, a crash): every email in its in-memory queue. The
 //!   supervisor knows which (handed over, never reported sent) and logs `lost N emails` with
@@ -109,7 +115,8 @@
 //! * `child.rs`: the first steps of every child (die with the supervisor, own process
 //!   group, own runtime);
 //! * `web.rs`, `worker.rs`, `sink.rs`: the three roles;
-//! * `link.rs`: the child's end of its socketpair, on the child's tokio runtime.
+//! * `link.rs`: the child's end of its socketpair, on the child's tokio runtime; a message
+//!   can be taken back until it is written (how the web server knows a `503` from a `202`).
 //!
 //! On both ends: `protocol.rs`, the messages that travel on the socketpairs.
 //!

@@ -51,6 +51,15 @@ pub fn sigkill(pid: i32) {
     kill(Pid::from_raw(pid), Signal::SIGKILL).expect("SIGKILL");
 }
 
+/// Freezes a process: it keeps its sockets open and reads none of them.
+pub fn sigstop(pid: i32) {
+    kill(Pid::from_raw(pid), Signal::SIGSTOP).expect("SIGSTOP");
+}
+
+pub fn sigcont(pid: i32) {
+    kill(Pid::from_raw(pid), Signal::SIGCONT).expect("SIGCONT");
+}
+
 pub fn is_alive(pid: i32) -> bool {
     kill(Pid::from_raw(pid), None).is_ok()
 }
