@@ -58,7 +58,13 @@
 //! supervisor (it is never sent, a retry is safe), `202` when it was already written (the
 //! supervisor reads it when it wakes and has it sent: a client that retries a `202` may
 //! get the mail twice). A `503` never means "maybe sent"
-//! (`a_503_from_a_stopped_supervisor_is_never_sent`). Mail is lost when:
+//! (`a_503_from_a_stopped_supervisor_is_never_sent`).
+//!
+//! The backlog is bounded: the supervisor takes at most `--max-backlog` emails (default
+//! 2000) that are held or in the worker, and answers the next one `503 "backlog full"`,
+//! so a frozen or slow worker cannot make the supervisor or the worker grow without end
+//! (`a_full_backlog_answers_503_and_bounds_the_memory_of_every_process`,
+//! `emails_held_while_no_worker_is_ready_count_in_the_backlog`). Mail is lost when:
 //!
 //! * **the worker is killed** (SIGKILL, a crash): every email in its in-memory queue. The
 //!   supervisor knows which (handed over, never reported sent) and logs `lost N emails` with
@@ -161,6 +167,13 @@ pub struct Args {
     /// sooner than this.
     #[arg(long, env = "RETRY_DELAY_MS", default_value_t = 1000)]
     retry_delay_ms: u64,
+    /// The most emails in the supervisor's care at once: held while no worker is ready,
+    /// plus handed to the worker and not yet reported sent or given up. Past it the web
+    /// server answers 503 "backlog full" and the email is refused, not queued. An email is
+    /// up to about 65 KB, so this bounds the memory of the supervisor and of the worker.
+    #[arg(long, env = "MAX_BACKLOG", default_value_t = 2000,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    max_backlog: u32,
     /// How often the supervisor re-forks children that died.
     #[arg(long, env = "CHECK_INTERVAL_MS", default_value_t = 1000)]
     check_interval_ms: u64,
@@ -226,6 +239,7 @@ fn prepare(args: &Args) -> anyhow::Result<(Settings, Listeners)> {
         smtp_pool_size: args.mail.smtp_pool_size,
         throttle: Duration::from_millis(args.throttle_ms),
         retry_delay: Duration::from_millis(args.retry_delay_ms),
+        max_backlog: args.max_backlog as usize,
         check_interval: Duration::from_millis(args.check_interval_ms.max(1)),
         stop_timeout: Duration::from_millis(args.stop_timeout_ms),
         embedded_sink,

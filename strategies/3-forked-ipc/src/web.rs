@@ -111,6 +111,7 @@ impl WebFront {
     fn deliver_reply(&self, reply: SupervisorMessage) {
         let request = match &reply {
             SupervisorMessage::Accepted { request, .. }
+            | SupervisorMessage::Refused { request, .. }
             | SupervisorMessage::Pids { request, .. } => *request,
             SupervisorMessage::Deliver { .. } => {
                 tracing::warn!("got an email to deliver, but this is the web server");
@@ -175,6 +176,8 @@ impl EmailService for WebFront {
                     fields.insert("held".into(), json!(held));
                     Ok(fields)
                 }
+                // Refused, the email is nowhere but here: a retry later is safe.
+                SupervisorMessage::Refused { reason, .. } => Err(Refusal::unavailable(reason)),
                 other => Err(unexpected(other)),
             }
         })

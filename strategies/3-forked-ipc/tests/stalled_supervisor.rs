@@ -14,10 +14,7 @@ async fn a_503_from_a_stopped_supervisor_is_never_sent() {
     let sink = sink().await;
     let app = start(&sink, &["--throttle-ms", "0"]).await;
     let supervisor = pid_of(&pids(&app).await, "supervisor").unwrap();
-    wait_until("the worker is forked", || async {
-        pid_of(&pids(&app).await, "worker")
-    })
-    .await;
+    worker_pid(&app).await;
 
     sigstop(supervisor);
     // Small emails fit in the socket to the supervisor; large ones fill it, and those the
