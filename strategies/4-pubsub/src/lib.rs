@@ -44,9 +44,12 @@
 //!   it missed; a connection that went silent is found by a PING every 5 s. Tests:
 //!   `worker_resubscribes_after_redis_restarts`, `worker_resubscribes_when_redis_drops_it`,
 //!   `worker_notices_a_redis_that_stopped_answering`.
-//!
-//! A worker reads eagerly, so one that cannot keep up does not fall behind in Redis: its
-//! in-memory backlog grows instead (it logs `queued=N`), and so does what a crash would lose.
+//! * **a worker's backlog is full**: a worker reads eagerly, so one that cannot keep up does
+//!   not fall behind in Redis: its in-memory backlog grows instead (it logs `queued=N`), and
+//!   so does what a crash would lose. It grows up to `--max-backlog` mails (default 2000);
+//!   past that, each new mail is dropped with an error line, `backlog full`, counting the
+//!   drops. Nothing can make the publisher wait: a full worker can only lose, or grow
+//!   without bound. Test: `a_full_backlog_drops_new_mail_and_counts_every_drop`.
 //!
 //! When the web front cannot reach Redis, the client gets a 503 with an error: that mail is
 //! refused, not lost (test: `worker_resubscribes_after_redis_restarts`). One 503 is
@@ -71,8 +74,8 @@
 //! * [`publisher`]: the web role's [`kit::EmailService`], one PUBLISH per mail;
 //! * [`worker`]: the worker role, two loops side by side until shutdown: `subscriber.rs`
 //!   (the pub/sub connection, resubscribing when Redis drops it) fills `backlog.rs` (the
-//!   in-memory queue, the only copy of what the worker heard), and `sender.rs` drains it
-//!   over SMTP.
+//!   bounded in-memory queue, the only copy of what the worker heard), and `sender.rs`
+//!   drains it over SMTP.
 //!
 //! [`publisher`] and [`worker`] are public so the benchmarks can run both in one process.
 //!
@@ -110,6 +113,12 @@ pub struct Args {
     /// mail per second).
     #[arg(long, env = "THROTTLE_MS", default_value_t = 1000)]
     throttle_ms: u64,
+    /// Worker: the most mails waiting in its memory. Past it each new mail from Redis is
+    /// dropped, with an error line that counts the drops: pub/sub cannot ask the publisher
+    /// to wait, so a worker that cannot keep up either loses mail or grows without bound.
+    #[arg(long, env = "MAX_BACKLOG", default_value_t = worker::DEFAULT_MAX_BACKLOG as u32,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    max_backlog: u32,
     #[command(flatten)]
     http: HttpArgs,
     #[command(flatten)]
@@ -140,14 +149,19 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Role::Worker => {
             let mail = kit::embedded::mail(&args.mail).await?;
             let config = worker_config(&args, client, mail.mailer.clone());
-            worker::run(config, None, shutdown).await;
+            worker::run_bounded(config, args.max_backlog as usize, None, shutdown).await;
             Ok(())
         }
         Role::All => {
             let mail = kit::embedded::mail(&args.mail).await?;
             let config = worker_config(&args, client.clone(), mail.mailer.clone());
             let (ready, subscribed) = oneshot::channel();
-            let worker = tokio::spawn(worker::run(config, Some(ready), shutdown.clone()));
+            let worker = tokio::spawn(worker::run_bounded(
+                config,
+                args.max_backlog as usize,
+                Some(ready),
+                shutdown.clone(),
+            ));
             // Open the web front only once the worker listens: otherwise the demo's first
             // mails would be published to nobody.
             tokio::select! {

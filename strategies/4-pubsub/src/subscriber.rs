@@ -190,7 +190,7 @@ fn accept(payload: &[u8], channel: &str, backlog: &Backlog) {
     match email {
         Ok(email) => {
             tracing::info!(to = %email.to, "Message from Redis!");
-            backlog.push_back(email);
+            backlog.push_new(email);
         }
         Err(error) => {
             let preview: String = String::from_utf8_lossy(payload).chars().take(200).collect();
