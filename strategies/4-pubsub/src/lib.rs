@@ -41,9 +41,13 @@
 //!   reading: Redis disconnects it past 32 MiB of unread output, or 8 MiB for 60 s): what was
 //!   not yet read is gone, and so is everything published until the worker resubscribes.
 //!   The worker resubscribes at once, then with a backoff capped at 500 ms, and logs what
-//!   it missed; a connection that went silent is found by a PING every 5 s. Tests:
-//!   `worker_resubscribes_after_redis_restarts`, `worker_resubscribes_when_redis_drops_it`,
-//!   `worker_notices_a_redis_that_stopped_answering`.
+//!   it missed; a connection that went silent is found by a PING every 5 s. When the same
+//!   Redis process closed the connection (its `run_id` did not change), the worker says
+//!   so: `Redis dropped this subscriber: client-output-buffer-limit pubsub ...`, the mails
+//!   Redis had buffered for it are lost (a CLIENT KILL looks the same from the subscriber's
+//!   side). Tests: `worker_resubscribes_after_redis_restarts`,
+//!   `worker_resubscribes_when_redis_drops_it`, `worker_notices_a_redis_that_stopped_answering`,
+//!   `redis_dropping_a_slow_subscriber_is_said_in_the_log`.
 //! * **a worker's backlog is full**: a worker reads eagerly, so one that cannot keep up does
 //!   not fall behind in Redis: its in-memory backlog grows instead (it logs `queued=N`), and
 //!   so does what a crash would lose. It grows up to `--max-backlog` mails (default 2000);
@@ -73,15 +77,16 @@
 //! * this file: the flags ([`Args`]) and [`run`], which starts the roles;
 //! * [`publisher`]: the web role's [`kit::EmailService`], one PUBLISH per mail;
 //! * [`worker`]: the worker role, two loops side by side until shutdown: `subscriber.rs`
-//!   (the pub/sub connection, resubscribing when Redis drops it) fills `backlog.rs` (the
-//!   bounded in-memory queue, the only copy of what the worker heard), and `sender.rs`
-//!   drains it over SMTP.
+//!   (the pub/sub connection, resubscribing when Redis drops it; `cut_off.rs` says why it
+//!   was dropped) fills `backlog.rs` (the bounded in-memory queue, the only copy of what
+//!   the worker heard), and `sender.rs` drains it over SMTP.
 //!
 //! [`publisher`] and [`worker`] are public so the benchmarks can run both in one process.
 //!
 //! See ARCHITECTURE.md, section "Strategy 4: Redis pub/sub"
 
 mod backlog;
+mod cut_off;
 pub mod publisher;
 mod sender;
 mod subscriber;

@@ -335,3 +335,37 @@ async fn hears(worker: &kit::testing::ChildProcess, count: usize) -> bool {
     })
     .await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_dropping_a_slow_subscriber_is_said_in_the_log() {
+    let redis = redis();
+    let sink = sink().await;
+    let mut publisher = connect(&redis).await;
+    // A small limit, so that a frozen subscriber overflows it soon.
+    redis::cmd("CONFIG")
+        .arg(&["SET", "client-output-buffer-limit", "pubsub 1mb 0 0"])
+        .exec_async(&mut publisher)
+        .await
+        .unwrap();
+    let worker = worker_with(&redis.url(), &sink, &["--throttle-ms", "0"]).await;
+    let pid = Pid::from_raw(worker.pid().expect("running") as i32);
+
+    kill(pid, Signal::SIGSTOP).unwrap();
+    // Until Redis cuts the frozen subscriber off: from then on, a PUBLISH reaches nobody.
+    let text = "x".repeat(60_000);
+    let mut published = 0;
+    while publish_directly(&mut publisher, &format!("m{published}"), &text).await == 1 {
+        published += 1;
+        assert!(
+            published < 5000,
+            "Redis never dropped the frozen subscriber"
+        );
+    }
+    kill(pid, Signal::SIGCONT).unwrap();
+    expect_log(
+        &worker,
+        "Redis dropped this subscriber: client-output-buffer-limit pubsub",
+    )
+    .await;
+    expect_log(&worker, "worker ready (resubscribed)").await;
+}
