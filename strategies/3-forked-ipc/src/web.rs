@@ -12,6 +12,9 @@
 //! | still queued in this process: taken back          | `503`: never handed on, never sent |
 //! | written to the supervisor's socket, unconfirmed   | `202`: handed on, outcome unknown; a retry may send it twice |
 //!
+//! The supervisor's own "no" is a `503` too: with its backlog full (`--max-backlog`) it
+//! answers `refused`, and the email was taken by nobody.
+//!
 //! The listening socket is not ours: the supervisor bound it before forking and keeps it
 //! open. While this process is dead, the kernel still completes TCP handshakes on it and
 //! queues the connections, and the re-forked web server accepts them: a client sees a slow
