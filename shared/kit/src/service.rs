@@ -11,6 +11,8 @@ use std::pin::Pin;
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// A strategy's "no": the HTTP status and the message the client gets as `{"error": ...}`.
+/// With a success status (`202`: taken, outcome unknown) it is a "yes, but": the message
+/// comes as `{"warning": ...}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
     pub status: StatusCode,

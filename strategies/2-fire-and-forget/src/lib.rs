@@ -17,32 +17,47 @@
 //!   retry (`a_failed_send_is_lost_and_only_the_log_knows`);
 //! * **the process dies**: every send still in flight dies with it. SIGKILL or a crash loses
 //!   them all, without a word (`sigkill_loses_every_send_in_flight`). SIGTERM waits up to
-//!   `--drain-ms` for them and logs how many were drained and how many were abandoned
+//!   `--drain-ms` for them, then abandons the rest, each with an `email lost` line
 //!   (`sigterm_drains_sends_that_finish_in_time`,
 //!   `sigterm_abandons_what_does_not_finish_within_the_drain_time`).
 //!
+//! Silent to the client, not to the log: every lost mail gets one `email lost` line, and
+//! the shutdown summary's `lost` is the number of those lines, failed and abandoned alike
+//! (`the_summary_counts_every_email_lost_line`).
+//!
 //! Bad input gets a `400` before any send is spawned (`bad_input_is_a_400_and_sends_nothing`).
 //!
-//! There is no bound on concurrency either: each request starts its own send, so a burst
-//! of requests becomes a burst of SMTP connections. `--smtp-pool-size` does not stop it:
-//! it caps the idle connections kept for reuse, and a send that finds none opens another.
+//! ## Sends in flight: bounded
+//!
+//! Each request starts its own send, so a burst of requests is a burst of SMTP connections,
+//! and a slow mail server keeps every one of them (and its mail) in memory.
+//! `--smtp-pool-size` does not stop that: it caps the idle connections kept for reuse, and
+//! a send that finds none opens another. `--max-in-flight` does: past that many sends
+//! running at once, the web answers `503 "too many sends in flight"` and starts nothing, so
+//! that mail is refused, not lost
+//! (`past_max_in_flight_the_web_answers_503_and_starts_no_send`).
 //!
 //! ## Map of the crate
 //!
-//! * this file: [`Args`] (the flags, `--drain-ms` among them), [`FireAndForget`] (the
-//!   [`EmailService`] that spawns the send and answers) and [`run`] (serve until SIGTERM,
-//!   then drain what is in flight and count what is lost);
+//! * this file: [`Args`] (the flags, `--drain-ms` and `--max-in-flight` among them),
+//!   [`FireAndForget`] (the [`EmailService`] that spawns the send and answers) and [`run`]
+//!   (serve until SIGTERM, then drain what is in flight and abandon the rest);
+//! * `tally.rs`: what became of each mail, counted where its log line is written;
 //! * `main.rs`: the binary, which parses the flags and calls [`run`].
 //!
 //! See ARCHITECTURE.md, section "Strategy 2: fire and forget"
+
+mod tally;
 
 use clap::Parser;
 use kit::{BoxFuture, EmailService, HttpArgs, MailArgs, Refusal};
 use mailer::{Email, Mailer};
 use serde_json::{json, Map, Value};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+use tally::{Loss, Tally};
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 /// Strategy 2: answer 200 at once and send in a background task; failures are only logged.
@@ -56,6 +71,11 @@ pub struct Args {
     /// On SIGTERM/SIGINT, wait this long for in-flight sends before abandoning them.
     #[arg(long, env = "DRAIN_MS", default_value_t = 5000)]
     drain_ms: u64,
+    /// The most sends running at once. Past it the web answers 503 "too many sends in
+    /// flight" and starts none, so a slow mail server cannot make memory grow without bound.
+    #[arg(long, env = "MAX_IN_FLIGHT", default_value_t = 1000,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    max_in_flight: u32,
 }
 
 /// Spawns the send and answers at once.
@@ -63,26 +83,42 @@ pub struct FireAndForget {
     mailer: Mailer,
     /// Every spawned send, so shutdown can wait for them and count what is left.
     tasks: TaskTracker,
-    sent: Arc<AtomicU64>,
-    failed: Arc<AtomicU64>,
+    /// One permit per send in flight, held by the send's task until it ends.
+    slots: Arc<Semaphore>,
+    max_in_flight: u32,
+    /// Cancelled when the drain time is over: each send still running then ends at once,
+    /// and says its mail is lost.
+    abandon: CancellationToken,
+    tally: Arc<Tally>,
 }
 
 impl EmailService for FireAndForget {
     fn submit(&self, email: Email) -> BoxFuture<'_, Result<Map<String, Value>, Refusal>> {
+        // Before the spawn, not inside it: a send that cannot start must be refused while
+        // the client is still waiting for an answer. Past the limit the mail is refused,
+        // never queued, so nothing waits in memory for a slow mail server.
+        let Ok(slot) = self.slots.clone().try_acquire_owned() else {
+            let refusal = Refusal::unavailable(format!(
+                "too many sends in flight (the most is {}): the mail server is slow, try again later",
+                self.max_in_flight
+            ));
+            return Box::pin(async move { Err(refusal) });
+        };
         let mailer = self.mailer.clone();
-        let (sent, failed) = (self.sent.clone(), self.failed.clone());
+        let tally = self.tally.clone();
+        let abandon = self.abandon.clone();
         self.tasks.spawn(async move {
-            match mailer.send(&email).await {
-                Ok(_) => {
-                    sent.fetch_add(1, Ordering::Relaxed);
-                    tracing::info!("Sent an email to {}", email.to);
-                }
-                Err(e) => {
-                    // The lesson: the client was told 200 long ago. Nobody else will know.
-                    failed.fetch_add(1, Ordering::Relaxed);
-                    tracing::error!(to = %email.to, subject = %email.subject, error = %e, "email lost: sending failed after the client was told 200");
-                }
+            tokio::select! {
+                // A send that finishes as the drain time runs out counts as what it was.
+                biased;
+                sent = mailer.send(&email) => match sent {
+                    Ok(_) => tally.sent(&email),
+                    Err(e) => tally.lost(&email, Loss::Failed(e.to_string())),
+                },
+                _ = abandon.cancelled() => tally.lost(&email, Loss::Abandoned),
             }
+            // The slot is free again once the send is over, however it ended.
+            drop(slot);
         });
         let in_flight = self.tasks.len();
         Box::pin(async move {
@@ -93,16 +129,18 @@ impl EmailService for FireAndForget {
     }
 }
 
-/// Serves until SIGTERM/SIGINT, then gives the sends in flight `--drain-ms` to finish and
-/// logs how many were drained and how many are lost.
+/// Serves until SIGTERM/SIGINT, then gives the sends in flight `--drain-ms` to finish,
+/// abandons the rest and logs what became of every mail.
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let shutdown = kit::shutdown::on_signal();
     let mail = kit::embedded::mail(&args.mail).await?;
     let service = Arc::new(FireAndForget {
         mailer: mail.mailer.clone(),
         tasks: TaskTracker::new(),
-        sent: Arc::default(),
-        failed: Arc::default(),
+        slots: Arc::new(Semaphore::new(args.max_in_flight as usize)),
+        max_in_flight: args.max_in_flight,
+        abandon: CancellationToken::new(),
+        tally: Arc::default(),
     });
     let listener = kit::http::bind(&args.http.addr()).await?;
     kit::http::serve(listener, service.clone(), shutdown).await;
@@ -118,12 +156,20 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let drained = tokio::time::timeout(Duration::from_millis(args.drain_ms), service.tasks.wait())
         .await
         .is_ok();
-    let abandoned = service.tasks.len();
+    if !drained {
+        // Each send still running logs its mail as lost and ends; waiting for them makes
+        // the counts below final. Left to die with the runtime instead, they would vanish
+        // without a line, and a send finishing meanwhile could be counted twice.
+        service.abandon.cancel();
+        service.tasks.wait().await;
+    }
+    let (sent, failed, abandoned) = service.tally.counts();
     tracing::info!(
-        sent = service.sent.load(Ordering::Relaxed),
-        failed = service.failed.load(Ordering::Relaxed),
-        drained = pending - abandoned,
-        lost = abandoned,
+        sent,
+        failed,
+        abandoned,
+        drained = pending as u64 - abandoned,
+        lost = failed + abandoned,
         "stopped{}",
         if drained {
             ""

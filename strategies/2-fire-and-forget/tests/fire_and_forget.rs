@@ -33,15 +33,19 @@ fn slow(ms: u64) -> Faults {
     }
 }
 
+/// `GET /you@example.com/<subject>/<text>`, which must be answered 200.
+async fn send(web: &ChildProcess, subject: &str, text: &str) {
+    let answer = HttpClient::default()
+        .get(&web.url(&format!("/you@example.com/{subject}/{text}")))
+        .await
+        .unwrap();
+    assert_eq!(answer.status, StatusCode::OK);
+}
+
 /// Sends `count` mails and waits until the sink is holding all of them in DATA.
 async fn send_and_wait_in_flight(sink: &Sink, web: &ChildProcess, count: usize) {
-    let client = HttpClient::default();
     for i in 0..count {
-        let answer = client
-            .get(&web.url(&format!("/you@example.com/m{i}/x")))
-            .await
-            .unwrap();
-        assert_eq!(answer.status, StatusCode::OK);
+        send(web, &format!("m{i}"), "x").await;
     }
     wait_until("every send is in DATA at the sink", DEADLINE, || async {
         (sink.stats().data_started as usize >= count).then_some(())
@@ -138,4 +142,84 @@ async fn bad_input_is_a_400_and_sends_nothing() {
     let subjects: Vec<String> = sink.deliveries().into_iter().map(|d| d.subject).collect();
     assert_eq!(subjects, ["Valid"]);
     assert_eq!(sink.stats().data_started, 1);
+}
+
+#[tokio::test]
+async fn the_summary_counts_every_email_lost_line() {
+    // Two sends the server refuses, then three still in DATA when the drain time is over:
+    // five mails lost, each with its "email lost" line, and the summary must say five.
+    let (sink, mut web) = start(
+        Faults {
+            failure_rate: 1.0,
+            ..Faults::default()
+        },
+        &["--drain-ms", "100"],
+    )
+    .await;
+    for i in 0..2 {
+        send(&web, "refused", &format!("r{i}")).await;
+    }
+    wait_until("two sends failed", DEADLINE, || async {
+        (web.logs().matches("email lost").count() == 2).then_some(())
+    })
+    .await;
+    sink.set_faults(slow(3000));
+    for i in 0..3 {
+        send(&web, "slow", &format!("s{i}")).await;
+    }
+    wait_until("three sends are in DATA at the sink", DEADLINE, || async {
+        (sink.stats().data_started >= 5).then_some(())
+    })
+    .await;
+
+    let status = web.terminate(DEADLINE).await.expect("exited");
+    assert!(status.success(), "{status}");
+    let logs = web.logs();
+    let lost_lines = logs.lines().filter(|l| l.contains("email lost")).count();
+    assert_eq!(lost_lines, 5, "{logs}");
+    assert!(
+        logs.contains(&format!("lost={lost_lines}")),
+        "the summary does not count the {lost_lines} lost mails above it:\n{logs}"
+    );
+    assert!(sink.deliveries().is_empty());
+}
+
+#[tokio::test]
+async fn past_max_in_flight_the_web_answers_503_and_starts_no_send() {
+    let (sink, web) = start(slow(3000), &["--max-in-flight", "3"]).await;
+    send_and_wait_in_flight(&sink, &web, 3).await;
+    let client = HttpClient::default();
+    let answer = client
+        .get(&web.url("/you@example.com/over/the-limit"))
+        .await
+        .unwrap();
+    assert_eq!(
+        answer.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{:?}",
+        answer.json
+    );
+    assert!(
+        answer.json["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("too many sends in flight"),
+        "{:?}",
+        answer.json
+    );
+
+    // Once the three sends are over, their slots are free again.
+    assert!(sink.wait_for(3, DEADLINE).await);
+    wait_until("a send slot is free again", DEADLINE, || async {
+        let answer = client
+            .get(&web.url("/you@example.com/room/again"))
+            .await
+            .unwrap();
+        (answer.status == StatusCode::OK).then_some(())
+    })
+    .await;
+    assert!(sink.wait_for(4, DEADLINE).await);
+    let subjects: Vec<String> = sink.deliveries().into_iter().map(|d| d.subject).collect();
+    assert!(!subjects.contains(&"over".to_string()), "{subjects:?}");
+    assert_eq!(sink.stats().data_started, 4, "a 503 started a send");
 }

@@ -6,7 +6,8 @@
 //!
 //! Writes never block the supervisor: what the socket does not take now stays in `outbox`
 //! and is flushed when `poll(2)` says the socket is writable again. A frozen child can thus
-//! not freeze the supervisor (it only grows that buffer).
+//! not freeze the supervisor: it only grows that buffer, by no more than the emails that
+//! `--max-backlog` lets the supervisor hand over.
 
 use crate::protocol::{ChildMessage, SupervisorMessage};
 use bytes::{Buf, Bytes, BytesMut};

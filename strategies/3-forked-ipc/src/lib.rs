@@ -51,8 +51,20 @@
 //! `200` means the supervisor has the email; `"held": true` says no worker was ready, and the
 //! supervisor keeps the email until the next worker says it is ready (the original crashed
 //! here: `children.worker.send` on `undefined`; test
-//! `emails_sent_while_the_worker_is_dead_are_held_and_sent_by_the_next_one`). Mail is lost
-//! when:
+//! `emails_sent_while_the_worker_is_dead_are_held_and_sent_by_the_next_one`).
+//!
+//! A supervisor that does not answer within 5 s (frozen, or too busy) gets the truth told
+//! about it: `503` when the web server could take the email back before writing it to the
+//! supervisor (it is never sent, a retry is safe), `202` when it was already written (the
+//! supervisor reads it when it wakes and has it sent: a client that retries a `202` may
+//! get the mail twice). A `503` never means "maybe sent"
+//! (`a_503_from_a_stopped_supervisor_is_never_sent`).
+//!
+//! The backlog is bounded: the supervisor takes at most `--max-backlog` emails (default
+//! 2000) that are held or in the worker, and answers the next one `503 "backlog full"`,
+//! so a frozen or slow worker cannot make the supervisor or the worker grow without end
+//! (`a_full_backlog_answers_503_and_bounds_the_memory_of_every_process`,
+//! `emails_held_while_no_worker_is_ready_count_in_the_backlog`). Mail is lost when:
 //!
 //! * **the worker is killed** (SIGKILL, a crash): every email in its in-memory queue. The
 //!   supervisor knows which (handed over, never reported sent) and logs `lost N emails` with
@@ -109,7 +121,8 @@
 //! * `child.rs`: the first steps of every child (die with the supervisor, own process
 //!   group, own runtime);
 //! * `web.rs`, `worker.rs`, `sink.rs`: the three roles;
-//! * `link.rs`: the child's end of its socketpair, on the child's tokio runtime.
+//! * `link.rs`: the child's end of its socketpair, on the child's tokio runtime; a message
+//!   can be taken back until it is written (how the web server knows a `503` from a `202`).
 //!
 //! On both ends: `protocol.rs`, the messages that travel on the socketpairs.
 //!
@@ -154,6 +167,13 @@ pub struct Args {
     /// sooner than this.
     #[arg(long, env = "RETRY_DELAY_MS", default_value_t = 1000)]
     retry_delay_ms: u64,
+    /// The most emails in the supervisor's care at once: held while no worker is ready,
+    /// plus handed to the worker and not yet reported sent or given up. Past it the web
+    /// server answers 503 "backlog full" and the email is refused, not queued. An email is
+    /// up to about 65 KB, so this bounds the memory of the supervisor and of the worker.
+    #[arg(long, env = "MAX_BACKLOG", default_value_t = 2000,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    max_backlog: u32,
     /// How often the supervisor re-forks children that died.
     #[arg(long, env = "CHECK_INTERVAL_MS", default_value_t = 1000)]
     check_interval_ms: u64,
@@ -219,6 +239,7 @@ fn prepare(args: &Args) -> anyhow::Result<(Settings, Listeners)> {
         smtp_pool_size: args.mail.smtp_pool_size,
         throttle: Duration::from_millis(args.throttle_ms),
         retry_delay: Duration::from_millis(args.retry_delay_ms),
+        max_backlog: args.max_backlog as usize,
         check_interval: Duration::from_millis(args.check_interval_ms.max(1)),
         stop_timeout: Duration::from_millis(args.stop_timeout_ms),
         embedded_sink,

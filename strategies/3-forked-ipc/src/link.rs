@@ -4,12 +4,17 @@
 //! `UnixStream`, then a tokio one, framed with `LengthDelimitedCodec` and carrying serde_json.
 //! Everything the child sends (status, requests and its log lines) goes through one
 //! unbounded queue into one writer task, so frames never interleave.
+//!
+//! A message sent with [`Link::hand_over`] can be taken back until the writer takes it:
+//! the web server's way to know, when the supervisor does not answer, whether an email
+//! never left this process (nothing will send it) or is on its way (something may).
 
 use crate::protocol::{ChildMessage, SupervisorMessage};
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use std::io;
 use std::os::fd::OwnedFd;
+use std::sync::{Arc, Mutex};
 use tokio::io::AsyncWriteExt;
 use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::{mpsc, oneshot};
@@ -17,6 +22,9 @@ use tokio_util::codec::{Encoder, FramedRead, LengthDelimitedCodec};
 
 enum Outgoing {
     Message(ChildMessage),
+    /// A message its sender may still take back: empty once taken back, or taken by the
+    /// writer. The one lock decides which came first.
+    Revocable(Arc<Mutex<Option<ChildMessage>>>),
     /// Answered once everything queued before it is written to the socket.
     Flush(oneshot::Sender<()>),
 }
@@ -25,6 +33,20 @@ enum Outgoing {
 #[derive(Clone)]
 pub struct Link {
     outgoing: mpsc::UnboundedSender<Outgoing>,
+}
+
+/// A message queued with [`Link::hand_over`], for as long as its sender may want it back.
+pub struct Handover {
+    slot: Arc<Mutex<Option<ChildMessage>>>,
+}
+
+impl Handover {
+    /// Takes the message back if the writer has not taken it yet. `true`: it never left this
+    /// process and never will. `false`: it is written to the socket, or being written (a
+    /// frozen supervisor that wakes up reads it).
+    pub fn take_back(&self) -> bool {
+        self.slot.lock().unwrap().take().is_some()
+    }
 }
 
 /// Receives from the supervisor. `None` from [`Incoming::next`] means the supervisor is gone.
@@ -47,6 +69,16 @@ impl Link {
     /// Queues a message. `false` when the writer has stopped (the supervisor is gone).
     pub fn send(&self, message: ChildMessage) -> bool {
         self.outgoing.send(Outgoing::Message(message)).is_ok()
+    }
+
+    /// Queues a message that can be taken back until the writer takes it ([`Handover`]).
+    /// `None` when the writer has stopped (the supervisor is gone).
+    pub fn hand_over(&self, message: ChildMessage) -> Option<Handover> {
+        let slot = Arc::new(Mutex::new(Some(message)));
+        self.outgoing
+            .send(Outgoing::Revocable(slot.clone()))
+            .ok()
+            .map(|_| Handover { slot })
     }
 
     /// Waits until every message sent so far is written: call it before the process exits,
@@ -73,19 +105,30 @@ impl Incoming {
 
 /// Writes queued messages in order. Whatever has piled up is written in one go, so a busy
 /// child makes one syscall for many messages.
+///
+/// A message is taken for good when it is encoded into that batch. While the supervisor
+/// does not read (it is frozen, or too busy), `write_all` waits with the batch, and what is
+/// queued behind it stays in the queue, where a [`Handover`] can still take it back.
 async fn write_all(mut queue: mpsc::UnboundedReceiver<Outgoing>, mut write_half: OwnedWriteHalf) {
     let mut codec = LengthDelimitedCodec::new();
     let mut bytes = BytesMut::new();
     let mut flushed = Vec::new();
+    let mut encode = |message: ChildMessage, bytes: &mut BytesMut| {
+        let json = serde_json::to_vec(&message).expect("protocol messages serialize");
+        codec
+            .encode(Bytes::from(json), bytes)
+            .expect("a protocol message fits in a frame");
+    };
     while let Some(first) = queue.recv().await {
         let mut item = Some(first);
         while let Some(next) = item.take().or_else(|| queue.try_recv().ok()) {
             match next {
-                Outgoing::Message(message) => {
-                    let json = serde_json::to_vec(&message).expect("protocol messages serialize");
-                    codec
-                        .encode(Bytes::from(json), &mut bytes)
-                        .expect("a protocol message fits in a frame");
+                Outgoing::Message(message) => encode(message, &mut bytes),
+                // Taken back already: its sender has told its client it was not handed on.
+                Outgoing::Revocable(slot) => {
+                    if let Some(message) = slot.lock().unwrap().take() {
+                        encode(message, &mut bytes);
+                    }
                 }
                 Outgoing::Flush(done) => flushed.push(done),
             }

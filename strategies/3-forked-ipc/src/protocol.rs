@@ -42,6 +42,9 @@ pub enum SupervisorMessage {
     /// To the web server: the supervisor owns email `id` now. `held` means no worker was
     /// ready, so the supervisor keeps it until one is.
     Accepted { request: u64, id: u64, held: bool },
+    /// To the web server: the supervisor did not take the email (its backlog is full), and
+    /// nothing will send it.
+    Refused { request: u64, reason: String },
     /// To the web server: the answer to a health request.
     Pids { request: u64, pids: Pids },
     /// To the worker: one email to queue and send.

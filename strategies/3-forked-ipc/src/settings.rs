@@ -14,6 +14,8 @@ pub struct Settings {
     pub throttle: Duration,
     /// The least time a failed email waits at the back of the queue before its next attempt.
     pub retry_delay: Duration,
+    /// The most emails held or in the worker at once; past it, new ones are refused.
+    pub max_backlog: usize,
     /// How often the supervisor re-forks dead children.
     pub check_interval: Duration,
     /// On shutdown, how long each child may take to stop before it is killed.

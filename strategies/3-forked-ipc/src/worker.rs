@@ -8,6 +8,8 @@
 //!
 //! **The queue lives in this process's memory and nowhere else.** SIGKILL it and every
 //! email in it is gone; the supervisor counts them and says so, but cannot bring them back.
+//! It holds at most `--max-backlog` emails, with no check here: the supervisor hands over
+//! no more than that until the worker reports on them.
 //! SIGTERM is kinder only to the email being sent: it is finished, the rest is abandoned.
 
 use crate::link::{Incoming, Link};

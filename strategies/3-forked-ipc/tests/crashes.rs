@@ -75,15 +75,7 @@ async fn emails_sent_while_the_worker_is_dead_are_held_and_sent_by_the_next_one(
     )
     .await;
     let before = pids(&app).await;
-    let old = wait_until("the worker is forked", || async {
-        pid_of(&common::pids(&app).await, "worker")
-    })
-    .await;
-    sigkill(old);
-    wait_until("/healthz shows the worker dead", || async {
-        pids(&app).await["worker"].is_null().then_some(())
-    })
-    .await;
+    kill_the_worker(&app).await;
 
     for i in 0..3 {
         let answer = send(&app, "held", &format!("h{i}")).await;

@@ -41,12 +41,19 @@
 //!   reading: Redis disconnects it past 32 MiB of unread output, or 8 MiB for 60 s): what was
 //!   not yet read is gone, and so is everything published until the worker resubscribes.
 //!   The worker resubscribes at once, then with a backoff capped at 500 ms, and logs what
-//!   it missed; a connection that went silent is found by a PING every 5 s. Tests:
-//!   `worker_resubscribes_after_redis_restarts`, `worker_resubscribes_when_redis_drops_it`,
-//!   `worker_notices_a_redis_that_stopped_answering`.
-//!
-//! A worker reads eagerly, so one that cannot keep up does not fall behind in Redis: its
-//! in-memory backlog grows instead (it logs `queued=N`), and so does what a crash would lose.
+//!   it missed; a connection that went silent is found by a PING every 5 s. When the same
+//!   Redis process closed the connection (its `run_id` did not change), the worker says
+//!   so: `Redis dropped this subscriber: client-output-buffer-limit pubsub ...`, the mails
+//!   Redis had buffered for it are lost (a CLIENT KILL looks the same from the subscriber's
+//!   side). Tests: `worker_resubscribes_after_redis_restarts`,
+//!   `worker_resubscribes_when_redis_drops_it`, `worker_notices_a_redis_that_stopped_answering`,
+//!   `redis_dropping_a_slow_subscriber_is_said_in_the_log`.
+//! * **a worker's backlog is full**: a worker reads eagerly, so one that cannot keep up does
+//!   not fall behind in Redis: its in-memory backlog grows instead (it logs `queued=N`), and
+//!   so does what a crash would lose. It grows up to `--max-backlog` mails (default 2000);
+//!   past that, each new mail is dropped with an error line, `backlog full`, counting the
+//!   drops. Nothing can make the publisher wait: a full worker can only lose, or grow
+//!   without bound. Test: `a_full_backlog_drops_new_mail_and_counts_every_drop`.
 //!
 //! When the web front cannot reach Redis, the client gets a 503 with an error: that mail is
 //! refused, not lost (test: `worker_resubscribes_after_redis_restarts`). One 503 is
@@ -70,15 +77,16 @@
 //! * this file: the flags ([`Args`]) and [`run`], which starts the roles;
 //! * [`publisher`]: the web role's [`kit::EmailService`], one PUBLISH per mail;
 //! * [`worker`]: the worker role, two loops side by side until shutdown: `subscriber.rs`
-//!   (the pub/sub connection, resubscribing when Redis drops it) fills `backlog.rs` (the
-//!   in-memory queue, the only copy of what the worker heard), and `sender.rs` drains it
-//!   over SMTP.
+//!   (the pub/sub connection, resubscribing when Redis drops it; `cut_off.rs` says why it
+//!   was dropped) fills `backlog.rs` (the bounded in-memory queue, the only copy of what
+//!   the worker heard), and `sender.rs` drains it over SMTP.
 //!
 //! [`publisher`] and [`worker`] are public so the benchmarks can run both in one process.
 //!
 //! See ARCHITECTURE.md, section "Strategy 4: Redis pub/sub"
 
 mod backlog;
+mod cut_off;
 pub mod publisher;
 mod sender;
 mod subscriber;
@@ -110,6 +118,12 @@ pub struct Args {
     /// mail per second).
     #[arg(long, env = "THROTTLE_MS", default_value_t = 1000)]
     throttle_ms: u64,
+    /// Worker: the most mails waiting in its memory. Past it each new mail from Redis is
+    /// dropped, with an error line that counts the drops: pub/sub cannot ask the publisher
+    /// to wait, so a worker that cannot keep up either loses mail or grows without bound.
+    #[arg(long, env = "MAX_BACKLOG", default_value_t = worker::DEFAULT_MAX_BACKLOG as u32,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    max_backlog: u32,
     #[command(flatten)]
     http: HttpArgs,
     #[command(flatten)]
@@ -140,14 +154,19 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Role::Worker => {
             let mail = kit::embedded::mail(&args.mail).await?;
             let config = worker_config(&args, client, mail.mailer.clone());
-            worker::run(config, None, shutdown).await;
+            worker::run_bounded(config, args.max_backlog as usize, None, shutdown).await;
             Ok(())
         }
         Role::All => {
             let mail = kit::embedded::mail(&args.mail).await?;
             let config = worker_config(&args, client.clone(), mail.mailer.clone());
             let (ready, subscribed) = oneshot::channel();
-            let worker = tokio::spawn(worker::run(config, Some(ready), shutdown.clone()));
+            let worker = tokio::spawn(worker::run_bounded(
+                config,
+                args.max_backlog as usize,
+                Some(ready),
+                shutdown.clone(),
+            ));
             // Open the web front only once the worker listens: otherwise the demo's first
             // mails would be published to nobody.
             tokio::select! {

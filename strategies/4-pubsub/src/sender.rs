@@ -52,7 +52,7 @@ pub async fn run(
                 // To the back, behind newer mail, as in the original: one mail the server
                 // keeps refusing does not block the others. It is retried for as long as
                 // this process lives, and dies with it.
-                backlog.push_back(email);
+                backlog.retry(email);
             }
             Err(e) => {
                 stats.given_up += 1;

@@ -1,6 +1,7 @@
 //! The worker's ear: a dedicated pub/sub connection that SUBSCRIBEs to the channel and
 //! pushes each mail into the [`Backlog`]. When Redis goes away it reconnects with backoff,
-//! and says plainly what that cost: everything published meanwhile went to nobody.
+//! and says plainly what that cost: everything published meanwhile went to nobody, and
+//! when Redis itself dropped the subscriber, what it had buffered for it too (`cut_off.rs`).
 //!
 //! A subscribed RESP2 connection can run nothing but (P)SUBSCRIBE, UNSUBSCRIBE and PING,
 //! which is why the worker has a connection of its own for this. The redis crate's
@@ -8,6 +9,7 @@
 //! time out after 500 ms), so waiting forever for the next message is fine.
 
 use crate::backlog::Backlog;
+use crate::cut_off::{self, RedisProcess};
 use futures_util::StreamExt;
 use mailer::Email;
 use redis::aio::{PubSubSink, PubSubStream};
@@ -85,26 +87,29 @@ pub async fn run(
         if let Some(ready) = ready.take() {
             let _ = ready.send(());
         }
+        // Which Redis process this is: should the connection close while the same one still
+        // runs, Redis dropped this subscriber itself (`cut_off`).
+        let listening_to = RedisProcess::ask(&client).await;
         // 4. Listen until shutdown or until the subscription is lost.
-        match listen(sink, stream, &channel, backlog, &shutdown).await {
+        let reason = match listen(sink, stream, &channel, backlog, &shutdown).await {
             Ended::Shutdown => return,
-            Ended::Lost(reason) => {
-                tracing::error!(
-                    %reason,
-                    queued = backlog.len(),
-                    "lost the subscription to Redis, reconnecting: mails published until the \
-                     worker resubscribes are lost"
-                );
-                unsubscribed_since = Some(Instant::now());
-                // 5. A subscription that lasted was a good one: the loss is news, so
-                //    resubscribe at once. One that ended at once may be a Redis (or a proxy)
-                //    that drops every subscriber: back off instead of a tight loop.
-                if subscribed_at.elapsed() >= STABLE_AFTER {
-                    retry_in = FIRST_RETRY; // resubscribe at once: Redis was fine until now
-                } else if !back_off(&mut retry_in, &shutdown).await {
-                    return;
-                }
-            }
+            Ended::Closed => cut_off::why_closed(&client, listening_to.as_ref()).await,
+            Ended::Lost(reason) => reason,
+        };
+        tracing::error!(
+            %reason,
+            queued = backlog.len(),
+            "lost the subscription to Redis, reconnecting: mails published until the \
+             worker resubscribes are lost"
+        );
+        unsubscribed_since = Some(Instant::now());
+        // 5. A subscription that lasted was a good one: the loss is news, so
+        //    resubscribe at once. One that ended at once may be a Redis (or a proxy)
+        //    that drops every subscriber: back off instead of a tight loop.
+        if subscribed_at.elapsed() >= STABLE_AFTER {
+            retry_in = FIRST_RETRY; // resubscribe at once: Redis was fine until now
+        } else if !back_off(&mut retry_in, &shutdown).await {
+            return;
         }
     }
 }
@@ -136,7 +141,9 @@ async fn subscribe(
 /// Why [`listen`] returned.
 enum Ended {
     Shutdown,
-    /// The subscription is gone; the reason is logged.
+    /// Redis closed the connection: a restart, CLIENT KILL, a full output buffer.
+    Closed,
+    /// The connection is as good as dead; the reason is logged.
     Lost(String),
 }
 
@@ -146,6 +153,8 @@ enum Ended {
 /// It never waits for the sender: a message goes into memory at once, however slow SMTP
 /// is. A subscriber that stopped reading would fall behind in Redis instead, in its output
 /// buffer, until Redis disconnects it past its limit and everything unread is lost at once.
+/// So this loop stays cheap (parse, check, queue or drop): the redis crate reads the socket
+/// in a task of its own, into an unbounded queue that only this loop empties.
 async fn listen(
     mut sink: PubSubSink,
     mut stream: PubSubStream,
@@ -165,7 +174,7 @@ async fn listen(
             // buffer).
             message = stream.next() => match message {
                 Some(message) => accept(message.get_payload_bytes(), channel, backlog),
-                None => return Ended::Lost("the connection was closed".into()),
+                None => return Ended::Closed,
             },
             // A PING is one of the few commands a subscribed connection may send. No answer
             // within the timeout: the connection is as good as dead, even though TCP has
@@ -190,7 +199,7 @@ fn accept(payload: &[u8], channel: &str, backlog: &Backlog) {
     match email {
         Ok(email) => {
             tracing::info!(to = %email.to, "Message from Redis!");
-            backlog.push_back(email);
+            backlog.push_new(email);
         }
         Err(error) => {
             let preview: String = String::from_utf8_lossy(payload).chars().take(200).collect();

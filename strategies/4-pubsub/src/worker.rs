@@ -15,19 +15,34 @@ pub struct WorkerConfig {
     pub throttle: Duration,
 }
 
-/// Runs until `shutdown`; `ready`, if given, fires once the first SUBSCRIBE is confirmed.
-///
-/// On shutdown the mail being sent is finished, and whatever is still queued is abandoned
-/// and counted. Nothing is left in Redis to drain: pub/sub stores nothing, so the queue in
-/// this process was the only copy of those mails.
+/// `--max-backlog` when it is not given: the most mails waiting in a worker's memory.
+pub const DEFAULT_MAX_BACKLOG: usize = 2000;
+
+/// [`run_bounded`] with the default bound, [`DEFAULT_MAX_BACKLOG`].
 pub async fn run(
     config: WorkerConfig,
     ready: Option<oneshot::Sender<()>>,
     shutdown: CancellationToken,
 ) {
+    run_bounded(config, DEFAULT_MAX_BACKLOG, ready, shutdown).await
+}
+
+/// Runs until `shutdown`, with at most `max_backlog` mails waiting in memory (past it, new
+/// ones are dropped and counted); `ready`, if given, fires once the first SUBSCRIBE is
+/// confirmed.
+///
+/// On shutdown the mail being sent is finished, and whatever is still queued is abandoned
+/// and counted. Nothing is left in Redis to drain: pub/sub stores nothing, so the queue in
+/// this process was the only copy of those mails.
+pub async fn run_bounded(
+    config: WorkerConfig,
+    max_backlog: usize,
+    ready: Option<oneshot::Sender<()>>,
+    shutdown: CancellationToken,
+) {
     // Shared by the two loops below, and owned by this function: when it returns, whatever
     // is still in it is gone.
-    let backlog = Backlog::default();
+    let backlog = Backlog::new(max_backlog);
     // Two loops, because listening must never wait for sending: the subscriber pushes each
     // mail into the backlog as Redis hands it over, while the sender takes them one at a
     // time at SMTP speed (see `subscriber::listen` for what a subscriber that stops reading
@@ -58,6 +73,7 @@ pub async fn run(
         retries = stats.retries,
         given_up = stats.given_up,
         abandoned,
+        dropped = backlog.dropped(),
         "{message}"
     );
 }

@@ -261,3 +261,111 @@ async fn set_worker_rights(admin: &mut MultiplexedConnection, rules: &[&str]) {
         .await
         .unwrap();
 }
+
+/// What a worker may use with 21 mails of 60 KB in memory: it starts at about 10 MiB
+/// (debug build), the mails weigh 1.3 MB, and reading a burst of them costs a few MiB more
+/// for a moment. The 450 mails published below weigh 27 MB, twice that once parsed.
+const MEMORY_BOUND_KIB: u64 = 35 * 1024;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_backlog_drops_new_mail_and_counts_every_drop() {
+    let redis = redis();
+    let sink = sink().await;
+    // One mail, then a pause longer than the test: the backlog can only fill.
+    let mut worker = worker_with(
+        &redis.url(),
+        &sink,
+        &["--throttle-ms", "600000", "--max-backlog", "20"],
+    )
+    .await;
+    let pid = Pid::from_raw(worker.pid().expect("running") as i32);
+    let mut publisher = connect(&redis).await;
+    let text = "x".repeat(60_000);
+    let mut publish = async |from: usize, to: usize| {
+        for i in from..to {
+            assert_eq!(
+                publish_directly(&mut publisher, &format!("m{i}"), &text).await,
+                1
+            );
+        }
+    };
+
+    // Frozen, the worker reads nothing: Redis keeps what it publishes to it, under the
+    // output buffer limit (32 MiB), and hands it all over at once when the worker thaws.
+    kill(pid, Signal::SIGSTOP).unwrap();
+    publish(0, 100).await;
+    kill(pid, Signal::SIGCONT).unwrap();
+    assert!(
+        hears(&worker, 100).await,
+        "the thawed worker heard every mail"
+    );
+    // Then mail after mail, each heard (and dropped) as it comes.
+    let published = 450;
+    publish(100, published).await;
+    assert!(
+        hears(&worker, published).await,
+        "the worker heard every mail"
+    );
+    let rss = memory_kib(&worker, "VmRSS");
+    assert!(rss < MEMORY_BOUND_KIB, "the worker holds {rss} KiB");
+
+    let status = worker.terminate(DEADLINE).await.expect("exits on SIGTERM");
+    assert!(status.success(), "{status:?}");
+    let (sent, abandoned) = (
+        summary_count(&worker, "sent"),
+        summary_count(&worker, "abandoned"),
+    );
+    let dropped = summary_count(&worker, "dropped");
+    // Every mail heard is sent, abandoned at shutdown, or dropped with a line of its own.
+    assert_eq!(sent + abandoned + dropped, published, "{}", worker.logs());
+    assert_eq!(dropped, count_lines(&worker, "backlog full"));
+    assert!(
+        abandoned <= 21 && dropped >= published - 21,
+        "{}",
+        worker.logs()
+    );
+    assert_eq!(sink.deliveries().len(), sent);
+    eprintln!("backlog of 20: {dropped} of {published} dropped, worker at {rss} KiB");
+}
+
+/// Waits until the worker has logged `count` mails heard from Redis.
+async fn hears(worker: &testkit::ChildProcess, count: usize) -> bool {
+    eventually(DEADLINE, || {
+        count_lines(worker, "Message from Redis!") == count
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_dropping_a_slow_subscriber_is_said_in_the_log() {
+    let redis = redis();
+    let sink = sink().await;
+    let mut publisher = connect(&redis).await;
+    // A small limit, so that a frozen subscriber overflows it soon.
+    redis::cmd("CONFIG")
+        .arg(&["SET", "client-output-buffer-limit", "pubsub 1mb 0 0"])
+        .exec_async(&mut publisher)
+        .await
+        .unwrap();
+    let worker = worker_with(&redis.url(), &sink, &["--throttle-ms", "0"]).await;
+    let pid = Pid::from_raw(worker.pid().expect("running") as i32);
+
+    kill(pid, Signal::SIGSTOP).unwrap();
+    // Until Redis cuts the frozen subscriber off: from then on, a PUBLISH reaches nobody.
+    let text = "x".repeat(60_000);
+    let mut published = 0;
+    while publish_directly(&mut publisher, &format!("m{published}"), &text).await == 1 {
+        published += 1;
+        assert!(
+            published < 5000,
+            "Redis never dropped the frozen subscriber"
+        );
+    }
+    kill(pid, Signal::SIGCONT).unwrap();
+    expect_log(
+        &worker,
+        "Redis dropped this subscriber: client-output-buffer-limit pubsub",
+    )
+    .await;
+    expect_log(&worker, "worker ready (resubscribed)").await;
+}

@@ -274,6 +274,12 @@ async fn route(service: &dyn EmailService, req: Request<Incoming>) -> (StatusCod
             fields.shift_insert(0, "email".to_string(), echoed);
             (StatusCode::OK, Value::Object(fields))
         }
+        // A strategy's answer that is neither a plain yes nor a no (strategy 3's 202:
+        // handed on, outcome unknown) is a success status with a warning, not an error.
+        Err(refusal) if refusal.status.is_success() => (
+            refusal.status,
+            json!({ "email": echoed, "warning": refusal.message }),
+        ),
         Err(refusal) => (
             refusal.status,
             json!({ "error": refusal.message, "email": echoed }),

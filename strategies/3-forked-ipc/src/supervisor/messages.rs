@@ -7,9 +7,10 @@
 //!
 //! ```text
 //!  Submit ─► accept: id ─┬─ a worker is ready ─► in_worker ─┬─ Sent / GaveUp: done
-//!                        │                                  ├─ Stopping: abandoned
-//!                        │                                  └─ worker died: lost
-//!                        └─ none is ready ───► held ─── next worker ready ─► in_worker
+//!     │                  │                                  ├─ Stopping: abandoned
+//!     │                  │                                  └─ worker died: lost
+//!     │                  └─ none is ready ───► held ─── next worker ready ─► in_worker
+//!     └─ held + in_worker = --max-backlog ─► Refused: the web server answers 503
 //! ```
 
 use super::{say, Supervisor};
@@ -26,10 +27,14 @@ impl Supervisor {
             (_, ChildMessage::Ready { detail }) => self.on_ready(role, pid, detail),
             (_, ChildMessage::Log { level, line }) => say(role.name(), pid, level, line),
             (Role::Web, ChildMessage::Submit { request, email }) => {
-                let (id, held) = self.accept(email);
-                // The web server answers its client `200` on this reply: from here on the
-                // email is the supervisor's to route, hold or lose.
-                self.send_to(pid, &SupervisorMessage::Accepted { request, id, held });
+                let reply = match self.accept(email) {
+                    // The web server answers its client `200` on this reply: from here on
+                    // the email is the supervisor's to route, hold or lose.
+                    Ok((id, held)) => SupervisorMessage::Accepted { request, id, held },
+                    // And `503` on this one: the email was dropped here, unseen by any worker.
+                    Err(reason) => SupervisorMessage::Refused { request, reason },
+                };
+                self.send_to(pid, &reply);
             }
             (Role::Web, ChildMessage::Health { request }) => {
                 let pids = self.pids();
@@ -71,8 +76,23 @@ impl Supervisor {
         }
     }
 
-    /// Gives a new email its id, and to the worker if one is ready. `(id, held)`.
-    fn accept(&mut self, email: Email) -> (u64, bool) {
+    /// Gives a new email its id, and to the worker if one is ready: `(id, held)`. Or refuses
+    /// it when the backlog is full, with the reason for the client.
+    fn accept(&mut self, email: Email) -> Result<(u64, bool), String> {
+        // Without this bound, a worker that is frozen or slower than the clients makes both
+        // processes grow without end: the worker's queue, or, when it stops reading, the
+        // frames waiting in its channel's outbox here. Counted in emails, not bytes: it is
+        // what the books already know, and an email is at most about 65 KB.
+        let in_care = self.held.len() + self.in_worker.len();
+        if in_care >= self.settings.max_backlog {
+            return Err(self.turn_away(in_care));
+        }
+        let refused = std::mem::take(&mut self.refused_in_a_row);
+        if refused > 0 {
+            self.master(format!(
+                "taking emails again, after refusing {refused} (backlog full)"
+            ));
+        }
         let id = self.next_id;
         self.next_id += 1;
         self.tally.accepted += 1;
@@ -81,7 +101,24 @@ impl Supervisor {
             serde_json::to_string(&email).unwrap_or_default()
         ));
         let handed = self.give_to_worker(id, email);
-        (id, !handed)
+        Ok((id, !handed))
+    }
+
+    /// Counts an email refused for a full backlog, and says why, once per streak.
+    fn turn_away(&mut self, in_care: usize) -> String {
+        self.tally.turned_away += 1;
+        self.refused_in_a_row += 1;
+        let reason = format!(
+            "backlog full: {in_care} emails are held or in the worker, the most --max-backlog \
+             allows; this one was not taken, try again later"
+        );
+        if self.refused_in_a_row == 1 {
+            tracing::warn!(
+                "[master @ {}] {reason} (refusing new emails with 503 until there is room)",
+                self.pid
+            );
+        }
+        reason
     }
 
     /// Hands the email to a ready worker (`true`), or holds it until there is one.
@@ -197,8 +234,14 @@ impl Supervisor {
         let t = &self.tally;
         self.master(format!(
             "stopped: {} emails accepted, {} sent, {} refused for good, \
-             {} lost with killed workers, {} abandoned at shutdown",
-            t.accepted, t.sent, t.refused, t.lost_with_worker, t.abandoned_at_shutdown
+             {} lost with killed workers, {} abandoned at shutdown, \
+             {} turned away (backlog full)",
+            t.accepted,
+            t.sent,
+            t.refused,
+            t.lost_with_worker,
+            t.abandoned_at_shutdown,
+            t.turned_away
         ));
     }
 

@@ -2,7 +2,9 @@
 //!
 //! Everything that must survive a child's death lives here: the listening socket, the
 //! email ids, the emails held while no worker is ready, and the count of what each worker
-//! took with it when it died. The loop reacts to three things:
+//! took with it when it died. Those books also bound the backlog: the supervisor takes no
+//! more than `--max-backlog` emails that are held or in the worker. The loop reacts to
+//! three things:
 //!
 //! * a child's socket is readable: status to log, an email to route, a health question
 //!   ([`messages`]);
@@ -74,6 +76,7 @@ pub struct Supervisor {
     /// Between a worker's death and its replacement's `ready`, this is the only copy of
     /// those emails, and it is safe: no worker ever saw them, so none of them can have
     /// reached the SMTP server. They go to the next worker as soon as it is ready, in order.
+    /// Bounded with `in_worker` by `--max-backlog` (`messages.rs`).
     held: VecDeque<(u64, Email)>,
     /// Ids handed to the current worker and not yet reported sent or refused: exactly what a
     /// SIGKILL of the worker loses.
@@ -81,7 +84,14 @@ pub struct Supervisor {
     /// Only ids: the emails themselves are in the worker's memory, and die with it. Keeping
     /// a copy here to hand to the next worker would trade loss for duplicates, since the
     /// email being sent at the instant of the kill may already be at the SMTP server.
+    ///
+    /// Its size is also an upper bound of what the worker has in memory (its queue, and the
+    /// frames still in the socket or in the channel's outbox on their way there): the
+    /// worker gets nothing but what is counted here.
     in_worker: BTreeSet<u64>,
+    /// Emails refused in a row because the backlog was full: the first refusal of a streak
+    /// is logged, and the end of the streak, not each one.
+    refused_in_a_row: u64,
     /// The supervisor names every email: it is the one process that outlives both the web
     /// server that accepted an email and the worker that lost it, so its ids can say which.
     next_id: u64,
@@ -108,6 +118,8 @@ struct Tally {
     accepted: u64,
     sent: u64,
     refused: u64,
+    /// Refused at the door, backlog full: the web server answered 503, nothing was sent.
+    turned_away: u64,
     lost_with_worker: u64,
     abandoned_at_shutdown: u64,
 }
@@ -139,6 +151,7 @@ impl Supervisor {
             restarting: HashMap::new(),
             held: VecDeque::new(),
             in_worker: BTreeSet::new(),
+            refused_in_a_row: 0,
             next_id: 1,
             tally: Tally::default(),
             stopping: false,

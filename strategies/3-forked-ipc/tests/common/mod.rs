@@ -3,7 +3,7 @@
 
 #![allow(dead_code)]
 
-use kit::client::HttpClient;
+use kit::client::{Answer, HttpClient};
 use mailer::{Delivery, Sink, SinkConfig};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
@@ -51,6 +51,43 @@ pub fn sigkill(pid: i32) {
     kill(Pid::from_raw(pid), Signal::SIGKILL).expect("SIGKILL");
 }
 
+/// The worker's pid, once the supervisor has forked it.
+pub async fn worker_pid(app: &ChildProcess) -> i32 {
+    wait_until("the worker is forked", || async {
+        pid_of(&pids(app).await, "worker")
+    })
+    .await
+}
+
+/// SIGKILLs the worker and waits until the supervisor has noticed (`/healthz` says `null`).
+pub async fn kill_the_worker(app: &ChildProcess) {
+    sigkill(worker_pid(app).await);
+    wait_until("/healthz shows the worker dead", || async {
+        pids(app).await["worker"].is_null().then_some(())
+    })
+    .await;
+}
+
+/// Freezes a process: it keeps its sockets open and reads none of them.
+pub fn sigstop(pid: i32) {
+    kill(Pid::from_raw(pid), Signal::SIGSTOP).expect("SIGSTOP");
+}
+
+pub fn sigcont(pid: i32) {
+    kill(Pid::from_raw(pid), Signal::SIGCONT).expect("SIGCONT");
+}
+
+/// A memory figure of a process in KiB, from /proc/PID/status: `VmRSS` (resident now) or
+/// `VmHWM` (the most it was ever resident).
+pub fn memory_kib(pid: i32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc/PID/status");
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {field} in:\n{status}"))
+}
+
 pub fn is_alive(pid: i32) -> bool {
     kill(Pid::from_raw(pid), None).is_ok()
 }
@@ -63,6 +100,15 @@ pub async fn send(app: &ChildProcess, subject: &str, text: &str) -> Value {
         .expect("GET mail");
     assert_eq!(answer.status, 200, "{:?}", answer.json);
     answer.json
+}
+
+/// `POST /emails` with this subject and text; returns the answer, whatever its status.
+pub async fn post(client: &HttpClient, app: &ChildProcess, subject: &str, text: &str) -> Answer {
+    let email = serde_json::json!({"to": "you@example.com", "subject": subject, "text": text});
+    client
+        .post_json(&app.url("/emails"), &email)
+        .await
+        .expect("POST /emails")
 }
 
 /// Polls `check` until it returns `Some`, or panics naming `what` after [`DEADLINE`].

@@ -57,15 +57,60 @@ pub async fn worker(redis: &RedisServer, sink: &Sink, throttle_ms: u64) -> Child
 
 /// The same, reaching Redis through `redis_url` (for instance as another Redis user).
 pub async fn worker_at(redis_url: &str, sink: &Sink, throttle_ms: u64) -> ChildProcess {
-    let throttle = throttle_ms.to_string();
+    worker_with(
+        redis_url,
+        sink,
+        &["--throttle-ms", &throttle_ms.to_string()],
+    )
+    .await
+}
+
+/// A subscribed `--role worker` process with these flags.
+pub async fn worker_with(redis_url: &str, sink: &Sink, flags: &[&str]) -> ChildProcess {
     let process = ChildProcess::start(
         BIN,
-        ["--role", "worker", "--throttle-ms", &throttle],
+        ["--role", "worker"].iter().chain(flags),
         &[("REDIS_URL", redis_url), ("SMTP_URL", &sink.url())],
     )
     .expect("starting the worker role");
     expect_log(&process, "worker ready").await;
     process
+}
+
+/// `PUBLISH emailz` of a valid email with this subject and text, from the test's own
+/// connection; returns the receivers.
+pub async fn publish_directly(redis: &mut MultiplexedConnection, subject: &str, text: &str) -> u64 {
+    let email = serde_json::json!({"to": "you@example.com", "subject": subject, "text": text});
+    redis::AsyncCommands::publish(redis, "emailz", email.to_string())
+        .await
+        .expect("PUBLISH")
+}
+
+/// The `key=N` of the worker's last line, the summary it logs when it stops.
+pub fn summary_count(process: &ChildProcess, key: &str) -> usize {
+    let logs = process.logs();
+    let summary = logs
+        .lines()
+        .rfind(|l| l.contains("worker stopped"))
+        .unwrap_or_else(|| panic!("no summary in:\n{logs}"));
+    summary
+        .split(&format!("{key}="))
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no {key}= in the summary: {summary}"))
+}
+
+/// A memory figure of a process in KiB, from /proc/PID/status: `VmRSS` (resident now) or
+/// `VmHWM` (the most it was ever resident).
+pub fn memory_kib(process: &ChildProcess, field: &str) -> u64 {
+    let pid = process.pid().expect("running");
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc/PID/status");
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {field} in:\n{status}"))
 }
 
 /// Waits until `process` has logged `needle`, and fails the test with its output if it
