@@ -27,20 +27,27 @@ if ended ~= '' then
   end
   -- It no longer runs: a cleaner that found this key would count the job lost.
   redis.call('DEL', KEYS[1])
+  -- workshop 5.1: solution begin
   if reliable then
     -- Done with, so out of the processing list: a recovery would otherwise run it again.
     redis.call('LREM', KEYS[7], 1, ARGV[5])
   end
+  -- workshop 5.1: solution end
 end
 -- 2. The next job: from the first queue, in priority order, that has one.
 for i = 1, (#KEYS - 7) / 2 do
   local queue_key, processing_key, queue = KEYS[6 + 2 * i], KEYS[7 + 2 * i], ARGV[6 + i]
   local payload
+  -- workshop 5.1: solution begin
   if reliable then
     payload = redis.call('LMOVE', queue_key, processing_key, 'LEFT', 'RIGHT')
   else
     payload = redis.call('LPOP', queue_key)
   end
+  -- workshop 5.1: solution end
+  -- workshop 5.1: starter
+  -- payload = redis.call('LPOP', queue_key)
+  -- workshop 5.1: starter end
   if payload then
     -- Taken and marked as worked on in one atomic step: there is no moment where the job
     -- has left its queue and nothing in Redis says which worker has it.
