@@ -21,9 +21,7 @@
 
 use crate::client::Queue;
 use crate::events::{EventSender, WorkerEvent};
-// workshop 5.1: solution begin
 use crate::scripts;
-// workshop 5.1: solution end
 use crate::wire;
 use redis::AsyncCommands;
 use serde_json::Value;
@@ -164,7 +162,8 @@ pub async fn requeue_taken(queue: &Queue, name: &str, queues: &str) -> crate::cl
     // workshop 5.1: solution end
     // workshop 5.1: starter
     // // Nothing is put back yet: what the dead worker held stays where it is.
-    // let _ = (queue, name, queues);
+    // // (`scripts::REQUEUE` moves one processing list back to the head of its queue.)
+    // let _ = (queue, name, queues, &scripts::REQUEUE);
     // Ok(0)
     // workshop 5.1: starter end
 }
