@@ -71,9 +71,9 @@ pub fn verify(workshop: &Workshop, options: &Options) -> anyhow::Result<bool> {
         let clock = Instant::now();
         sources::put_in_place(&tree, &exercise.id, Version::Starter)?;
         let logs = verify_dir.join("logs").join(&exercise.id).join("starter");
-        problems.extend(lint(exercise, &place, &logs)?);
+        problems.extend(lint(exercise, &place, &logs.join("lint"))?);
         for round in 1..=options.repeat {
-            let card = check::check(exercise, &place, &logs)?;
+            let card = check::check(exercise, &place, &logs.join("check"))?;
             report(exercise, "starter", round, &card);
             if let Err(why) = fails_as_expected(exercise, &card) {
                 problems.push(format!("{}: the starter {why}", exercise.id));
