@@ -100,9 +100,9 @@
 //!   [`EngineCursor`](engine::EngineCursor) (next batch, commit, dead letter). Why boxed
 //!   futures: see there.
 //! * Its two engines, each in a folder of the same shape (`mod.rs`: the engine's log-wide
-//!   side; `cursor.rs`: one member reading one partition; Streams adds `group.rs` and
-//!   `entry_id.rs`): [`lists::ListEngine`], LISTs and the Lua of `src/lua/*.lua` (loaded
-//!   by `scripts.rs`, each file headed by its KEYS, ARGV and steps);
+//!   side; `cursor.rs`: one member reading one partition; Streams adds `group.rs`,
+//!   `entry.rs` and `entry_id.rs`): [`lists::ListEngine`], LISTs and the Lua of
+//!   `src/lua/*.lua` (loaded by `scripts.rs`, each file headed by its KEYS, ARGV and steps);
 //!   [`streams::StreamEngine`], Redis Streams.
 //! * [`cursor`]: [`Cursor`](cursor::Cursor), one member's reader of one partition, over
 //!   either engine's cursor.

@@ -22,10 +22,10 @@ use crate::keys::Keys;
 use crate::options::Delivery;
 use crate::record::Record;
 use crate::scripts;
+use crate::streams::entry::{self, Entry};
 use crate::streams::entry_id;
 use crate::streams::group::ensure_group;
 use kit::BoxFuture;
-use redis::streams::{StreamAutoClaimReply, StreamId, StreamReadReply};
 use redis::AsyncCommands;
 use std::time::Duration;
 
@@ -79,7 +79,7 @@ impl StreamCursor {
     /// gone; waiting for them to look idle would only delay the takeover. Our own entries
     /// from before a reconnect are claimed back the same way.
     async fn claim_left_over(&mut self, start: String, max: usize) -> Result<Vec<Record>> {
-        let reply: StreamAutoClaimReply = redis::cmd("XAUTOCLAIM")
+        let reply: redis::Value = redis::cmd("XAUTOCLAIM")
             .arg(self.keys.stream(self.partition))
             .arg(&self.group)
             .arg(&self.member)
@@ -89,12 +89,13 @@ impl StreamCursor {
             .arg(max)
             .query_async(&mut self.conn)
             .await?;
+        let (next, claimed) = entry::from_autoclaim(reply)?;
         // "0-0" means the scan went through the whole pending list; anything else is where
         // the next page starts.
-        if reply.next_stream_id != "0-0" {
-            self.claiming = Some(reply.next_stream_id);
+        if next != "0-0" {
+            self.claiming = Some(next);
         }
-        Ok(self.records(reply.claimed))
+        Ok(self.records(claimed))
     }
 
     /// New entries for the group, blocking up to `block` when there are none.
@@ -129,7 +130,7 @@ impl StreamCursor {
         } else {
             &mut self.blocking
         };
-        let reply: Option<StreamReadReply> = match read.query_async(target).await {
+        let reply: redis::Value = match read.query_async(target).await {
             Ok(reply) => reply,
             Err(e) => {
                 if e.code() == Some("NOGROUP") {
@@ -139,24 +140,23 @@ impl StreamCursor {
                 return Err(e.into());
             }
         };
-        let entries = reply
-            .and_then(|r| r.keys.into_iter().next())
-            .map(|k| k.ids)
-            .unwrap_or_default();
-        Ok(self.records(entries))
+        Ok(self.records(entry::from_read(reply)?))
     }
 
     /// Entries as records. The stored JSON has no `published_at` (XADD does not rewrite
     /// it, unlike append.lua): the entry ID's time is the stamp.
-    fn records(&self, entries: Vec<StreamId>) -> Vec<Record> {
+    fn records(&self, entries: Vec<Entry>) -> Vec<Record> {
         entries
             .into_iter()
             .map(|entry| {
-                let raw: String = entry.get("event").unwrap_or_default();
-                let mut record =
-                    Record::decode(self.partition, Position::StreamId(entry.id.clone()), raw);
+                let id = entry.id.clone();
+                let mut record = Record::decode(
+                    self.partition,
+                    Position::StreamId(id.clone()),
+                    entry.into_event(),
+                );
                 if let Some(event) = record.event.as_mut() {
-                    event.published_at = entry_id::millis(&entry.id);
+                    event.published_at = entry_id::millis(&id);
                 }
                 record
             })
