@@ -442,3 +442,198 @@ async fn role_all_exits_when_its_port_is_taken() {
     assert!(!all.try_wait().unwrap().success());
     assert!(all.logs().contains("cannot listen"), "{}", all.logs());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lists_a_corrupted_partition_is_reported_once_shown_in_healthz_and_flows_once_repaired() {
+    a_corrupted_partition_is_reported_once_shown_in_healthz_and_flows_once_repaired(Backend::Lists)
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_a_corrupted_partition_is_reported_once_shown_in_healthz_and_flows_once_repaired() {
+    a_corrupted_partition_is_reported_once_shown_in_healthz_and_flows_once_repaired(
+        Backend::Streams,
+    )
+    .await
+}
+
+/// What the log stored, overwritten by hand: on lists, a group's offset that is not a number
+/// (partition 2) and the log key as a string (partition 1); on Streams, the stream key as a
+/// string (partition 1). Each stalls its own partition only. The consumer says so once (the
+/// key, what it holds, what to do), the web's `/healthz` lists the partition as stuck while
+/// the web goes on taking mail, and once the key is repaired the partition flows again.
+async fn a_corrupted_partition_is_reported_once_shown_in_healthz_and_flows_once_repaired(
+    backend: Backend,
+) {
+    let redis = RedisServer::start().unwrap();
+    let sink = Sink::start_local(SinkConfig::default()).await.unwrap();
+    let backend_args = ["--backend", backend.name()];
+    let web = ChildProcess::start_http(
+        BIN,
+        ["--role", "web"].into_iter().chain(backend_args),
+        &[("REDIS_URL", &redis.url())],
+    )
+    .await
+    .unwrap();
+    let mailer = consumer(&redis, &sink, &backend_args);
+    ready(&mailer).await;
+    let log = log_on(&redis, backend).await;
+    let client = HttpClient::new(Duration::from_secs(5));
+    let send = |partition: u32, n: usize| {
+        let to = address_in(&log, partition, n);
+        let url = web.url(&format!("/{}/s/t", to.replace('@', "%40")));
+        let client = &client;
+        async move {
+            let answer = client.get(&url).await.unwrap();
+            assert_eq!(answer.status, 200, "{}", answer.json);
+            to
+        }
+    };
+    // Each partition has been read once, so the consumer has its place in each.
+    let mut sent = Vec::new();
+    for p in log.partitions() {
+        sent.push(send(p, 0).await);
+    }
+    assert!(sink.wait_for(4, DEADLINE).await, "{}", mailer.logs());
+
+    let mut conn = log.connection();
+    let mut stuck = vec![(1, log.keys().log(1))];
+    if backend == Backend::Lists {
+        let _: () = conn.set(log.keys().log(1), "x").await.unwrap();
+        let _: () = conn
+            .hset(log.keys().offsets(2), "mailer", "abc")
+            .await
+            .unwrap();
+        stuck.push((2, log.keys().offsets(2)));
+    } else {
+        stuck[0].1 = log.keys().stream(1);
+        let _: () = conn.set(log.keys().stream(1), "x").await.unwrap();
+    }
+    let unreadable: HashSet<u32> = stuck.iter().map(|(p, _)| *p).collect();
+
+    // The web still takes mail for every partition it can append to; the readable ones flow.
+    let healthy: Vec<u32> = log.partitions().filter(|p| *p != 1).collect::<Vec<_>>();
+    for p in &healthy {
+        sent.push(send(*p, 1).await);
+    }
+    let flowing = healthy.iter().filter(|p| !unreadable.contains(p)).count();
+    assert!(
+        sink.wait_for(4 + flowing, DEADLINE).await,
+        "{}",
+        mailer.logs()
+    );
+
+    // `/healthz`: still 200 (the web can take work), and it names what is stuck.
+    let health = || async {
+        let answer = client.get(&web.url("/healthz")).await.unwrap();
+        assert_eq!(answer.status, 200, "{}", answer.json);
+        answer.json
+    };
+    let listed = |json: &serde_json::Value| -> HashSet<u32> {
+        json["stuck"]
+            .as_array()
+            .map(|all| {
+                all.iter()
+                    .filter(|s| s["group"] == "mailer")
+                    .filter_map(|s| s["partition"].as_u64().map(|p| p as u32))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert!(
+        wait_until_async(|| async { listed(&health().await) == unreadable }).await,
+        "{}\n{}",
+        health().await,
+        mailer.logs()
+    );
+    let json = health().await;
+    for (p, key) in &stuck {
+        let entry = json["stuck"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["partition"] == *p)
+            .unwrap();
+        assert!(
+            entry["reason"].as_str().unwrap().contains(key.as_str()),
+            "{json}"
+        );
+    }
+
+    // Said once, loudly, with the key and what to do: not once per retry.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    for (p, key) in &stuck {
+        let lines: Vec<String> = mailer
+            .logs()
+            .lines()
+            .filter(|line| line.contains(key.as_str()))
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(lines.len(), 1, "{}", mailer.logs());
+        assert!(
+            lines[0].contains(&format!("cannot read partition {p}")),
+            "{}",
+            lines[0]
+        );
+        assert!(lines[0].contains("ERROR"), "{}", lines[0]);
+        assert!(lines[0].contains("--role replay"), "{}", lines[0]);
+    }
+
+    // Repaired as the report says: the foreign key removed, the group's place set again
+    // with the replay role (partition 2 from the event it had not handled yet).
+    let _: () = conn.del(&stuck[0].1).await.unwrap();
+    replay_partition(&redis, backend, 1, "start").await;
+    if backend == Backend::Lists {
+        replay_partition(&redis, backend, 2, "1").await;
+    }
+    sent.push(send(1, 2).await);
+    assert!(
+        wait_until_async(|| async { listed(&health().await).is_empty() }).await,
+        "{}\n{}",
+        health().await,
+        mailer.logs()
+    );
+    let all_sent: HashSet<String> = sent.into_iter().collect();
+    assert!(
+        wait_until(|| {
+            let delivered: HashSet<String> = sink.deliveries().into_iter().map(|d| d.to).collect();
+            delivered == all_sent
+        })
+        .await,
+        "{}",
+        mailer.logs()
+    );
+}
+
+/// Runs the replay role on one partition of the `mailer` group, and waits for it to succeed.
+async fn replay_partition(redis: &RedisServer, backend: Backend, partition: u32, to: &str) {
+    let partition = partition.to_string();
+    let mut replay = ChildProcess::start(
+        BIN,
+        [
+            "--role",
+            "replay",
+            "--backend",
+            backend.name(),
+            "--group",
+            "mailer",
+            "--partition",
+            &partition,
+            "--to",
+            to,
+        ],
+        &[("REDIS_URL", &redis.url())],
+    )
+    .unwrap();
+    assert!(wait_until(|| replay.try_wait().is_some()).await);
+    assert!(replay.try_wait().unwrap().success(), "{}", replay.logs());
+}
+
+/// The `n`-th address (counting from 0) whose key lands in `partition`.
+fn address_in(log: &Log, partition: u32, n: usize) -> String {
+    (0..)
+        .map(|i| format!("user{i}@example.com"))
+        .filter(|to| log.partition_for(to) == partition)
+        .nth(n)
+        .unwrap()
+}

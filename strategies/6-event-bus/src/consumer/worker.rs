@@ -9,6 +9,7 @@
 //!   above our share?     give the lease back, between two batches
 //!   one batch:           read (blocks while idle) -> handle each -> commit what succeeded
 //!                        (a failing event: retries, then commit before it, park it, move on)
+//!   unreadable data?     say so once, keep the lease, look again every 2 s
 //! on stop:               finish the batch in flight, commit, release the lease
 //! ```
 //!
@@ -22,6 +23,7 @@
 
 use crate::consumer::attempts::{self, Outcome};
 use crate::consumer::shared::Shared;
+use crate::consumer::stuck_report::{StuckReport, STUCK_RECHECK};
 use crate::cursor::Cursor;
 use crate::dead_letter::DeadLetter;
 use crate::error::{LogError, Result};
@@ -38,10 +40,14 @@ pub(crate) async fn run(shared: Arc<Shared>, partition: u32) {
     // The lease and the cursor live and die together: a cursor is only worth using while
     // its lease is ours, and every way of losing the lease drops both.
     let mut held: Option<(Lease, Cursor)> = None;
+    // What this worker said about the partition being unreadable, so it says it once.
+    let mut report = StuckReport::new(partition);
     while !shared.shutdown.is_cancelled() {
         let Some((lease, mut cursor)) = held.take() else {
             held = try_take(&shared, partition).await;
-            if held.is_none() {
+            if held.is_some() {
+                report.taken();
+            } else {
                 // Taken by another member, or no room in our share. A dead holder's lease
                 // runs out within `lease_ttl`; looking again every third of it takes the
                 // partition over soon after, without polling Redis in a tight loop.
@@ -71,7 +77,24 @@ pub(crate) async fn run(shared: Arc<Shared>, partition: u32) {
             continue;
         }
         match work_one_batch(&shared, &lease, &mut cursor).await {
-            Ok(()) => held = Some((lease, cursor)),
+            Ok(()) => {
+                report.readable(&shared).await;
+                held = Some((lease, cursor));
+            }
+            // A key of the partition holds what the log never wrote there. Retrying at once
+            // cannot help, so say it once, where people look (the log, the web's /healthz),
+            // and look again now and then: the partition flows again soon after the repair.
+            // The lease stays ours: the partition is unreadable for any member, and
+            // handing it around would only repeat the report. Its events wait, in order
+            // (order has that price); the other partitions' workers go on.
+            Err(LogError::Corrupt(reason)) => {
+                report.stuck(&shared, &reason).await;
+                held = Some((lease, cursor));
+                tokio::select! {
+                    _ = shared.shutdown.cancelled() => {}
+                    _ = tokio::time::sleep(STUCK_RECHECK) => {}
+                }
+            }
             // A fenced script (read.lua, commit.lua) or the check before each event says
             // the lease expired: whatever we did not commit, the new owner reads again.
             Err(LogError::LeaseLost(_)) => {
