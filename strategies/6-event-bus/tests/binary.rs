@@ -101,6 +101,49 @@ async fn a_request_becomes_an_event_that_the_mailer_group_sends_and_the_audit_gr
     assert_eq!(total, 1);
 }
 
+/// One line per event, in words: each fact once (not `on partition 1 partition=1`), and
+/// settings as their flags spell them (`at-least-once`, not `AtLeastOnce`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_consumer_says_each_fact_once_in_the_words_of_its_flags() {
+    let redis = RedisServer::start().unwrap();
+    let sink = Sink::start_local(SinkConfig::default()).await.unwrap();
+    let mailer = consumer(&redis, &sink, &[]);
+    ready(&mailer).await;
+    let log = log_on(&redis, Backend::Lists).await;
+    log.publish_batch(email_events(0..1)).await.unwrap();
+    for words in ["consumer success on handler", "live member(s)"] {
+        assert!(
+            mailer.wait_for_log(words, DEADLINE).await,
+            "{}",
+            mailer.logs()
+        );
+    }
+    let logs = mailer.logs();
+    let line = |words: &str| -> String {
+        let found = logs.lines().find(|line| line.contains(words));
+        found
+            .unwrap_or_else(|| panic!("no `{words}`:\n{logs}"))
+            .to_owned()
+    };
+    for (words, repeated) in [
+        ("consumer polling partition", "partition="),
+        ("consumer found event", "partition="),
+        ("consumer found event", "id="),
+        ("Sent an email to user0@example.com", "to="),
+        ("live member(s)", "group="),
+    ] {
+        let line = line(words);
+        assert!(
+            !line.contains(repeated),
+            "`{repeated}` repeats a fact of: {line}"
+        );
+    }
+    assert!(line("consumer ready").contains("delivery at-least-once, lists backend"));
+    for rust_name in ["AtLeastOnce", "AtMostOnce", "Lists", "Streams"] {
+        assert!(!logs.contains(rust_name), "{logs}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_web_front_answers_503_while_redis_is_down_and_recovers() {
     let mut redis = RedisServer::start().unwrap();

@@ -155,8 +155,6 @@ async fn replay(args: &Args, log: Log) -> anyhow::Result<()> {
             .map(|p| format!(" from {p}"))
             .unwrap_or_default();
         tracing::info!(
-            group = %args.group,
-            partition = moved.partition,
             "replay: group {} partition {} moved{from} to {}",
             args.group,
             moved.partition,
@@ -181,7 +179,7 @@ async fn retention(log: Log, secs: u64, max: u64, shutdown: CancellationToken) {
         };
         match log.trim(cutoff, max).await {
             Ok(0) => {}
-            Ok(dropped) => tracing::info!(dropped, "retention dropped {dropped} old event(s)"),
+            Ok(dropped) => tracing::info!("retention dropped {dropped} old event(s)"),
             Err(e) => tracing::warn!(error = %e, "retention failed"),
         }
     }

@@ -31,12 +31,10 @@ pub(crate) async fn handle(shared: &Shared, record: &Record) -> Outcome {
         Err(why) => return Outcome::GiveUp(0, why.into()),
     };
     tracing::info!(
-        partition = record.partition,
-        offset = %record.position,
-        id = %event.id,
-        "consumer found event: {} {} on partition {}",
+        "consumer found event: {} {} at {} on partition {}",
         event.kind,
         event.id,
+        record.position,
         record.partition
     );
     let mut attempt = 0;

@@ -123,10 +123,9 @@ impl ListCursor {
         // one left. Say so loudly, since those events are gone for this group.
         if skipped > 0 {
             tracing::warn!(
-                group = %self.group,
-                partition = self.partition,
-                skipped,
-                "retention dropped events this group had not read yet: skipping ahead to offset {offset}"
+                "retention dropped {skipped} event(s) of partition {} that group {} had not read yet: skipping ahead to offset {offset}",
+                self.partition,
+                self.group
             );
         }
         // What Redis holds for the group now: at-most-once, read.lua already moved it past
