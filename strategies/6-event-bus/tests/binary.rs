@@ -680,3 +680,123 @@ fn address_in(log: &Log, partition: u32, n: usize) -> String {
         .nth(n)
         .unwrap()
 }
+
+/// Ctrl-C in a terminal sends SIGINT to the whole foreground process group. The demo
+/// (`--role all`, no REDIS_URL: a private redis-server) must stop in order: the consumer
+/// finishes its batch and commits, then the web stops, then the private Redis goes. Its
+/// Redis sits in a process group of its own, so the Ctrl-C does not kill it under the
+/// consumer's last commits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_stops_the_demo_in_order_with_nothing_left_uncommitted() {
+    let mut demo = ProcessGroup::start(&["--mailer-latency-ms", "50"]);
+    assert!(
+        demo.wait_for_log("consumer ready", DEADLINE).await,
+        "{}",
+        demo.logs()
+    );
+    // Mail in flight when the Ctrl-C comes: 20 mails at 50 ms each, in batches.
+    let client = HttpClient::new(Duration::from_secs(5));
+    for i in 0..20 {
+        let url = format!("http://127.0.0.1:{}/user{i}%40example.com/s/t", demo.port);
+        let answer = client.get(&url).await.unwrap();
+        assert_eq!(answer.status, 200, "{}", demo.logs());
+    }
+    assert!(
+        demo.wait_for_log("Sent an email", DEADLINE).await,
+        "{}",
+        demo.logs()
+    );
+    demo.ctrl_c();
+    let status = demo.wait(DEADLINE).await;
+    let logs = demo.logs();
+    assert!(status.is_some_and(|s| s.success()), "{status:?}\n{logs}");
+    assert!(logs.contains("consumer stopped"), "{logs}");
+    assert!(!logs.contains("broken pipe"), "{logs}");
+    assert!(!logs.contains("could not commit"), "{logs}");
+}
+
+/// `strategy-6` as a terminal starts it: the leader of a process group of its own, which
+/// [`ProcessGroup::ctrl_c`] signals as a whole, as Ctrl-C does.
+struct ProcessGroup {
+    child: std::process::Child,
+    port: u16,
+    log_path: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl ProcessGroup {
+    fn start(args: &[&str]) -> ProcessGroup {
+        use std::os::unix::process::CommandExt;
+        let dir = tempfile::tempdir().unwrap();
+        let log_path = dir.path().join("output.log");
+        let log = std::fs::File::create(&log_path).unwrap();
+        let port = kit::redis_server::free_port();
+        let mut command = std::process::Command::new(BIN);
+        command.env_clear();
+        for key in ["PATH", "HOME", "TMPDIR"] {
+            if let Some(value) = std::env::var_os(key) {
+                command.env(key, value);
+            }
+        }
+        let child = command
+            .args(["--port", &port.to_string()])
+            .args(args)
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        ProcessGroup {
+            child,
+            port,
+            log_path,
+            _dir: dir,
+        }
+    }
+
+    fn logs(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    async fn wait_for_log(&self, needle: &str, timeout: Duration) -> bool {
+        let deadline = std::time::Instant::now() + timeout;
+        while !self.logs().contains(needle) {
+            if std::time::Instant::now() > deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        true
+    }
+
+    /// SIGINT to every process of the group, as a terminal's Ctrl-C.
+    fn ctrl_c(&self) {
+        let group = format!("-{}", self.child.id());
+        let status = std::process::Command::new("kill")
+            .args(["-s", "INT", "--", &group])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -s INT -- {group}");
+    }
+
+    async fn wait(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = std::time::Instant::now() + timeout;
+        while std::time::Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        None
+    }
+}
+
+impl Drop for ProcessGroup {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

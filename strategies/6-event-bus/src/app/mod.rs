@@ -19,13 +19,15 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         );
     }
     let shutdown = kit::shutdown::on_signal();
-    // Keep the private redis-server (if any) alive until we return.
-    let (url, _redis) = kit::embedded::redis(&args.redis)?;
+    // The private redis-server, if there is no REDIS_URL. It sits in a process group of its
+    // own, so a terminal's Ctrl-C reaches this process and not it: it stops when this
+    // handle is dropped, below, after everything that uses it has stopped.
+    let (url, private_redis) = kit::embedded::redis(&args.redis)?;
     let connector = Connector::from_url(&url, args.redis_cluster);
     let Some(log) = connect(&connector, &args, &shutdown).await? else {
         return Ok(());
     };
-    match args.role {
+    let ran = match args.role {
         Role::Web => serve(&args, log, shutdown).await,
         Role::Consumer => consume(&args, log, &args.group, shutdown).await,
         Role::All => {
@@ -37,12 +39,20 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 shutdown.cancel();
                 served
             };
+            // On a signal both stop taking work at once: the web accepts no more requests
+            // (so none gets a 200 for an event nobody will read) and answers the ones in
+            // flight; the consumer reads no new batch and commits the ones in hand. Both
+            // need Redis to the end, which is why it outlives them.
             let (web, consumer) =
                 tokio::join!(web, consume(&args, log, MAILER_GROUP, shutdown.clone()));
             web.and(consumer)
         }
         Role::Replay => replay(&args, log).await,
-    }
+    };
+    // Last, the private Redis: every commit and every append is done. Stopped earlier (as a
+    // Ctrl-C to the whole group did), the consumer's last commits failed with broken pipes.
+    drop(private_redis);
+    ran
 }
 
 /// Connects, waiting for Redis if it is not up yet (the harness may restart it any time).
@@ -72,16 +82,21 @@ async fn connect(
 }
 
 async fn serve(args: &Args, log: Log, shutdown: CancellationToken) -> anyhow::Result<()> {
-    if args.retain_secs > 0 || args.retain_max > 0 {
+    let listener = kit::http::bind(&args.http.addr()).await?;
+    let retention = (args.retain_secs > 0 || args.retain_max > 0).then(|| {
         tokio::spawn(retention(
             log.clone(),
             args.retain_secs,
             args.retain_max,
             shutdown.clone(),
-        ));
-    }
-    let listener = kit::http::bind(&args.http.addr()).await?;
+        ))
+    });
     kit::http::serve(listener, Arc::new(web::Publisher { log }), shutdown).await;
+    // Serving ends with the shutdown, which ends retention too; a trim in progress still
+    // finishes before the web role returns (and so before a private Redis stops under it).
+    if let Some(retention) = retention {
+        let _ = retention.await;
+    }
     Ok(())
 }
 
