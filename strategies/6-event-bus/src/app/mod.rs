@@ -8,7 +8,7 @@ use args::{Args, Role};
 use handlers::{AuditHandler, EmailHandler, MAILER_GROUP};
 use std::sync::Arc;
 use std::time::Duration;
-use strategy_6::{consumer, Connector, Handler, Log, LogError};
+use strategy_6::{connection, consumer, Connector, Handler, Log, LogError};
 use tokio_util::sync::CancellationToken;
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
@@ -66,7 +66,10 @@ async fn connect(
     let mut warned = false;
     loop {
         match Log::connect(connector.clone(), args.log_config()).await {
-            Ok(log) => return Ok(Some(log)),
+            Ok(log) => {
+                announce_cluster(connector, &log).await;
+                return Ok(Some(log));
+            }
             Err(LogError::Redis(e)) if !warned => {
                 tracing::warn!(error = %e, "waiting for Redis");
                 warned = true;
@@ -78,6 +81,25 @@ async fn connect(
             _ = shutdown.cancelled() => return Ok(None),
             _ = tokio::time::sleep(Duration::from_millis(500)) => {}
         }
+    }
+}
+
+/// On a Redis Cluster, says so once, with its size and the seeds it was reached through:
+/// partitions live on several nodes, and whoever reads the log should not have to guess.
+async fn announce_cluster(connector: &Connector, log: &Log) {
+    let Connector::Cluster(seeds) = connector else {
+        return;
+    };
+    let seeds = seeds.join(", ");
+    match connection::cluster_size(&mut log.connection()).await {
+        Ok((nodes, masters)) => tracing::info!(
+            "running on a Redis Cluster of {nodes} nodes ({masters} serving hash slots), \
+             reached through the seeds {seeds}"
+        ),
+        Err(e) => tracing::info!(
+            "running on a Redis Cluster, reached through the seeds {seeds} (its size is \
+             unknown: {e})"
+        ),
     }
 }
 
