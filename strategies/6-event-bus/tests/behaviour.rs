@@ -461,26 +461,47 @@ async fn lists_a_member_that_lost_its_lease_can_neither_read_nor_commit() {
 }
 
 async fn an_entry_that_is_not_utf8_is_parked_and_its_batch_flows_at_least_once(backend: Backend) {
-    an_entry_that_is_not_utf8_is_parked_and_its_batch_flows(backend, Delivery::AtLeastOnce).await
+    let entry: &[&[u8]] = &[b"event", b"\xff\xfe"];
+    not_an_event_is_parked_and_its_batch_flows(backend, Delivery::AtLeastOnce, entry, "\\xff\\xfe")
+        .await
 }
 
 async fn an_entry_that_is_not_utf8_is_parked_and_its_batch_flows_at_most_once(backend: Backend) {
-    an_entry_that_is_not_utf8_is_parked_and_its_batch_flows(backend, Delivery::AtMostOnce).await
+    let entry: &[&[u8]] = &[b"event", b"\xff\xfe"];
+    not_an_event_is_parked_and_its_batch_flows(backend, Delivery::AtMostOnce, entry, "\\xff\\xfe")
+        .await
+}
+
+/// A Streams entry is fields and values, and any of them can be bytes: one whose field name
+/// is not UTF-8 (and so has no `event` field) is parked whole, not a reply nobody can read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_an_entry_whose_field_name_is_not_utf8_is_parked_whole() {
+    let entry: &[&[u8]] = &[b"\xff\xfe", b"x"];
+    not_an_event_is_parked_and_its_batch_flows(
+        Backend::Streams,
+        Delivery::AtLeastOnce,
+        entry,
+        "\\xff\\xfe x",
+    )
+    .await
 }
 
 /// Bytes that are not UTF-8, written into a partition by something other than the log (a
 /// tool, another program), in the middle of a batch: parked in the dead letters like any
-/// entry that is not an event, its bytes kept (escaped), and the events around it handled.
-/// Neither stuck on it (at-least-once) nor skipping its whole batch (at-most-once).
-async fn an_entry_that_is_not_utf8_is_parked_and_its_batch_flows(
+/// entry that is not an event, its bytes kept (escaped: `parked_as`), and the events
+/// around it handled. Neither stuck on it (at-least-once) nor skipping its whole batch
+/// (at-most-once).
+async fn not_an_event_is_parked_and_its_batch_flows(
     backend: Backend,
     delivery: Delivery,
+    entry: &[&[u8]],
+    parked_as: &str,
 ) {
     let redis = RedisServer::start().unwrap();
     let log = log_on(&redis, backend).await;
     let before = log.publish_batch(events(2, 1)).await.unwrap();
     let partition = before[0].partition;
-    write_entry(&log, backend, partition, &[b"event", b"\xff\xfe"]).await;
+    write_entry(&log, backend, partition, entry).await;
     let after = log.publish_batch(events(2, 1)).await.unwrap();
 
     let recorder = Recorder::new();
@@ -504,33 +525,8 @@ async fn an_entry_that_is_not_utf8_is_parked_and_its_batch_flows(
     let letters = log.dead_letters("mailer").await.unwrap();
     assert_eq!(letters.len(), 1, "{letters:?}");
     assert_eq!(letters[0].partition, partition);
-    assert_eq!(letters[0].event, serde_json::json!("\\xff\\xfe"));
+    assert_eq!(letters[0].event, serde_json::json!(parked_as));
     assert!(letters[0].error.contains("UTF-8"), "{}", letters[0].error);
-}
-
-/// A Streams entry is fields and values, and any of them can be bytes: one whose field name
-/// is not UTF-8 (and so has no `event` field) is parked whole, not a reply nobody can read.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn streams_an_entry_whose_field_name_is_not_utf8_is_parked_whole() {
-    let redis = RedisServer::start().unwrap();
-    let log = log_on(&redis, Backend::Streams).await;
-    let before = log.publish_batch(events(1, 1)).await.unwrap();
-    let partition = before[0].partition;
-    write_entry(&log, Backend::Streams, partition, &[b"\xff\xfe", b"x"]).await;
-    let after = log.publish_batch(events(1, 1)).await.unwrap();
-
-    let recorder = Recorder::new();
-    let consumer = start(&log, config("mailer"), recorder.clone()).await;
-    assert!(
-        wait_until(|| recorder.count() == 2).await,
-        "handled {}",
-        recorder.count()
-    );
-    consumer.stop().await;
-    assert_eq!(recorder.ids(), [before[0].id.clone(), after[0].id.clone()]);
-    let letters = log.dead_letters("mailer").await.unwrap();
-    assert_eq!(letters.len(), 1, "{letters:?}");
-    assert_eq!(letters[0].event, serde_json::json!("\\xff\\xfe x"));
 }
 
 /// Writes an entry behind the log's back: on lists, the last of `fields` as a list element;

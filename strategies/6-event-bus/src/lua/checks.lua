@@ -34,3 +34,18 @@ local function stored_offset(key, field)
   end
   return offset, nil
 end
+
+-- partition_base(log, meta, offsets): the partition's base offset (0 before retention first
+-- trimmed it), once its log, meta and offsets keys are found to hold what the scripts
+-- expect; or nil and the CORRUPT error.
+local function partition_base(log, meta, offsets)
+  local bad = wrong_type(log, 'list') or wrong_type(meta, 'hash') or wrong_type(offsets, 'hash')
+  if bad then
+    return nil, bad
+  end
+  local base, bad_base = stored_offset(meta, 'base')
+  if bad_base then
+    return nil, bad_base
+  end
+  return base or 0, nil
+end

@@ -18,14 +18,9 @@ end
 
 -- 2. The keys hold what this script reads (checks.lua): a key something else overwrote
 --    fails here, saying which key holds what, instead of halfway through with a Lua error.
-local bad = wrong_type(KEYS[1], 'list') or wrong_type(KEYS[2], 'hash')
-  or wrong_type(KEYS[3], 'hash')
+local base, bad = partition_base(KEYS[1], KEYS[2], KEYS[3])
 if bad then
   return bad
-end
-local base, bad_base = stored_offset(KEYS[2], 'base')
-if bad_base then
-  return bad_base
 end
 local stored, bad_stored = stored_offset(KEYS[3], ARGV[1])
 if bad_stored then
@@ -34,7 +29,6 @@ end
 
 -- 3. Where the group stands. A new group starts at the oldest retained event, and so does
 --    a group whose next event was trimmed away by retention (the skip is reported).
-base = base or 0
 local offset = stored or base
 local skipped = 0
 if offset < base then

@@ -10,18 +10,12 @@
 
 -- 1. The keys hold what this script reads (checks.lua). The group's own offset is not
 --    checked: this script overwrites it, which is how an operator repairs a corrupt one.
-local bad = wrong_type(KEYS[1], 'list') or wrong_type(KEYS[2], 'hash')
-  or wrong_type(KEYS[3], 'hash')
+local base, bad = partition_base(KEYS[1], KEYS[2], KEYS[3])
 if bad then
   return bad
 end
-local base, bad_base = stored_offset(KEYS[2], 'base')
-if bad_base then
-  return bad_base
-end
 
 -- 2. The retained range: offsets base .. base+len-1 exist, base+len is "the end".
-base = base or 0
 local len = redis.call('LLEN', KEYS[1])
 local target = base
 
