@@ -550,3 +550,21 @@ async fn write_entry(log: &strategy_6::Log, backend: Backend, partition: u32, fi
         }
     }
 }
+
+/// Retention and replay find events by their stamp; an entry something else wrote has
+/// none. It counts as not older than any time, so that a trim keeps it (and everything
+/// after it) rather than failing, for every partition after it too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lists_retention_by_time_passes_over_an_entry_without_a_stamp() {
+    let redis = RedisServer::start().unwrap();
+    let log = log_on(&redis, Backend::Lists).await;
+    let old = log.publish_batch(events(3, 1)).await.unwrap();
+    let partition = old[0].partition;
+    write_entry(&log, Backend::Lists, partition, &[b"\xff\xfe"]).await;
+    tokio::time::sleep(Duration::from_millis(20)).await; // a later millisecond for the rest
+    let new = log.publish_batch(events(2, 1)).await.unwrap();
+
+    let dropped = log.trim(new[0].published_at, 0).await.unwrap();
+    assert_eq!(dropped, 3, "the stamped events before the cutoff");
+    assert_eq!(log.range(partition).await.unwrap(), (3, 6));
+}
