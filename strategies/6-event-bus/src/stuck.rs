@@ -7,7 +7,8 @@
 //! its hash tag, so that it sits in the slot of the keys it is about (Redis Cluster); keyed
 //! by group, so that the web, which does not know the groups, reads every one of them with
 //! one `HGETALL` per partition. The consumer that finds the partition readable again
-//! removes its group's field.
+//! removes its group's field; while no consumer of the group runs, the record stays, which
+//! is still true: nobody reads that partition.
 
 use crate::connection::RedisConn;
 use crate::error::Result;
