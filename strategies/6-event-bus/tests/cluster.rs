@@ -5,12 +5,12 @@
 mod common;
 
 use common::*;
-use kit::testing::ChildProcess;
 use kit::{RedisOptions, RedisServer};
 use std::collections::HashSet;
 use std::process::Command;
 use std::time::{Duration, Instant};
 use strategy_6::{Backend, Connector, Log, LogConfig};
+use testkit::ChildProcess;
 
 /// A free port whose cluster bus port (+10000) is free too.
 fn cluster_port() -> u16 {
