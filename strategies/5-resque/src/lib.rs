@@ -66,8 +66,9 @@
 //! end), never one below, so there is no circle to untangle.
 //!
 //! ```text
-//!  wire/        the bytes in Redis, no Redis calls: keys.rs, job.rs (the payload),
-//!               failed_entry.rs (JobError and its entry), working_on.rs, worker_id.rs, dates.rs
+//!  wire/        the bytes in Redis, no Redis calls: keys.rs, job.rs (the job's JSON),
+//!               payload.rs (a popped job's bytes), failed_entry.rs (JobError and its entry),
+//!               working_on.rs, worker_id.rs, dates.rs
 //!  client/      node-resque's Queue: queue.rs (Queue, enqueue, the queues), delayed.rs,
 //!               failed_list.rs (the `failed` list), registered_workers.rs, overview.rs
 //!               (counters, locks, leader), error.rs

@@ -17,12 +17,16 @@ impl Queue {
 
     /// What worker `name` on `queues` works on (`worker:name:queues`), parsed.
     pub async fn working_on(&self, name: &str, queues: &str) -> Result<Option<Value>> {
-        let raw: Option<String> = self
-            .con
-            .clone()
-            .get(self.keys.worker(&format!("{name}:{queues}")))
-            .await?;
+        let raw = self.working_on_raw(&format!("{name}:{queues}")).await?;
         Ok(raw.map(|raw| serde_json::from_str(&raw).unwrap_or(Value::String(raw))))
+    }
+
+    /// The working-on value of worker `id`, as text. Read as bytes: it embeds the job's
+    /// payload, which may be anything a client pushed (see [`crate::wire::Payload`]), and a
+    /// value that would not read as text must not stop the admin views or the cleaners.
+    async fn working_on_raw(&self, id: &str) -> Result<Option<String>> {
+        let raw: Option<Vec<u8>> = self.con.clone().get(self.keys.worker(id)).await?;
+        Ok(raw.map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
     }
 
     /// Every worker: `"started"` when idle, else its working-on payload (node-resque keys it
@@ -93,7 +97,7 @@ impl Queue {
         queues: &str,
     ) -> Result<Option<Value>> {
         let id = format!("{name}:{queues}");
-        let working: Option<String> = self.con.clone().get(self.keys.worker(&id)).await?;
+        let working = self.working_on_raw(&id).await?;
         let entry = working.and_then(|raw| {
             let value: Value = serde_json::from_str(&raw).ok()?;
             let payload = value.get("payload")?;
@@ -115,7 +119,7 @@ impl Queue {
             Some(failed_entry(
                 name,
                 queue,
-                &payload.to_string(),
+                &payload.to_string().into(),
                 &error,
                 &now,
             ))

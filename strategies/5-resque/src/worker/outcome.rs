@@ -2,17 +2,18 @@
 //! that job ended ([`Ended`], [`FinishedJob`]) and what the step as a whole did ([`Outcome`]).
 
 use crate::events::WorkerEvent;
-use crate::wire::JobError;
+use crate::wire::{JobError, Payload};
 use serde_json::Value;
 
 /// A job as it came off its queue: the queue's name and the payload's bytes, exactly as
 /// popped. The bytes, not a decoded job: recording the outcome finds the job by them (`LREM`
 /// from the processing list) and embeds them in the failed entry, so a payload written by
-/// another client keeps its spacing and key order, and one that is not even JSON is kept.
+/// another client keeps its spacing and key order, and one that is not even JSON (or not
+/// even text) is kept.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TakenJob {
     pub queue: String,
-    pub payload: String,
+    pub payload: Payload,
 }
 
 /// How a job ended.
@@ -73,13 +74,13 @@ impl FinishedJob {
         match ended {
             Ended::Succeeded(result) => Some(WorkerEvent::Success {
                 queue,
-                job: payload,
+                job: payload.to_string(),
                 result,
                 duration_ms,
             }),
             Ended::Failed(error) => Some(WorkerEvent::Failure {
                 queue,
-                job: payload,
+                job: payload.to_string(),
                 error: error.to_string(),
                 duration_ms,
             }),

@@ -18,9 +18,9 @@ pub(crate) async fn perform(
     worker: &str,
     events: &EventSender,
 ) -> Ended {
-    // A payload that is not a job still leaves the queue: it goes to `failed`, where a
-    // person can see it, instead of coming back forever.
-    let job = match Job::decode(&taken.payload) {
+    // A payload that is not a job (not JSON, not even text) still leaves the queue: it goes
+    // to `failed`, where a person can see it, instead of coming back forever.
+    let job = match Job::from_payload(&taken.payload) {
         Ok(job) => job,
         Err(e) => return Ended::Failed(JobError::named("SyntaxError", e.to_string())),
     };
@@ -31,7 +31,7 @@ pub(crate) async fn perform(
     // node-resque's `job` event: the job starts (also one a plugin then skips).
     events.send(WorkerEvent::Job {
         queue: taken.queue.clone(),
-        job: taken.payload.clone(),
+        job: taken.payload.to_string(),
     });
     // The hooks act through the queue (locks, a delayed retry) and report as this worker.
     let cx = PluginContext {

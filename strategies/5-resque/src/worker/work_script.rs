@@ -23,8 +23,8 @@ pub(crate) async fn record_and_take(
     // The last job: how it ended, where it came from, its bytes, and for a failure the
     // entry to push on `failed` (built here: Rust has the error, Lua only pushes bytes).
     let ended = last.map_or("", |done| done.ended.script_word());
-    let (last_queue, last_payload) = last.map_or(("", ""), |done| {
-        (done.job.queue.as_str(), done.job.payload.as_str())
+    let (last_queue, last_payload) = last.map_or(("", &[][..]), |done| {
+        (done.job.queue.as_str(), done.job.payload.as_bytes())
     });
     let entry = match last {
         Some(FinishedJob {
@@ -63,6 +63,12 @@ pub(crate) async fn record_and_take(
     }
     // EVALSHA, and the script itself only when Redis answers NOSCRIPT (a restarted Redis
     // has forgotten it). The answer: `{queue, payload}`, or nil when every queue was empty.
-    let taken: Option<(String, String)> = call.invoke_async(&mut queue.connection()).await?;
-    Ok(taken.map(|(queue, payload)| TakenJob { queue, payload }))
+    // The payload is read as bytes: by now the script has run, so a reply that failed to
+    // convert (bytes that are not UTF-8) would lose the job it took, and the outcome just
+    // recorded would be recorded again by the next call.
+    let taken: Option<(String, Vec<u8>)> = call.invoke_async(&mut queue.connection()).await?;
+    Ok(taken.map(|(queue, payload)| TakenJob {
+        queue,
+        payload: payload.into(),
+    }))
 }
