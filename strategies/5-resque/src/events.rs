@@ -33,6 +33,14 @@ pub enum WorkerEvent {
     Error {
         error: String,
     },
+    /// How a job ended (`ended`: "success", "failure (...)") could not be written to Redis,
+    /// for `reason` (a key of the wrong type); nothing of it was counted.
+    NotRecorded {
+        queue: String,
+        job: String,
+        ended: String,
+        reason: String,
+    },
     ReEnqueue {
         queue: String,
         job: String,
@@ -161,6 +169,15 @@ pub fn log(event: &Event) {
             )
         }
         WorkerEvent::Error { error } => tracing::error!(worker = who, "error >> {error}"),
+        WorkerEvent::NotRecorded {
+            queue,
+            job,
+            ended,
+            reason,
+        } => tracing::error!(
+            worker = who,
+            "could not record job {ended} {queue} {job}: {reason}"
+        ),
         WorkerEvent::ReEnqueue {
             queue,
             job,

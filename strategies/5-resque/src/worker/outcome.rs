@@ -87,4 +87,20 @@ impl FinishedJob {
             Ended::Skipped => None,
         }
     }
+
+    /// The event for an outcome Redis could not take (`reason`): the job and how it ended,
+    /// so that the log holds what the counters and `failed` do not.
+    pub(crate) fn into_not_recorded_event(self, reason: String) -> WorkerEvent {
+        let ended = match &self.ended {
+            Ended::Succeeded(_) => "success".to_owned(),
+            Ended::Failed(error) => format!("failure ({error})"),
+            Ended::Skipped => "skip".to_owned(),
+        };
+        WorkerEvent::NotRecorded {
+            queue: self.job.queue,
+            job: self.job.payload.to_string(),
+            ended,
+            reason,
+        }
+    }
 }
