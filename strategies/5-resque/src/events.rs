@@ -33,6 +33,14 @@ pub enum WorkerEvent {
     Error {
         error: String,
     },
+    /// An after-perform hook failed (its bookkeeping: Redis was away); the job's outcome
+    /// stands as the job and the other hooks made it.
+    PluginFailed {
+        plugin: &'static str,
+        queue: String,
+        job: String,
+        error: String,
+    },
     /// How a job ended (`ended`: "success", "failure (...)") could not be written to Redis,
     /// for `reason` (a key of the wrong type); nothing of it was counted.
     NotRecorded {
@@ -169,6 +177,15 @@ pub fn log(event: &Event) {
             )
         }
         WorkerEvent::Error { error } => tracing::error!(worker = who, "error >> {error}"),
+        WorkerEvent::PluginFailed {
+            plugin,
+            queue,
+            job,
+            error,
+        } => tracing::error!(
+            worker = who,
+            "plugin {plugin} failed after job {queue} {job} >> {error} (the job's outcome stands)"
+        ),
         WorkerEvent::NotRecorded {
             queue,
             job,

@@ -3,7 +3,8 @@
 //! perform it drops the job (no stats, no failure), as node-resque does.
 //!
 //! Each plugin is one file here; [`plugin`] holds the trait they implement and the
-//! [`PluginContext`] each hook is given.
+//! [`PluginContext`] each hook is given, and [`bookkeeping`] how their Redis calls after a
+//! job ride out a Redis that is away for a moment.
 //!
 //! | plugin | hooks | what it does |
 //! |---|---|---|
@@ -13,6 +14,7 @@
 //! | [`Retry`] | after perform | a failure comes back later, `limit` attempts in all |
 //! | [`Noop`] | after perform | a failure is logged and forgotten |
 
+pub mod bookkeeping;
 mod delay_queue_lock;
 mod job_lock;
 mod noop;

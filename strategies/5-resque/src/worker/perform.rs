@@ -56,10 +56,20 @@ pub(crate) async fn perform(
         Err(e) => (Some(e), Value::Null),
     };
     // After-perform plugins run on success and on failure, and may take the error away
-    // (Retry schedules another attempt; Noop forgets it).
+    // (Retry schedules another attempt; Noop forgets it). A hook that fails does not change
+    // how the job ended: the job has run, and its mail went out or not whatever the hook's
+    // bookkeeping did (a hook makes its Redis calls again while Redis is away, see
+    // `plugins::bookkeeping`, but Redis may stay away longer). Were its error the job's, a
+    // mail that was sent would be parked in `failed`, for a person to send again. So the
+    // error is reported with the job, and the outcome stands.
     for plugin in &def.plugins {
         if let Err(e) = plugin.after_perform(&cx, &mut error).await {
-            error = Some(JobError::named(plugin.name(), e.to_string()));
+            events.send(WorkerEvent::PluginFailed {
+                plugin: plugin.name(),
+                queue: taken.queue.clone(),
+                job: taken.payload.to_string(),
+                error: format!("{e:#}"),
+            });
         }
     }
     match error {
