@@ -30,6 +30,15 @@ pub enum WorkerEvent {
         error: String,
         duration_ms: u64,
     },
+    /// The job failed and a plugin took the failure over (Retry scheduled another
+    /// attempt, Noop dropped it): not in `failed`, and not a success either.
+    FailureTakenOver {
+        queue: String,
+        job: String,
+        error: String,
+        plugin: &'static str,
+        duration_ms: u64,
+    },
     Error {
         error: String,
     },
@@ -176,6 +185,17 @@ pub fn log(event: &Event) {
                 "job failure {queue} {job} >> {error}"
             )
         }
+        WorkerEvent::FailureTakenOver {
+            queue,
+            job,
+            error,
+            plugin,
+            duration_ms,
+        } => tracing::info!(
+            worker = who,
+            duration_ms,
+            "job failure {queue} {job} >> {error} (taken over by plugin {plugin}, not in failed)"
+        ),
         WorkerEvent::Error { error } => tracing::error!(worker = who, "error >> {error}"),
         WorkerEvent::PluginFailed {
             plugin,

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use strategy_5::plugins::{DelayQueueLock, JobLock, Noop, QueueLock, Retry};
 use strategy_5::worker::WorkerOptions;
 use strategy_5::JobResult;
-use strategy_5::{JobDef, JobError, Jobs, Keys, Queue};
+use strategy_5::{JobDef, JobError, Jobs, Keys, Queue, WorkerEvent};
 use tokio::sync::Notify;
 
 fn fail() -> JobResult {
@@ -272,4 +272,46 @@ async fn a_success_whose_bookkeeping_meets_a_redis_restart_is_recorded_as_a_succ
     );
     stop.cancel();
     task.await.unwrap().unwrap();
+}
+
+/// A failure the Retry plugin takes over (another attempt is scheduled) is still a failure:
+/// the worker reports it as one that a plugin took, never as a success.
+#[tokio::test]
+async fn a_failure_handed_to_retry_is_not_reported_as_a_success() {
+    let s = setup().await;
+    let runs = Arc::new(AtomicUsize::new(0));
+    // The next attempt is a minute away: it does not run during the test.
+    let jobs = Jobs::new().with(
+        "f",
+        counting(&runs, fail).with_plugin(Retry::new(3, 60_000)),
+    );
+    s.queue.enqueue("q", "f", vec![json!("x")]).await.unwrap();
+    let (stop, task, events) = s.worker(WorkerOptions::new(&["q"]), jobs);
+    let mut rx = events.subscribe();
+    wait_until("the attempt handed over and recorded", || async {
+        s.get("resque:stat:processed").await.is_some()
+    })
+    .await;
+    stop.cancel();
+    task.await.unwrap().unwrap();
+    let mut outcomes = Vec::new();
+    while let Ok(event) = rx.try_recv() {
+        if let e @ (WorkerEvent::Success { .. }
+        | WorkerEvent::Failure { .. }
+        | WorkerEvent::FailureTakenOver { .. }) = event.event
+        {
+            outcomes.push(e);
+        }
+    }
+    assert!(
+        !outcomes
+            .iter()
+            .any(|e| matches!(e, WorkerEvent::Success { .. })),
+        "reported as a success: {outcomes:?}"
+    );
+    assert!(
+        matches!(&outcomes[..], [WorkerEvent::FailureTakenOver { plugin: "Retry", error, .. }] if error == "Error: nope"),
+        "{outcomes:?}"
+    );
+    assert_eq!(s.queue.failed_count().await.unwrap(), 0);
 }

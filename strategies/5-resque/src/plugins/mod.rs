@@ -12,7 +12,7 @@
 //! | [`JobLock`] | before/after perform | one running copy of the same job at a time |
 //! | [`DelayQueueLock`] | before enqueue | no enqueue while the same job is delayed |
 //! | [`Retry`] | after perform | a failure comes back later, `limit` attempts in all |
-//! | [`Noop`] | after perform | a failure is logged and forgotten |
+//! | [`Noop`] | after perform | a failure is forgotten (reported, not in `failed`) |
 
 pub mod bookkeeping;
 mod delay_queue_lock;

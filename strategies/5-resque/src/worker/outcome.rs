@@ -19,10 +19,18 @@ pub struct TakenJob {
 /// How a job ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Ended {
-    /// `perform` returned this value (or an after-perform plugin took the error away).
+    /// `perform` returned this value.
     Succeeded(Value),
     /// It failed (or could not even start: bad payload, unknown class): it goes to `failed`.
     Failed(JobError),
+    /// It failed, and after-perform plugin `plugin` took the failure over: Retry scheduled
+    /// another attempt, Noop dropped it. Counted as node-resque counts it (processed, which
+    /// Retry offsets by counting the attempt as failed), nothing goes to `failed`, and it is
+    /// reported as the failure it was: a job that failed is never reported as a success.
+    TakenOver {
+        error: JobError,
+        plugin: &'static str,
+    },
     /// A before-perform plugin dropped it: no counter moves and nothing goes to `failed`, as
     /// in node-resque.
     Skipped,
@@ -55,7 +63,7 @@ impl Ended {
     /// How `work.lua` spells it (its `ARGV[4]`).
     pub(crate) fn script_word(&self) -> &'static str {
         match self {
-            Ended::Succeeded(_) => "ok",
+            Ended::Succeeded(_) | Ended::TakenOver { .. } => "ok",
             Ended::Failed(_) => "fail",
             Ended::Skipped => "skip",
         }
@@ -84,6 +92,13 @@ impl FinishedJob {
                 error: error.to_string(),
                 duration_ms,
             }),
+            Ended::TakenOver { error, plugin } => Some(WorkerEvent::FailureTakenOver {
+                queue,
+                job: payload.to_string(),
+                error: error.to_string(),
+                plugin,
+                duration_ms,
+            }),
             Ended::Skipped => None,
         }
     }
@@ -93,7 +108,7 @@ impl FinishedJob {
     pub(crate) fn into_not_recorded_event(self, reason: String) -> WorkerEvent {
         let ended = match &self.ended {
             Ended::Succeeded(_) => "success".to_owned(),
-            Ended::Failed(error) => format!("failure ({error})"),
+            Ended::Failed(error) | Ended::TakenOver { error, .. } => format!("failure ({error})"),
             Ended::Skipped => "skip".to_owned(),
         };
         WorkerEvent::NotRecorded {

@@ -62,8 +62,15 @@ pub(crate) async fn perform(
     // `plugins::bookkeeping`, but Redis may stay away longer). Were its error the job's, a
     // mail that was sent would be parked in `failed`, for a person to send again. So the
     // error is reported with the job, and the outcome stands.
+    let failure = error.clone();
+    let mut taken_over_by = None;
     for plugin in &def.plugins {
-        if let Err(e) = plugin.after_perform(&cx, &mut error).await {
+        let failed_before = error.is_some();
+        let hook = plugin.after_perform(&cx, &mut error).await;
+        if failed_before && error.is_none() {
+            taken_over_by = Some(plugin.name());
+        }
+        if let Err(e) = hook {
             events.send(WorkerEvent::PluginFailed {
                 plugin: plugin.name(),
                 queue: taken.queue.clone(),
@@ -72,8 +79,9 @@ pub(crate) async fn perform(
             });
         }
     }
-    match error {
-        None => Ended::Succeeded(result),
-        Some(e) => Ended::Failed(e),
+    match (error, failure, taken_over_by) {
+        (Some(error), ..) => Ended::Failed(error),
+        (None, Some(error), Some(plugin)) => Ended::TakenOver { error, plugin },
+        (None, ..) => Ended::Succeeded(result),
     }
 }
