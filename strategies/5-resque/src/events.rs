@@ -155,9 +155,10 @@ pub fn log(event: &Event) {
     match &event.event {
         WorkerEvent::Start => tracing::info!(worker = who, "{} started", kind(who)),
         WorkerEvent::End => tracing::info!(worker = who, "{} ended", kind(who)),
-        // Once per idle stretch (a blocking pop follows), not every 5 s as in node-resque.
-        WorkerEvent::Poll { queue } => tracing::info!(worker = who, "worker polling {queue}"),
-        WorkerEvent::Pause => tracing::info!(worker = who, "worker paused"),
+        // Once per idle stretch (a blocking pop follows), not every 5 s as in node-resque;
+        // still once per burst of jobs under load, and a waiting worker is not news: debug.
+        WorkerEvent::Poll { queue } => tracing::debug!(worker = who, "worker polling {queue}"),
+        WorkerEvent::Pause => tracing::debug!(worker = who, "worker paused"),
         WorkerEvent::Job { queue, job } => {
             tracing::info!(worker = who, "working job {queue} {job}")
         }

@@ -375,3 +375,42 @@ async fn split_roles_carry_on_after_a_redis_restart() {
     .await;
     assert!(!worker.logs().contains("panicked"), "{}", worker.logs());
 }
+
+/// A worker waiting for work is not news: at the default level the log says what happened
+/// to each job, not that the worker paused again after every burst of jobs.
+#[tokio::test]
+async fn bursts_of_jobs_log_no_pause_lines_at_the_default_level() {
+    let redis = RedisServer::start().unwrap();
+    let sink = sink(Faults {
+        latency: Latency::fixed(200),
+        ..Faults::default()
+    })
+    .await;
+    let app = start(&redis, &sink, &["--min", "1", "--max", "1"]).await;
+    assert!(
+        app.wait_for_log("worker ready", DEADLINE).await,
+        "{}",
+        app.logs()
+    );
+    let client = HttpClient::new(Duration::from_secs(5));
+    for burst in 0..3 {
+        // The second job of a burst waits while the first is sent: the worker takes it
+        // without waiting, then goes idle again.
+        for i in 0..2 {
+            let answer = client
+                .get(&app.url(&format!("/b{burst}-{i}@example.com/s/t")))
+                .await
+                .unwrap();
+            assert_eq!(answer.status, 200);
+        }
+        assert!(
+            sink.wait_for(2 * (burst + 1), DEADLINE).await,
+            "{}",
+            app.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let logs = app.logs();
+    assert_eq!(logs.matches("worker paused").count(), 0, "{logs}");
+    assert_eq!(logs.matches("worker polling").count(), 0, "{logs}");
+}
