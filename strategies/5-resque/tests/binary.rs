@@ -87,7 +87,7 @@ async fn demo_enqueues_and_the_worker_sends() {
     );
 
     let stats = wait_json(&client, &app.url("/resque/stats"), |s| {
-        s["stats"]["processed"] == "1"
+        s["stats"]["processed"] == 1
     })
     .await;
     assert_eq!(stats["queues"]["emailQueue"], 0);
@@ -249,14 +249,7 @@ async fn retry_plugin_keeps_failures_out_of_the_failed_list() {
     let failed = client.get(&app.url("/resque/failed")).await.unwrap();
     assert_eq!(failed.json["count"], 0);
     let stats = client.get(&app.url("/resque/stats")).await.unwrap();
-    assert!(
-        stats.json["stats"]["failed"]
-            .as_str()
-            .unwrap()
-            .parse::<u32>()
-            .unwrap()
-            >= 1
-    );
+    assert!(stats.json["stats"]["failed"].as_u64().unwrap() >= 1);
 }
 
 #[tokio::test]
@@ -413,4 +406,42 @@ async fn bursts_of_jobs_log_no_pause_lines_at_the_default_level() {
     let logs = app.logs();
     assert_eq!(logs.matches("worker paused").count(), 0, "{logs}");
     assert_eq!(logs.matches("worker polling").count(), 0, "{logs}");
+}
+
+/// `/resque/stats` speaks in numbers, and each name means one thing: `stats.failed` counts
+/// the jobs that have failed (retried attempts too), `failed_entries` is how many entries
+/// the failed list holds now.
+#[tokio::test]
+async fn stats_are_numbers_and_each_name_has_one_meaning() {
+    let redis = RedisServer::start().unwrap();
+    let sink = sink(failing()).await;
+    let app = start(&redis, &sink, &["--min", "1", "--max", "1"]).await;
+    let client = HttpClient::new(Duration::from_secs(5));
+    for i in 0..2 {
+        let answer = client
+            .get(&app.url(&format!("/u{i}@example.com/s/t")))
+            .await
+            .unwrap();
+        assert_eq!(answer.status, 200);
+    }
+    wait_json(&client, &app.url("/resque/failed"), |f| f["count"] == 2).await;
+    // Retried and failed again: one more failure, still two entries.
+    let retried = client
+        .post_json(&app.url("/resque/failed/retry"), &json!({"index": 0}))
+        .await
+        .unwrap();
+    assert_eq!(retried.json, json!({"retried": 1}));
+    let stats = wait_json(&client, &app.url("/resque/stats"), |s| {
+        s["stats"]["failed"] == 3
+    })
+    .await;
+    for (name, value) in stats["stats"].as_object().unwrap() {
+        assert!(
+            value.is_i64(),
+            "stats.{name} is {value}, not a number: {stats}"
+        );
+    }
+    assert_eq!(stats["failed_entries"], 2, "{stats}");
+    assert!(stats.get("failed").is_none(), "{stats}");
+    assert_eq!(stats["workers"], 1, "{stats}");
 }

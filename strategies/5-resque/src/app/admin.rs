@@ -2,7 +2,7 @@
 //!
 //! | route                          | answer                                           |
 //! |--------------------------------|--------------------------------------------------|
-//! | `GET /resque/stats`            | counters, queue lengths, failed count, leader     |
+//! | `GET /resque/stats`            | counters, queue lengths, failed entries, leader   |
 //! | `GET /resque/queues`           | each queue and its length                         |
 //! | `GET /resque/failed`           | the first 100 failed entries and the count        |
 //! | `GET /resque/workers`          | each worker, its queues and what it works on      |
@@ -75,11 +75,23 @@ impl Admin {
         Ok(lengths)
     }
 
+    /// Numbers only, and one meaning per name: `stats.failed` is Resque's counter of failed
+    /// jobs (attempts the Retry plugin took over included), `failed_entries` the length of
+    /// the failed list (what `/resque/failed` lists; a retry takes an entry out).
     async fn stats(&self) -> Result<Value, QueueError> {
+        // Redis keeps the counters as strings; a value that is not a number (another
+        // client's key under `stat:`) shows as null rather than as a string.
+        let counters: Map<String, Value> = self
+            .queue
+            .stats()
+            .await?
+            .into_iter()
+            .map(|(name, value)| (name, value.parse::<i64>().map_or(Value::Null, Value::from)))
+            .collect();
         let mut answer = json!({
-            "stats": self.queue.stats().await?,
+            "stats": counters,
             "queues": self.queue_lengths().await?,
-            "failed": self.queue.failed_count().await?,
+            "failed_entries": self.queue.failed_count().await?,
             "workers": self.queue.workers().await?.len(),
             "leader": self.queue.leader().await?,
         });
