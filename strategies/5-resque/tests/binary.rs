@@ -445,3 +445,56 @@ async fn stats_are_numbers_and_each_name_has_one_meaning() {
     assert!(stats.get("failed").is_none(), "{stats}");
     assert_eq!(stats["workers"], 1, "{stats}");
 }
+
+/// `/resque/workers`: an idle worker works on nothing (null), a busy one on its job, and
+/// when each started is a time of its own.
+#[tokio::test]
+async fn idle_workers_work_on_nothing_and_show_when_they_started() {
+    let redis = RedisServer::start().unwrap();
+    let sink = sink(Faults {
+        latency: Latency::fixed(1500),
+        ..Faults::default()
+    })
+    .await;
+    let app = start(&redis, &sink, &["--min", "1", "--max", "1"]).await;
+    assert!(
+        app.wait_for_log("worker ready", DEADLINE).await,
+        "{}",
+        app.logs()
+    );
+    let client = HttpClient::new(Duration::from_secs(5));
+    let url = app.url("/resque/workers");
+    let idle = client.get(&url).await.unwrap().json;
+    let workers = idle["workers"].as_object().unwrap();
+    assert_eq!(workers.len(), 1, "{idle}");
+    for worker in workers.values() {
+        assert_eq!(worker["working_on"], serde_json::Value::Null, "{idle}");
+        let started = worker["started_at"].as_str().unwrap_or_default();
+        assert!(
+            chrono::DateTime::parse_from_rfc3339(started).is_ok(),
+            "started_at is not a time: {idle}"
+        );
+    }
+    let answer = client.get(&app.url("/ada@example.com/s/t")).await.unwrap();
+    assert_eq!(answer.status, 200);
+    let busy = wait_json(&client, &url, |w| {
+        w["workers"]
+            .as_object()
+            .is_some_and(|all| all.values().any(|w| w["working_on"].is_object()))
+    })
+    .await;
+    let worker = busy["workers"]
+        .as_object()
+        .unwrap()
+        .values()
+        .next()
+        .unwrap();
+    assert_eq!(
+        worker["working_on"]["payload"]["class"], "sendEmail",
+        "{busy}"
+    );
+    assert_eq!(
+        worker["started_at"],
+        workers.values().next().unwrap()["started_at"]
+    );
+}

@@ -29,9 +29,29 @@ impl Queue {
         Ok(raw.map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
     }
 
-    /// Every worker: `"started"` when idle, else its working-on payload (node-resque keys it
-    /// by the payload's `worker`; here it is keyed by the registered name, which also works
-    /// for Ruby workers whose payload has no `worker`).
+    /// When worker `name` on `queues` registered (`worker:name:queues:started`): Unix
+    /// seconds as node-resque and this crate write it, or a date as another Resque writes
+    /// it. `None` when absent or unreadable.
+    pub async fn worker_started_at(
+        &self,
+        name: &str,
+        queues: &str,
+    ) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+        let raw: Option<String> = self
+            .con
+            .clone()
+            .get(self.keys.worker_started(&format!("{name}:{queues}")))
+            .await?;
+        Ok(raw.and_then(|raw| match raw.parse::<i64>() {
+            Ok(seconds) => chrono::DateTime::from_timestamp(seconds, 0),
+            Err(_) => wire::parse_date(&raw),
+        }))
+    }
+
+    /// Every worker: `"started"` when idle, else its working-on payload, as node-resque's
+    /// `allWorkingOn` answers (it keys them by the payload's `worker`; here they are keyed by
+    /// the registered name, which also works for Ruby workers whose payload has no
+    /// `worker`). For a person, [`Queue::working_on`] says `None` for an idle worker.
     pub async fn all_working_on(&self) -> Result<BTreeMap<String, Value>> {
         let mut all = BTreeMap::new();
         for (name, queues) in self.workers().await? {
