@@ -14,7 +14,7 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 /// The first pause before a call is made again; each next pause doubles, up to
-/// [`LONGEST_PAUSE`].
+/// `LONGEST_PAUSE`.
 const FIRST_PAUSE: Duration = Duration::from_millis(100);
 const LONGEST_PAUSE: Duration = Duration::from_secs(1);
 /// After this long the error is returned: Redis is not coming back soon, and the worker's
@@ -22,7 +22,7 @@ const LONGEST_PAUSE: Duration = Duration::from_secs(1);
 const GIVE_UP_AFTER: Duration = Duration::from_secs(30);
 
 /// Makes `call` until it succeeds, fails for a reason other than Redis being away, or
-/// [`GIVE_UP_AFTER`] has passed.
+/// 30 s (`GIVE_UP_AFTER`) have passed.
 pub async fn until_redis_answers<T, E, F, Fut>(mut call: F) -> Result<T, E>
 where
     F: FnMut() -> Fut,
