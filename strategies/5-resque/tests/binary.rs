@@ -42,6 +42,24 @@ async fn start(redis: &RedisServer, sink: &Sink, extra: &[&str]) -> ChildProcess
     .unwrap()
 }
 
+/// Redis, a sink that takes `latency_ms` per mail, and the binary with one worker slot, once
+/// that slot takes jobs.
+async fn one_slot(latency_ms: u64) -> (RedisServer, Sink, ChildProcess) {
+    let redis = RedisServer::start().unwrap();
+    let sink = sink(Faults {
+        latency: Latency::fixed(latency_ms),
+        ..Faults::default()
+    })
+    .await;
+    let app = start(&redis, &sink, &["--min", "1", "--max", "1"]).await;
+    assert!(
+        app.wait_for_log("worker ready", DEADLINE).await,
+        "{}",
+        app.logs()
+    );
+    (redis, sink, app)
+}
+
 async fn wait_json(
     client: &HttpClient,
     url: &str,
@@ -373,18 +391,7 @@ async fn split_roles_carry_on_after_a_redis_restart() {
 /// to each job, not that the worker paused again after every burst of jobs.
 #[tokio::test]
 async fn bursts_of_jobs_log_no_pause_lines_at_the_default_level() {
-    let redis = RedisServer::start().unwrap();
-    let sink = sink(Faults {
-        latency: Latency::fixed(200),
-        ..Faults::default()
-    })
-    .await;
-    let app = start(&redis, &sink, &["--min", "1", "--max", "1"]).await;
-    assert!(
-        app.wait_for_log("worker ready", DEADLINE).await,
-        "{}",
-        app.logs()
-    );
+    let (_redis, sink, app) = one_slot(200).await;
     let client = HttpClient::new(Duration::from_secs(5));
     for burst in 0..3 {
         // The second job of a burst waits while the first is sent: the worker takes it
@@ -450,18 +457,7 @@ async fn stats_are_numbers_and_each_name_has_one_meaning() {
 /// when each started is a time of its own.
 #[tokio::test]
 async fn idle_workers_work_on_nothing_and_show_when_they_started() {
-    let redis = RedisServer::start().unwrap();
-    let sink = sink(Faults {
-        latency: Latency::fixed(1500),
-        ..Faults::default()
-    })
-    .await;
-    let app = start(&redis, &sink, &["--min", "1", "--max", "1"]).await;
-    assert!(
-        app.wait_for_log("worker ready", DEADLINE).await,
-        "{}",
-        app.logs()
-    );
+    let (_redis, _sink, app) = one_slot(1500).await;
     let client = HttpClient::new(Duration::from_secs(5));
     let url = app.url("/resque/workers");
     let idle = client.get(&url).await.unwrap().json;
