@@ -30,8 +30,33 @@ pub enum WorkerEvent {
         error: String,
         duration_ms: u64,
     },
+    /// The job failed and a plugin took the failure over (Retry scheduled another
+    /// attempt, Noop dropped it): not in `failed`, and not a success either.
+    FailureTakenOver {
+        queue: String,
+        job: String,
+        error: String,
+        plugin: &'static str,
+        duration_ms: u64,
+    },
     Error {
         error: String,
+    },
+    /// An after-perform hook failed (its bookkeeping: Redis was away); the job's outcome
+    /// stands as the job and the other hooks made it.
+    PluginFailed {
+        plugin: &'static str,
+        queue: String,
+        job: String,
+        error: String,
+    },
+    /// How a job ended (`ended`: "success", "failure (...)") could not be written to Redis,
+    /// for `reason` (a key of the wrong type); nothing of it was counted.
+    NotRecorded {
+        queue: String,
+        job: String,
+        ended: String,
+        reason: String,
     },
     ReEnqueue {
         queue: String,
@@ -130,9 +155,10 @@ pub fn log(event: &Event) {
     match &event.event {
         WorkerEvent::Start => tracing::info!(worker = who, "{} started", kind(who)),
         WorkerEvent::End => tracing::info!(worker = who, "{} ended", kind(who)),
-        // Once per idle stretch (a blocking pop follows), not every 5 s as in node-resque.
-        WorkerEvent::Poll { queue } => tracing::info!(worker = who, "worker polling {queue}"),
-        WorkerEvent::Pause => tracing::info!(worker = who, "worker paused"),
+        // Once per idle stretch (a blocking pop follows), not every 5 s as in node-resque;
+        // still once per burst of jobs under load, and a waiting worker is not news: debug.
+        WorkerEvent::Poll { queue } => tracing::debug!(worker = who, "worker polling {queue}"),
+        WorkerEvent::Pause => tracing::debug!(worker = who, "worker paused"),
         WorkerEvent::Job { queue, job } => {
             tracing::info!(worker = who, "working job {queue} {job}")
         }
@@ -160,7 +186,36 @@ pub fn log(event: &Event) {
                 "job failure {queue} {job} >> {error}"
             )
         }
+        WorkerEvent::FailureTakenOver {
+            queue,
+            job,
+            error,
+            plugin,
+            duration_ms,
+        } => tracing::info!(
+            worker = who,
+            duration_ms,
+            "job failure {queue} {job} >> {error} (taken over by plugin {plugin}, not in failed)"
+        ),
         WorkerEvent::Error { error } => tracing::error!(worker = who, "error >> {error}"),
+        WorkerEvent::PluginFailed {
+            plugin,
+            queue,
+            job,
+            error,
+        } => tracing::error!(
+            worker = who,
+            "plugin {plugin} failed after job {queue} {job} >> {error} (the job's outcome stands)"
+        ),
+        WorkerEvent::NotRecorded {
+            queue,
+            job,
+            ended,
+            reason,
+        } => tracing::error!(
+            worker = who,
+            "could not record job {ended} {queue} {job}: {reason}"
+        ),
         WorkerEvent::ReEnqueue {
             queue,
             job,

@@ -12,6 +12,7 @@
 //!    │ perform: SMTP send
 //!    └─► the next work.lua call records the outcome, then takes the next job:
 //!          ok:  INCR stat:processed            err: INCR stat:failed + RPUSH failed {..}
+//!          (each key checked first: an outcome is written whole or not at all)
 //!          DEL worker:ID (--reliable: LREM the job from processing:Q:NAME)
 //!  scheduler (one leader): delayed:TS ──promote.lua──► queue:Q ; dead/stuck workers cleaned
 //! ```
@@ -54,6 +55,17 @@
 //!   `failed_list_fills_when_the_sink_fails_and_retry_empties_it`,
 //!   `retry_plugin_keeps_failures_out_of_the_failed_list`,
 //!   `retry_plugin_sends_a_permanent_smtp_refusal_straight_to_failed` (tests/binary.rs);
+//! * a job that ran is never parked in `failed` because its bookkeeping failed (the plugins'
+//!   Redis calls after a job are made again while Redis is away), and a failure a plugin
+//!   takes over is reported as a failure:
+//!   `a_success_whose_bookkeeping_meets_a_redis_restart_is_recorded_as_a_success`,
+//!   `a_failure_handed_to_retry_is_not_reported_as_a_success` (tests/plugins.rs);
+//! * each outcome is recorded once: a payload that is not UTF-8 is one readable failed
+//!   entry, and an outcome Redis cannot take (`failed` of the wrong type) moves no counter
+//!   and is logged with its job: `a_payload_that_is_not_utf8_is_failed_once` (and
+//!   `..._with_reliable_fetch`),
+//!   `a_failure_that_cannot_be_recorded_is_reported_once_and_the_worker_goes_on`
+//!   (tests/worker.rs);
 //! * node-resque's bytes: `enqueue_writes_node_resque_bytes` (tests/queue.rs),
 //!   `registers_runs_and_records_like_node_resque` (tests/worker.rs), and
 //!   `scripts/peers/interop` against node-resque itself.
@@ -66,12 +78,14 @@
 //! end), never one below, so there is no circle to untangle.
 //!
 //! ```text
-//!  wire/        the bytes in Redis, no Redis calls: keys.rs, job.rs (the payload),
-//!               failed_entry.rs (JobError and its entry), working_on.rs, worker_id.rs, dates.rs
+//!  wire/        the bytes in Redis, no Redis calls: keys.rs, job.rs (the job's JSON),
+//!               payload.rs (a popped job's bytes), failed_entry.rs (JobError and its entry),
+//!               working_on.rs, worker_id.rs, dates.rs
 //!  client/      node-resque's Queue: queue.rs (Queue, enqueue, the queues), delayed.rs,
 //!               failed_list.rs (the `failed` list), registered_workers.rs, overview.rs
 //!               (counters, locks, leader), error.rs
-//!  plugins/     plugin.rs (the trait and its context); queue_lock.rs, job_lock.rs,
+//!  plugins/     plugin.rs (the trait and its context), bookkeeping.rs (their Redis calls
+//!               after a job, made again while Redis is away); queue_lock.rs, job_lock.rs,
 //!               delay_queue_lock.rs, retry.rs, noop.rs
 //!  scheduler/   poll_loop.rs (Scheduler), leader.rs, promote.rs, dead_workers.rs (finding
 //!               dead workers, recovering their jobs), options.rs

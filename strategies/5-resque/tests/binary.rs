@@ -42,6 +42,24 @@ async fn start(redis: &RedisServer, sink: &Sink, extra: &[&str]) -> ChildProcess
     .unwrap()
 }
 
+/// Redis, a sink that takes `latency_ms` per mail, and the binary with one worker slot, once
+/// that slot takes jobs.
+async fn one_slot(latency_ms: u64) -> (RedisServer, Sink, ChildProcess) {
+    let redis = RedisServer::start().unwrap();
+    let sink = sink(Faults {
+        latency: Latency::fixed(latency_ms),
+        ..Faults::default()
+    })
+    .await;
+    let app = start(&redis, &sink, &["--min", "1", "--max", "1"]).await;
+    assert!(
+        app.wait_for_log("worker ready", DEADLINE).await,
+        "{}",
+        app.logs()
+    );
+    (redis, sink, app)
+}
+
 async fn wait_json(
     client: &HttpClient,
     url: &str,
@@ -87,7 +105,7 @@ async fn demo_enqueues_and_the_worker_sends() {
     );
 
     let stats = wait_json(&client, &app.url("/resque/stats"), |s| {
-        s["stats"]["processed"] == "1"
+        s["stats"]["processed"] == 1
     })
     .await;
     assert_eq!(stats["queues"]["emailQueue"], 0);
@@ -249,14 +267,7 @@ async fn retry_plugin_keeps_failures_out_of_the_failed_list() {
     let failed = client.get(&app.url("/resque/failed")).await.unwrap();
     assert_eq!(failed.json["count"], 0);
     let stats = client.get(&app.url("/resque/stats")).await.unwrap();
-    assert!(
-        stats.json["stats"]["failed"]
-            .as_str()
-            .unwrap()
-            .parse::<u32>()
-            .unwrap()
-            >= 1
-    );
+    assert!(stats.json["stats"]["failed"].as_u64().unwrap() >= 1);
 }
 
 #[tokio::test]
@@ -374,4 +385,112 @@ async fn split_roles_carry_on_after_a_redis_restart() {
     })
     .await;
     assert!(!worker.logs().contains("panicked"), "{}", worker.logs());
+}
+
+/// A worker waiting for work is not news: at the default level the log says what happened
+/// to each job, not that the worker paused again after every burst of jobs.
+#[tokio::test]
+async fn bursts_of_jobs_log_no_pause_lines_at_the_default_level() {
+    let (_redis, sink, app) = one_slot(200).await;
+    let client = HttpClient::new(Duration::from_secs(5));
+    for burst in 0..3 {
+        // The second job of a burst waits while the first is sent: the worker takes it
+        // without waiting, then goes idle again.
+        for i in 0..2 {
+            let answer = client
+                .get(&app.url(&format!("/b{burst}-{i}@example.com/s/t")))
+                .await
+                .unwrap();
+            assert_eq!(answer.status, 200);
+        }
+        assert!(
+            sink.wait_for(2 * (burst + 1), DEADLINE).await,
+            "{}",
+            app.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let logs = app.logs();
+    assert_eq!(logs.matches("worker paused").count(), 0, "{logs}");
+    assert_eq!(logs.matches("worker polling").count(), 0, "{logs}");
+}
+
+/// `/resque/stats` speaks in numbers, and each name means one thing: `stats.failed` counts
+/// the jobs that have failed (retried attempts too), `failed_entries` is how many entries
+/// the failed list holds now.
+#[tokio::test]
+async fn stats_are_numbers_and_each_name_has_one_meaning() {
+    let redis = RedisServer::start().unwrap();
+    let sink = sink(failing()).await;
+    let app = start(&redis, &sink, &["--min", "1", "--max", "1"]).await;
+    let client = HttpClient::new(Duration::from_secs(5));
+    for i in 0..2 {
+        let answer = client
+            .get(&app.url(&format!("/u{i}@example.com/s/t")))
+            .await
+            .unwrap();
+        assert_eq!(answer.status, 200);
+    }
+    wait_json(&client, &app.url("/resque/failed"), |f| f["count"] == 2).await;
+    // Retried and failed again: one more failure, still two entries.
+    let retried = client
+        .post_json(&app.url("/resque/failed/retry"), &json!({"index": 0}))
+        .await
+        .unwrap();
+    assert_eq!(retried.json, json!({"retried": 1}));
+    let stats = wait_json(&client, &app.url("/resque/stats"), |s| {
+        s["stats"]["failed"] == 3
+    })
+    .await;
+    for (name, value) in stats["stats"].as_object().unwrap() {
+        assert!(
+            value.is_i64(),
+            "stats.{name} is {value}, not a number: {stats}"
+        );
+    }
+    assert_eq!(stats["failed_entries"], 2, "{stats}");
+    assert!(stats.get("failed").is_none(), "{stats}");
+    assert_eq!(stats["workers"], 1, "{stats}");
+}
+
+/// `/resque/workers`: an idle worker works on nothing (null), a busy one on its job, and
+/// when each started is a time of its own.
+#[tokio::test]
+async fn idle_workers_work_on_nothing_and_show_when_they_started() {
+    let (_redis, _sink, app) = one_slot(1500).await;
+    let client = HttpClient::new(Duration::from_secs(5));
+    let url = app.url("/resque/workers");
+    let idle = client.get(&url).await.unwrap().json;
+    let workers = idle["workers"].as_object().unwrap();
+    assert_eq!(workers.len(), 1, "{idle}");
+    for worker in workers.values() {
+        assert_eq!(worker["working_on"], serde_json::Value::Null, "{idle}");
+        let started = worker["started_at"].as_str().unwrap_or_default();
+        assert!(
+            chrono::DateTime::parse_from_rfc3339(started).is_ok(),
+            "started_at is not a time: {idle}"
+        );
+    }
+    let answer = client.get(&app.url("/ada@example.com/s/t")).await.unwrap();
+    assert_eq!(answer.status, 200);
+    let busy = wait_json(&client, &url, |w| {
+        w["workers"]
+            .as_object()
+            .is_some_and(|all| all.values().any(|w| w["working_on"].is_object()))
+    })
+    .await;
+    let worker = busy["workers"]
+        .as_object()
+        .unwrap()
+        .values()
+        .next()
+        .unwrap();
+    assert_eq!(
+        worker["working_on"]["payload"]["class"], "sendEmail",
+        "{busy}"
+    );
+    assert_eq!(
+        worker["started_at"],
+        workers.values().next().unwrap()["started_at"]
+    );
 }

@@ -3,6 +3,7 @@
 mod common;
 
 use common::*;
+use kit::RedisOptions;
 use redis::AsyncCommands;
 use serde_json::json;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -10,7 +11,8 @@ use std::sync::Arc;
 use strategy_5::plugins::{DelayQueueLock, JobLock, Noop, QueueLock, Retry};
 use strategy_5::worker::WorkerOptions;
 use strategy_5::JobResult;
-use strategy_5::{JobError, Jobs, Keys, Queue};
+use strategy_5::{JobDef, JobError, Jobs, Keys, Queue, WorkerEvent};
+use tokio::sync::Notify;
 
 fn fail() -> JobResult {
     Err(JobError::new("nope"))
@@ -207,4 +209,109 @@ async fn retry_fails_a_permanent_error_at_once() {
     );
     stop.cancel();
     task.await.unwrap().unwrap();
+}
+
+/// The Retry plugin's bookkeeping after a job that succeeded (deleting its attempt count)
+/// meets a Redis that is down for a moment. The job ran, its mail went out: it is recorded
+/// as a success once Redis is back, and nothing is parked in `failed` to be sent again.
+#[tokio::test]
+async fn a_success_whose_bookkeeping_meets_a_redis_restart_is_recorded_as_a_success() {
+    // Kept across the restart: the bookkeeping left undone when Redis went away is still
+    // there to be done when it is back.
+    let mut s = setup_with(RedisOptions {
+        aof: true,
+        ..RedisOptions::default()
+    })
+    .await;
+    let runs = Arc::new(AtomicUsize::new(0));
+    let (sent, carry_on) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+    let job = {
+        let (runs, sent, carry_on) = (runs.clone(), sent.clone(), carry_on.clone());
+        JobDef::new(move |_| {
+            let (runs, sent, carry_on) = (runs.clone(), sent.clone(), carry_on.clone());
+            async move {
+                runs.fetch_add(1, Ordering::SeqCst);
+                sent.notify_one();
+                // The after-perform hooks run once this returns: Redis is down by then.
+                carry_on.notified().await;
+                Ok(json!("sent"))
+            }
+        })
+    };
+    let jobs = Jobs::new().with("f", job.with_plugin(Retry::new(3, 0)));
+    // An earlier attempt of the same job failed: a success must forget that count.
+    let _: () = s
+        .queue
+        .connection()
+        .set("resque:resque-retry:f:x", 0)
+        .await
+        .unwrap();
+    s.queue.enqueue("q", "f", vec![json!("x")]).await.unwrap();
+    let (stop, task, _) = s.worker(WorkerOptions::new(&["q"]), jobs);
+    tokio::time::timeout(DEADLINE, sent.notified())
+        .await
+        .expect("the job runs");
+    s.redis.kill();
+    carry_on.notify_one();
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    s.redis.restart().unwrap();
+    wait_until("the outcome recorded", || async {
+        s.get("resque:stat:processed").await.is_some() || s.queue.failed_count().await.unwrap() > 0
+    })
+    .await;
+    assert_eq!(
+        s.queue.failed(0, -1).await.unwrap(),
+        Vec::<serde_json::Value>::new(),
+        "a job that succeeded is parked as failed"
+    );
+    assert_eq!(s.get("resque:stat:processed").await.as_deref(), Some("1"));
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+    assert!(
+        !s.exists("resque:resque-retry:f:x").await,
+        "the attempt count is deleted once Redis is back"
+    );
+    stop.cancel();
+    task.await.unwrap().unwrap();
+}
+
+/// A failure the Retry plugin takes over (another attempt is scheduled) is still a failure:
+/// the worker reports it as one that a plugin took, never as a success.
+#[tokio::test]
+async fn a_failure_handed_to_retry_is_not_reported_as_a_success() {
+    let s = setup().await;
+    let runs = Arc::new(AtomicUsize::new(0));
+    // The next attempt is a minute away: it does not run during the test.
+    let jobs = Jobs::new().with(
+        "f",
+        counting(&runs, fail).with_plugin(Retry::new(3, 60_000)),
+    );
+    s.queue.enqueue("q", "f", vec![json!("x")]).await.unwrap();
+    let (stop, task, events) = s.worker(WorkerOptions::new(&["q"]), jobs);
+    let mut rx = events.subscribe();
+    wait_until("the attempt handed over and recorded", || async {
+        s.get("resque:stat:processed").await.is_some()
+    })
+    .await;
+    stop.cancel();
+    task.await.unwrap().unwrap();
+    let mut outcomes = Vec::new();
+    while let Ok(event) = rx.try_recv() {
+        if let e @ (WorkerEvent::Success { .. }
+        | WorkerEvent::Failure { .. }
+        | WorkerEvent::FailureTakenOver { .. }) = event.event
+        {
+            outcomes.push(e);
+        }
+    }
+    assert!(
+        !outcomes
+            .iter()
+            .any(|e| matches!(e, WorkerEvent::Success { .. })),
+        "reported as a success: {outcomes:?}"
+    );
+    assert!(
+        matches!(&outcomes[..], [WorkerEvent::FailureTakenOver { plugin: "Retry", error, .. }] if error == "Error: nope"),
+        "{outcomes:?}"
+    );
+    assert_eq!(s.queue.failed_count().await.unwrap(), 0);
 }

@@ -434,3 +434,116 @@ async fn work_once_when_stopping_records_the_failure_and_takes_nothing() {
         [r#"{"class":"boom","queue":"fail","args":["y"]}"#]
     );
 }
+
+/// A queue is a Redis list, so any client can push bytes that are not text. A worker that
+/// meets one behind a failing job: the failing job is in `failed` once, the bytes once (as
+/// readable text, escaped), and nothing is left in a processing list.
+async fn a_payload_that_is_not_utf8_is_failed_once_after_the_failure_before_it(reliable: bool) {
+    let s = setup().await;
+    let mut opts = options(&["q"]);
+    opts.reliable = reliable;
+    s.queue
+        .enqueue("q", "boom", vec![json!("x")])
+        .await
+        .unwrap();
+    let _: () = s
+        .queue
+        .connection()
+        .rpush("resque:queue:q", &[0xff_u8, 0xfe][..])
+        .await
+        .unwrap();
+    s.queue.enqueue("q", "add", vec![json!(1)]).await.unwrap();
+    let (stop, task, _) = s.worker(opts, math_jobs());
+    wait_until("the job after the bytes recorded", || async {
+        s.get("resque:stat:processed").await.is_some()
+    })
+    .await;
+    stop.cancel();
+    task.await.unwrap().unwrap();
+
+    let failed = s.queue.failed(0, -1).await.unwrap();
+    let errors: Vec<&str> = failed
+        .iter()
+        .map(|f| f["error"].as_str().unwrap())
+        .collect();
+    assert_eq!(failed.len(), 2, "{failed:#?}");
+    assert_eq!(errors[0], "kaboom");
+    assert_eq!(failed[1]["exception"], "SyntaxError");
+    assert!(errors[1].contains("not UTF-8"), "{}", errors[1]);
+    assert_eq!(failed[1]["payload"], json!(r"\xff\xfe"));
+    assert_eq!(s.get("resque:stat:failed").await.as_deref(), Some("2"));
+    assert_eq!(s.keys("resque:processing:*").await, Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn a_payload_that_is_not_utf8_is_failed_once() {
+    a_payload_that_is_not_utf8_is_failed_once_after_the_failure_before_it(false).await;
+}
+
+#[tokio::test]
+async fn a_payload_that_is_not_utf8_is_failed_once_with_reliable_fetch() {
+    a_payload_that_is_not_utf8_is_failed_once_after_the_failure_before_it(true).await;
+}
+
+/// `failed` of the wrong type (another client's mistake) cannot take a failure. The step
+/// that meets it counts nothing it could not record, reports the job it could not record
+/// once, and takes the next job: the worker does not stall retrying the same write.
+#[tokio::test]
+async fn a_failure_that_cannot_be_recorded_is_reported_once_and_the_worker_goes_on() {
+    let s = setup().await;
+    let mut opts = options(&["q"]);
+    opts.block_timeout = Duration::from_millis(100);
+    let events = EventSender::new("test");
+    let mut rx = events.subscribe();
+    let mut worker = Worker::new(
+        opts,
+        s.queue.clone(),
+        s.client.clone(),
+        Arc::new(math_jobs()),
+        events,
+    );
+    let _: () = s
+        .queue
+        .connection()
+        .set("resque:failed", "x")
+        .await
+        .unwrap();
+    s.queue
+        .enqueue("q", "boom", vec![json!("x")])
+        .await
+        .unwrap();
+    s.queue.enqueue("q", "add", vec![json!(1)]).await.unwrap();
+
+    let Outcome::Performed(first) = worker.work_once().await.unwrap() else {
+        panic!("boom was queued");
+    };
+    assert_eq!(first.ended, Ended::Failed(JobError::new("kaboom")));
+    let second = worker.work_once().await;
+    assert_eq!(
+        s.get("resque:stat:failed").await,
+        None,
+        "counted a failure it could not record"
+    );
+    let Ok(Outcome::Performed(second)) = second else {
+        panic!("the step after the unrecordable failure must take the next job: {second:?}");
+    };
+    assert_eq!(second.ended, Ended::Succeeded(json!(1)));
+    assert_eq!(worker.work_once().await.unwrap(), Outcome::Idle);
+    assert_eq!(s.get("resque:stat:processed").await.as_deref(), Some("1"));
+    assert_eq!(s.get("resque:stat:failed").await, None);
+    assert_eq!(s.get("resque:failed").await.as_deref(), Some("x"));
+
+    let mut not_recorded = Vec::new();
+    while let Ok(event) = rx.try_recv() {
+        if let WorkerEvent::NotRecorded { job, reason, .. } = event.event {
+            not_recorded.push((job, reason));
+        }
+    }
+    assert_eq!(not_recorded.len(), 1, "{not_recorded:?}");
+    assert!(not_recorded[0].0.contains(r#""class":"boom""#));
+    assert!(
+        not_recorded[0].1.contains("resque:failed"),
+        "{}",
+        not_recorded[0].1
+    );
+}

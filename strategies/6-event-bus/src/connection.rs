@@ -71,6 +71,19 @@ impl Connector {
     }
 }
 
+/// How big the cluster behind `conn` is, for the start-up log: the nodes it knows, and how
+/// many of them serve hash slots (`CLUSTER INFO`'s `cluster_known_nodes`, `cluster_size`).
+pub async fn cluster_size(conn: &mut RedisConn) -> RedisResult<(u64, u64)> {
+    let info: String = redis::cmd("CLUSTER").arg("INFO").query_async(conn).await?;
+    let field = |name: &str| {
+        info.lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(':'))
+            .and_then(|value| value.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    Ok((field("cluster_known_nodes"), field("cluster_size")))
+}
+
 /// A connection to a single Redis or to a cluster. Scripts and commands run on either: the
 /// cluster client routes each call by its first key, which is why every call here keeps
 /// all its keys in one hash slot.

@@ -26,7 +26,8 @@ pub struct DeadLetter {
     pub error: String,
     /// When it was parked, ms since the epoch (consumer clock).
     pub failed_at: u64,
-    /// The event as stored (a JSON string if it was not valid JSON).
+    /// The event as stored (a JSON string if it was not valid JSON; bytes that are not
+    /// UTF-8 escaped in it, `\xff`).
     pub event: Value,
 }
 
@@ -39,7 +40,8 @@ impl DeadLetter {
             attempts,
             error: error.to_string(),
             failed_at: now_ms(),
-            event: serde_json::from_str(&record.raw).unwrap_or(Value::String(record.raw.clone())),
+            event: serde_json::from_slice(&record.raw)
+                .unwrap_or_else(|_| Value::String(record.raw_text().into_owned())),
         }
     }
 }

@@ -13,6 +13,7 @@
 //! | `{events:P}:stream` | STREAM | the events of partition P (Streams backend) |
 //! | `{events:P}:lease:GROUP` | STRING (PX) | which member of GROUP owns partition P |
 //! | `{events:P}:dead:GROUP` | LIST | dead letters: events GROUP gave up on, as JSON |
+//! | `{events:P}:stuck` | HASH | group -> why its consumer cannot read partition P (JSON), for `/healthz` |
 //! | `{events}:members:GROUP` | ZSET | live members of GROUP, scored by last heartbeat |
 //! | `{events}:settings` | HASH | `partitions`, `backend`: recorded by the first process to connect |
 
@@ -61,6 +62,10 @@ impl Keys {
         self.partition(partition, &format!("dead:{group}"))
     }
 
+    pub fn stuck(&self, partition: u32) -> String {
+        self.partition(partition, "stuck")
+    }
+
     pub fn members(&self, group: &str) -> String {
         format!("{{{}}}:members:{group}", self.prefix)
     }
@@ -87,6 +92,7 @@ mod tests {
             keys.stream(3),
             keys.lease(3, "g"),
             keys.dead(3, "g"),
+            keys.stuck(3),
         ] {
             // Redis Cluster hashes only the part between the first `{` and `}`.
             assert!(key.starts_with("{events:3}:"), "{key}");

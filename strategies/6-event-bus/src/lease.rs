@@ -113,7 +113,7 @@ async fn renew(
             }
             // Redis is away. Keep trying: if it comes back before the lease expires, nothing
             // happened; if not, the read and commit scripts will say so.
-            Err(e) => tracing::warn!(key = %key, error = %e, "could not renew a lease"),
+            Err(e) => tracing::warn!("could not renew the lease {key}: {e}"),
         }
     }
 }

@@ -58,6 +58,15 @@
 //! * Order has a price: while an event is retried, the events behind it in its partition
 //!   wait (the other partitions do not). That is why retries are bounded and end in the
 //!   dead letters instead of blocking a partition forever.
+//! * Bytes in the log that are not an event (not UTF-8, not JSON: written by something
+//!   else) are parked at once, escaped, and the events around them flow
+//!   (`an_entry_that_is_not_utf8_is_parked_and_its_batch_flows_*`).
+//! * A key the log cannot read at all (`SET {events:1}:log x`, an offset that is not a
+//!   number) stops its partition, on purpose: skipping would lose events without a word.
+//!   The consumer says once which key holds what and how to repair it, and the web's
+//!   `GET /healthz` lists the partition under `stuck` while it goes on taking mail; after
+//!   the repair the partition flows again
+//!   (`*_a_corrupted_partition_is_reported_once_shown_in_healthz_and_flows_once_repaired`).
 //! * Where it still loses: Redis itself. An event is as durable as Redis's persistence
 //!   (run it with AOF); the web front answers 503 when the append did not happen
 //!   (`the_web_front_answers_503_while_redis_is_down_and_recovers`). Retention can trim
@@ -100,9 +109,9 @@
 //!   [`EngineCursor`](engine::EngineCursor) (next batch, commit, dead letter). Why boxed
 //!   futures: see there.
 //! * Its two engines, each in a folder of the same shape (`mod.rs`: the engine's log-wide
-//!   side; `cursor.rs`: one member reading one partition; Streams adds `group.rs` and
-//!   `entry_id.rs`): [`lists::ListEngine`], LISTs and the Lua of `src/lua/*.lua` (loaded
-//!   by `scripts.rs`, each file headed by its KEYS, ARGV and steps);
+//!   side; `cursor.rs`: one member reading one partition; Streams adds `group.rs`,
+//!   `entry.rs` and `entry_id.rs`): [`lists::ListEngine`], LISTs and the Lua of
+//!   `src/lua/*.lua` (loaded by `scripts.rs`, each file headed by its KEYS, ARGV and steps);
 //!   [`streams::StreamEngine`], Redis Streams.
 //! * [`cursor`]: [`Cursor`](cursor::Cursor), one member's reader of one partition, over
 //!   either engine's cursor.
@@ -111,7 +120,9 @@
 //!   share). [`lease`]: partition ownership within a group.
 //! * What flows through: [`event`] (what is published, where it lands, which partition),
 //!   [`record`] (what a consumer reads), [`dead_letter`] (what a group parks), [`replay`]
-//!   (where a replay goes); [`keys`]: every Redis key; [`error`].
+//!   (where a replay goes), [`stuck`] (a partition a group cannot read, for `/healthz`);
+//!   [`corrupt`]: how a key something else overwrote is found and named; [`keys`]: every
+//!   Redis key; [`error`].
 //! * [`connection`]: single Redis or cluster, and why blocking reads get their own
 //!   connection.
 //!
@@ -123,13 +134,14 @@
 //! log                             picks the engine, spreads calls over the partitions
 //! lists, streams, cursor, lease   the two engines, the reader handle, partition ownership
 //! engine, scripts                 the trait, the Lua
-//! event, record, dead_letter, replay, options, keys, error, connection
+//! event, record, dead_letter, replay, stuck, corrupt, options, keys, error, connection
 //! ```
 //!
 //! See ARCHITECTURE.md, section "Strategy 6: event log".
 
 pub mod connection;
 pub mod consumer;
+pub mod corrupt;
 pub mod cursor;
 pub mod dead_letter;
 pub mod engine;
@@ -144,6 +156,7 @@ pub mod record;
 pub mod replay;
 mod scripts;
 pub mod streams;
+pub mod stuck;
 
 pub use connection::{Connector, RedisConn};
 pub use consumer::{ConsumerConfig, ConsumerHandle, Handler, HandlerError};
@@ -154,3 +167,4 @@ pub use log::Log;
 pub use options::{Backend, Delivery, LogConfig};
 pub use record::Record;
 pub use replay::{ReplayTarget, Replayed};
+pub use stuck::Stuck;

@@ -16,6 +16,7 @@ use crate::options::{Backend, Delivery, LogConfig};
 use crate::replay::{ReplayTarget, Replayed};
 use crate::scripts;
 use crate::streams::StreamEngine;
+use crate::stuck::{self, Stuck};
 use futures_util::future::try_join_all;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -196,6 +197,16 @@ impl Log {
             letters.extend(self.engine.dead_letters(group, p).await?);
         }
         Ok(letters)
+    }
+
+    /// Every partition a group's consumer reported it cannot read, partition by partition:
+    /// what the web's `/healthz` shows (see [`crate::stuck`]).
+    pub async fn stuck(&self) -> Result<Vec<Stuck>> {
+        let mut all = Vec::new();
+        for p in self.partitions() {
+            all.extend(stuck::read(self.conn.clone(), &self.keys, p).await?);
+        }
+        Ok(all)
     }
 
     /// The retained range `first..end` of a partition, as offsets (list backend) or as a

@@ -10,14 +10,27 @@ use redis::Script;
 use std::sync::LazyLock;
 
 pub static APPEND: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/append.lua")));
-pub static READ: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/read.lua")));
+// Both read keys that any other program could have overwritten: the checks of checks.lua,
+// put in front of them, say which key holds what instead (see `corrupt.rs`).
+pub static READ: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(concat!(
+        include_str!("lua/checks.lua"),
+        include_str!("lua/read.lua")
+    ))
+});
 pub static COMMIT: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/commit.lua")));
-pub static DEAD_LETTER: LazyLock<Script> =
-    LazyLock::new(|| Script::new(include_str!("lua/dead_letter.lua")));
+pub static DEAD_LETTER: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(concat!(
+        include_str!("lua/checks.lua"),
+        include_str!("lua/dead_letter.lua")
+    ))
+});
 // Both find events by time: they share the search in stamps.lua, put in front of them.
+// Replay also checks its keys, as read.lua does.
 pub static REPLAY: LazyLock<Script> = LazyLock::new(|| {
     Script::new(concat!(
         include_str!("lua/stamps.lua"),
+        include_str!("lua/checks.lua"),
         include_str!("lua/replay.lua")
     ))
 });

@@ -19,6 +19,8 @@ on_both_backends!(
     retention_drops_old_events_and_keeps_positions_valid,
     a_batch_larger_than_one_call_is_appended_whole_and_in_order,
     retention_by_time_drops_exactly_what_was_published_before_the_cutoff,
+    an_entry_that_is_not_utf8_is_parked_and_its_batch_flows_at_least_once,
+    an_entry_that_is_not_utf8_is_parked_and_its_batch_flows_at_most_once,
 );
 
 async fn events_of_a_partition_are_handled_in_publish_order(backend: Backend) {
@@ -456,4 +458,113 @@ async fn lists_a_member_that_lost_its_lease_can_neither_read_nor_commit() {
         ids, all,
         "the new owner starts where the last commit left off"
     );
+}
+
+async fn an_entry_that_is_not_utf8_is_parked_and_its_batch_flows_at_least_once(backend: Backend) {
+    let entry: &[&[u8]] = &[b"event", b"\xff\xfe"];
+    not_an_event_is_parked_and_its_batch_flows(backend, Delivery::AtLeastOnce, entry, "\\xff\\xfe")
+        .await
+}
+
+async fn an_entry_that_is_not_utf8_is_parked_and_its_batch_flows_at_most_once(backend: Backend) {
+    let entry: &[&[u8]] = &[b"event", b"\xff\xfe"];
+    not_an_event_is_parked_and_its_batch_flows(backend, Delivery::AtMostOnce, entry, "\\xff\\xfe")
+        .await
+}
+
+/// A Streams entry is fields and values, and any of them can be bytes: one whose field name
+/// is not UTF-8 (and so has no `event` field) is parked whole, not a reply nobody can read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_an_entry_whose_field_name_is_not_utf8_is_parked_whole() {
+    let entry: &[&[u8]] = &[b"\xff\xfe", b"x"];
+    not_an_event_is_parked_and_its_batch_flows(
+        Backend::Streams,
+        Delivery::AtLeastOnce,
+        entry,
+        "\\xff\\xfe x",
+    )
+    .await
+}
+
+/// Bytes that are not UTF-8, written into a partition by something other than the log (a
+/// tool, another program), in the middle of a batch: parked in the dead letters like any
+/// entry that is not an event, its bytes kept (escaped: `parked_as`), and the events
+/// around it handled. Neither stuck on it (at-least-once) nor skipping its whole batch
+/// (at-most-once).
+async fn not_an_event_is_parked_and_its_batch_flows(
+    backend: Backend,
+    delivery: Delivery,
+    entry: &[&[u8]],
+    parked_as: &str,
+) {
+    let redis = RedisServer::start().unwrap();
+    let log = log_on(&redis, backend).await;
+    let before = log.publish_batch(events(2, 1)).await.unwrap();
+    let partition = before[0].partition;
+    write_entry(&log, backend, partition, entry).await;
+    let after = log.publish_batch(events(2, 1)).await.unwrap();
+
+    let recorder = Recorder::new();
+    let consumer = start(
+        &log,
+        strategy_6::ConsumerConfig {
+            delivery,
+            ..config("mailer")
+        },
+        recorder.clone(),
+    )
+    .await;
+    assert!(
+        wait_until(|| recorder.count() == 4).await,
+        "handled {}",
+        recorder.count()
+    );
+    consumer.stop().await;
+    let expected: Vec<String> = before.iter().chain(&after).map(|a| a.id.clone()).collect();
+    assert_eq!(recorder.ids(), expected, "the events around it, in order");
+    let letters = log.dead_letters("mailer").await.unwrap();
+    assert_eq!(letters.len(), 1, "{letters:?}");
+    assert_eq!(letters[0].partition, partition);
+    assert_eq!(letters[0].event, serde_json::json!(parked_as));
+    assert!(letters[0].error.contains("UTF-8"), "{}", letters[0].error);
+}
+
+/// Writes an entry behind the log's back: on lists, the last of `fields` as a list element;
+/// on Streams, `fields` as the entry's field-value pairs.
+async fn write_entry(log: &strategy_6::Log, backend: Backend, partition: u32, fields: &[&[u8]]) {
+    let mut conn = log.connection();
+    match backend {
+        Backend::Lists => {
+            let _: u64 = conn
+                .rpush(log.keys().log(partition), fields[fields.len() - 1])
+                .await
+                .unwrap();
+        }
+        Backend::Streams => {
+            let mut xadd = redis::cmd("XADD");
+            xadd.arg(log.keys().stream(partition)).arg("*");
+            for field in fields {
+                xadd.arg(*field);
+            }
+            let _: String = xadd.query_async(&mut conn).await.unwrap();
+        }
+    }
+}
+
+/// Retention and replay find events by their stamp; an entry something else wrote has
+/// none. It counts as not older than any time, so that a trim keeps it (and everything
+/// after it) rather than failing, for every partition after it too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lists_retention_by_time_passes_over_an_entry_without_a_stamp() {
+    let redis = RedisServer::start().unwrap();
+    let log = log_on(&redis, Backend::Lists).await;
+    let old = log.publish_batch(events(3, 1)).await.unwrap();
+    let partition = old[0].partition;
+    write_entry(&log, Backend::Lists, partition, &[b"\xff\xfe"]).await;
+    tokio::time::sleep(Duration::from_millis(20)).await; // a later millisecond for the rest
+    let new = log.publish_batch(events(2, 1)).await.unwrap();
+
+    let dropped = log.trim(new[0].published_at, 0).await.unwrap();
+    assert_eq!(dropped, 3, "the stamped events before the cutoff");
+    assert_eq!(log.range(partition).await.unwrap(), (3, 6));
 }

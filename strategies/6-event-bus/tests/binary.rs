@@ -101,6 +101,49 @@ async fn a_request_becomes_an_event_that_the_mailer_group_sends_and_the_audit_gr
     assert_eq!(total, 1);
 }
 
+/// One line per event, in words: each fact once (not `on partition 1 partition=1`), and
+/// settings as their flags spell them (`at-least-once`, not `AtLeastOnce`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_consumer_says_each_fact_once_in_the_words_of_its_flags() {
+    let redis = RedisServer::start().unwrap();
+    let sink = Sink::start_local(SinkConfig::default()).await.unwrap();
+    let mailer = consumer(&redis, &sink, &[]);
+    ready(&mailer).await;
+    let log = log_on(&redis, Backend::Lists).await;
+    log.publish_batch(email_events(0..1)).await.unwrap();
+    for words in ["consumer success on handler", "live member(s)"] {
+        assert!(
+            mailer.wait_for_log(words, DEADLINE).await,
+            "{}",
+            mailer.logs()
+        );
+    }
+    let logs = mailer.logs();
+    let line = |words: &str| -> String {
+        let found = logs.lines().find(|line| line.contains(words));
+        found
+            .unwrap_or_else(|| panic!("no `{words}`:\n{logs}"))
+            .to_owned()
+    };
+    for (words, repeated) in [
+        ("consumer polling partition", "partition="),
+        ("consumer found event", "partition="),
+        ("consumer found event", "id="),
+        ("Sent an email to user0@example.com", "to="),
+        ("live member(s)", "group="),
+    ] {
+        let line = line(words);
+        assert!(
+            !line.contains(repeated),
+            "`{repeated}` repeats a fact of: {line}"
+        );
+    }
+    assert!(line("consumer ready").contains("delivery at-least-once, lists backend"));
+    for rust_name in ["AtLeastOnce", "AtMostOnce", "Lists", "Streams"] {
+        assert!(!logs.contains(rust_name), "{logs}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_web_front_answers_503_while_redis_is_down_and_recovers() {
     let mut redis = RedisServer::start().unwrap();
@@ -441,4 +484,319 @@ async fn role_all_exits_when_its_port_is_taken() {
     );
     assert!(!all.try_wait().unwrap().success());
     assert!(all.logs().contains("cannot listen"), "{}", all.logs());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lists_a_corrupted_partition_is_reported_once_shown_in_healthz_and_flows_once_repaired() {
+    a_corrupted_partition_is_reported_once_shown_in_healthz_and_flows_once_repaired(Backend::Lists)
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_a_corrupted_partition_is_reported_once_shown_in_healthz_and_flows_once_repaired() {
+    a_corrupted_partition_is_reported_once_shown_in_healthz_and_flows_once_repaired(
+        Backend::Streams,
+    )
+    .await
+}
+
+/// What the log stored, overwritten by hand: on lists, a group's offset that is not a number
+/// (partition 2) and the log key as a string (partition 1); on Streams, the stream key as a
+/// string (partition 1). Each stalls its own partition only. The consumer says so once (the
+/// key, what it holds, what to do), the web's `/healthz` lists the partition as stuck while
+/// the web goes on taking mail, and once the key is repaired the partition flows again.
+async fn a_corrupted_partition_is_reported_once_shown_in_healthz_and_flows_once_repaired(
+    backend: Backend,
+) {
+    let redis = RedisServer::start().unwrap();
+    let sink = Sink::start_local(SinkConfig::default()).await.unwrap();
+    let backend_args = ["--backend", backend.name()];
+    let web = ChildProcess::start_http(
+        BIN,
+        ["--role", "web"].into_iter().chain(backend_args),
+        &[("REDIS_URL", &redis.url())],
+    )
+    .await
+    .unwrap();
+    let mailer = consumer(&redis, &sink, &backend_args);
+    ready(&mailer).await;
+    let log = log_on(&redis, backend).await;
+    let client = HttpClient::new(Duration::from_secs(5));
+    let send = |partition: u32, n: usize| {
+        let to = address_in(&log, partition, n);
+        let url = web.url(&format!("/{}/s/t", to.replace('@', "%40")));
+        let client = &client;
+        async move {
+            let answer = client.get(&url).await.unwrap();
+            assert_eq!(answer.status, 200, "{}", answer.json);
+            to
+        }
+    };
+    // Each partition has been read once, so the consumer has its place in each.
+    let mut sent = Vec::new();
+    for p in log.partitions() {
+        sent.push(send(p, 0).await);
+    }
+    assert!(sink.wait_for(4, DEADLINE).await, "{}", mailer.logs());
+
+    let mut conn = log.connection();
+    let mut stuck = vec![(1, log.keys().log(1))];
+    if backend == Backend::Lists {
+        let _: () = conn.set(log.keys().log(1), "x").await.unwrap();
+        let _: () = conn
+            .hset(log.keys().offsets(2), "mailer", "abc")
+            .await
+            .unwrap();
+        stuck.push((2, log.keys().offsets(2)));
+    } else {
+        stuck[0].1 = log.keys().stream(1);
+        let _: () = conn.set(log.keys().stream(1), "x").await.unwrap();
+    }
+    let unreadable: HashSet<u32> = stuck.iter().map(|(p, _)| *p).collect();
+
+    // The web still takes mail for every partition it can append to; the readable ones flow.
+    let healthy: Vec<u32> = log.partitions().filter(|p| *p != 1).collect::<Vec<_>>();
+    for p in &healthy {
+        sent.push(send(*p, 1).await);
+    }
+    let flowing = healthy.iter().filter(|p| !unreadable.contains(p)).count();
+    assert!(
+        sink.wait_for(4 + flowing, DEADLINE).await,
+        "{}",
+        mailer.logs()
+    );
+
+    // `/healthz`: still 200 (the web can take work), and it names what is stuck.
+    let health = || async {
+        let answer = client.get(&web.url("/healthz")).await.unwrap();
+        assert_eq!(answer.status, 200, "{}", answer.json);
+        answer.json
+    };
+    let listed = |json: &serde_json::Value| -> HashSet<u32> {
+        json["stuck"]
+            .as_array()
+            .map(|all| {
+                all.iter()
+                    .filter(|s| s["group"] == "mailer")
+                    .filter_map(|s| s["partition"].as_u64().map(|p| p as u32))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert!(
+        wait_until_async(|| async { listed(&health().await) == unreadable }).await,
+        "{}\n{}",
+        health().await,
+        mailer.logs()
+    );
+    let json = health().await;
+    for (p, key) in &stuck {
+        let entry = json["stuck"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["partition"] == *p)
+            .unwrap();
+        assert!(
+            entry["reason"].as_str().unwrap().contains(key.as_str()),
+            "{json}"
+        );
+    }
+
+    // Said once, loudly, with the key and what to do: not once per retry.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    for (p, key) in &stuck {
+        let lines: Vec<String> = mailer
+            .logs()
+            .lines()
+            .filter(|line| line.contains(key.as_str()))
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(lines.len(), 1, "{}", mailer.logs());
+        assert!(
+            lines[0].contains(&format!("cannot read partition {p}")),
+            "{}",
+            lines[0]
+        );
+        assert!(lines[0].contains("ERROR"), "{}", lines[0]);
+        assert!(lines[0].contains("--role replay"), "{}", lines[0]);
+    }
+
+    // Repaired as the report says: the foreign key removed, the group's place set again
+    // with the replay role (partition 2 from the event it had not handled yet).
+    let _: () = conn.del(&stuck[0].1).await.unwrap();
+    replay_partition(&redis, backend, 1, "start").await;
+    if backend == Backend::Lists {
+        replay_partition(&redis, backend, 2, "1").await;
+    }
+    sent.push(send(1, 2).await);
+    assert!(
+        wait_until_async(|| async { listed(&health().await).is_empty() }).await,
+        "{}\n{}",
+        health().await,
+        mailer.logs()
+    );
+    let all_sent: HashSet<String> = sent.into_iter().collect();
+    assert!(
+        wait_until(|| {
+            let delivered: HashSet<String> = sink.deliveries().into_iter().map(|d| d.to).collect();
+            delivered == all_sent
+        })
+        .await,
+        "{}",
+        mailer.logs()
+    );
+}
+
+/// Runs the replay role on one partition of the `mailer` group, and waits for it to succeed.
+async fn replay_partition(redis: &RedisServer, backend: Backend, partition: u32, to: &str) {
+    let partition = partition.to_string();
+    let mut replay = ChildProcess::start(
+        BIN,
+        [
+            "--role",
+            "replay",
+            "--backend",
+            backend.name(),
+            "--group",
+            "mailer",
+            "--partition",
+            &partition,
+            "--to",
+            to,
+        ],
+        &[("REDIS_URL", &redis.url())],
+    )
+    .unwrap();
+    assert!(wait_until(|| replay.try_wait().is_some()).await);
+    assert!(replay.try_wait().unwrap().success(), "{}", replay.logs());
+}
+
+/// The `n`-th address (counting from 0) whose key lands in `partition`.
+fn address_in(log: &Log, partition: u32, n: usize) -> String {
+    (0..)
+        .map(|i| format!("user{i}@example.com"))
+        .filter(|to| log.partition_for(to) == partition)
+        .nth(n)
+        .unwrap()
+}
+
+/// Ctrl-C in a terminal sends SIGINT to the whole foreground process group. The demo
+/// (`--role all`, no REDIS_URL: a private redis-server) must stop in order: the consumer
+/// finishes its batch and commits, then the web stops, then the private Redis goes. Its
+/// Redis sits in a process group of its own, so the Ctrl-C does not kill it under the
+/// consumer's last commits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_stops_the_demo_in_order_with_nothing_left_uncommitted() {
+    let mut demo = ProcessGroup::start(&["--mailer-latency-ms", "50"]);
+    assert!(
+        demo.wait_for_log("consumer ready", DEADLINE).await,
+        "{}",
+        demo.logs()
+    );
+    // Mail in flight when the Ctrl-C comes: 20 mails at 50 ms each, in batches.
+    let client = HttpClient::new(Duration::from_secs(5));
+    for i in 0..20 {
+        let url = format!("http://127.0.0.1:{}/user{i}%40example.com/s/t", demo.port);
+        let answer = client.get(&url).await.unwrap();
+        assert_eq!(answer.status, 200, "{}", demo.logs());
+    }
+    assert!(
+        demo.wait_for_log("Sent an email", DEADLINE).await,
+        "{}",
+        demo.logs()
+    );
+    demo.ctrl_c();
+    let status = demo.wait(DEADLINE).await;
+    let logs = demo.logs();
+    assert!(status.is_some_and(|s| s.success()), "{status:?}\n{logs}");
+    assert!(logs.contains("consumer stopped"), "{logs}");
+    assert!(!logs.contains("broken pipe"), "{logs}");
+    assert!(!logs.contains("could not commit"), "{logs}");
+}
+
+/// `strategy-6` as a terminal starts it: the leader of a process group of its own, which
+/// [`ProcessGroup::ctrl_c`] signals as a whole, as Ctrl-C does.
+struct ProcessGroup {
+    child: std::process::Child,
+    port: u16,
+    log_path: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl ProcessGroup {
+    fn start(args: &[&str]) -> ProcessGroup {
+        use std::os::unix::process::CommandExt;
+        let dir = tempfile::tempdir().unwrap();
+        let log_path = dir.path().join("output.log");
+        let log = std::fs::File::create(&log_path).unwrap();
+        let port = kit::redis_server::free_port();
+        let mut command = std::process::Command::new(BIN);
+        command.env_clear();
+        for key in ["PATH", "HOME", "TMPDIR"] {
+            if let Some(value) = std::env::var_os(key) {
+                command.env(key, value);
+            }
+        }
+        let child = command
+            .args(["--port", &port.to_string()])
+            .args(args)
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        ProcessGroup {
+            child,
+            port,
+            log_path,
+            _dir: dir,
+        }
+    }
+
+    fn logs(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    async fn wait_for_log(&self, needle: &str, timeout: Duration) -> bool {
+        let deadline = std::time::Instant::now() + timeout;
+        while !self.logs().contains(needle) {
+            if std::time::Instant::now() > deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        true
+    }
+
+    /// SIGINT to every process of the group, as a terminal's Ctrl-C.
+    fn ctrl_c(&self) {
+        let group = format!("-{}", self.child.id());
+        let status = std::process::Command::new("kill")
+            .args(["-s", "INT", "--", &group])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -s INT -- {group}");
+    }
+
+    async fn wait(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = std::time::Instant::now() + timeout;
+        while std::time::Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        None
+    }
+}
+
+impl Drop for ProcessGroup {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

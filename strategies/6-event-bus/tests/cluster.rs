@@ -10,6 +10,7 @@ use std::collections::HashSet;
 use std::process::Command;
 use std::time::{Duration, Instant};
 use strategy_6::{Backend, Connector, Log, LogConfig};
+use testkit::ChildProcess;
 
 /// A free port whose cluster bus port (+10000) is free too.
 fn cluster_port() -> u16 {
@@ -126,4 +127,31 @@ async fn the_log_runs_on_a_redis_cluster_with_partitions_on_several_nodes() {
         let spread = nodes_holding(&nodes, &format!("{{{prefix}:*}}:{data_key}"));
         assert!(spread >= 2, "{backend:?}: partitions on {spread} node(s)");
     }
+}
+
+/// A process on a cluster says so once at start-up, with the cluster's size and the seeds
+/// it was given: an operator reading the log must not have to guess where events go.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_says_once_that_it_runs_on_a_redis_cluster() {
+    let nodes = start_cluster();
+    let seeds: Vec<String> = nodes.iter().map(|n| n.url()).collect();
+    let audit = ChildProcess::start(
+        env!("CARGO_BIN_EXE_strategy-6"),
+        ["--role", "consumer", "--group", "audit"],
+        &[("REDIS_URL", &seeds.join(",")), ("REDIS_CLUSTER", "1")],
+    )
+    .unwrap();
+    assert!(
+        audit.wait_for_log("consumer ready", DEADLINE).await,
+        "{}",
+        audit.logs()
+    );
+    let logs = audit.logs();
+    let lines: Vec<&str> = logs
+        .lines()
+        .filter(|line| line.contains("Redis Cluster"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{logs}");
+    assert!(lines[0].contains("3 nodes"), "{}", lines[0]);
+    assert!(lines[0].contains(&seeds[0]), "{}", lines[0]);
 }

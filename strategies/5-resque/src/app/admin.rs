@@ -1,13 +1,13 @@
 //! A JSON admin API over the queue (what resque-web shows, for curl):
 //!
-//! | route                          | answer                                           |
-//! |--------------------------------|--------------------------------------------------|
-//! | `GET /resque/stats`            | counters, queue lengths, failed count, leader     |
-//! | `GET /resque/queues`           | each queue and its length                         |
-//! | `GET /resque/failed`           | the first 100 failed entries and the count        |
-//! | `GET /resque/workers`          | each worker, its queues and what it works on      |
-//! | `GET /resque/delayed`          | delayed jobs by due time (ms)                     |
-//! | `POST /resque/failed/retry`    | body `{"index": N}` retries one, `{}` retries all |
+//! | route                       | answer                                                |
+//! |-----------------------------|-------------------------------------------------------|
+//! | `GET /resque/stats`         | counters (numbers), queue lengths, failed entries, leader |
+//! | `GET /resque/queues`        | each queue and its length                             |
+//! | `GET /resque/failed`        | the first 100 failed entries and the count            |
+//! | `GET /resque/workers`       | each worker: queues, its job (null when idle), start  |
+//! | `GET /resque/delayed`       | delayed jobs by due time (ms)                         |
+//! | `POST /resque/failed/retry` | body `{"index": N}` retries one, `{}` retries all     |
 //!
 //! Errors are `{"error": ...}`: 400 for a bad body, 404 for a failed entry that is not there,
 //! 503 while Redis does not answer.
@@ -75,11 +75,23 @@ impl Admin {
         Ok(lengths)
     }
 
+    /// Numbers only, and one meaning per name: `stats.failed` is Resque's counter of failed
+    /// jobs (attempts the Retry plugin took over included), `failed_entries` the length of
+    /// the failed list (what `/resque/failed` lists; a retry takes an entry out).
     async fn stats(&self) -> Result<Value, QueueError> {
+        // Redis keeps the counters as strings; a value that is not a number (another
+        // client's key under `stat:`) shows as null rather than as a string.
+        let counters: Map<String, Value> = self
+            .queue
+            .stats()
+            .await?
+            .into_iter()
+            .map(|(name, value)| (name, value.parse::<i64>().map_or(Value::Null, Value::from)))
+            .collect();
         let mut answer = json!({
-            "stats": self.queue.stats().await?,
+            "stats": counters,
             "queues": self.queue_lengths().await?,
-            "failed": self.queue.failed_count().await?,
+            "failed_entries": self.queue.failed_count().await?,
             "workers": self.queue.workers().await?.len(),
             "leader": self.queue.leader().await?,
         });
@@ -105,18 +117,25 @@ impl Admin {
         }))
     }
 
+    /// Each worker's queues, its job (`null` when idle: node-resque's `allWorkingOn` says
+    /// `"started"`, which reads like a job's state) and when it started, in a field of its
+    /// own (RFC 3339).
     async fn workers(&self) -> Result<Value, QueueError> {
-        let working = self.queue.all_working_on().await?;
-        let workers: Map<String, Value> = self
-            .queue
-            .workers()
-            .await?
-            .into_iter()
-            .map(|(name, queues)| {
-                let status = working.get(&name).cloned().unwrap_or(Value::Null);
-                (name, json!({ "queues": queues, "working_on": status }))
-            })
-            .collect();
+        let mut workers = Map::new();
+        for (name, queues) in self.queue.workers().await? {
+            let working_on = self.queue.working_on(&name, &queues).await?;
+            let started_at = self
+                .queue
+                .worker_started_at(&name, &queues)
+                .await?
+                .map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+            let worker = json!({
+                "queues": queues,
+                "working_on": working_on,
+                "started_at": started_at,
+            });
+            workers.insert(name, worker);
+        }
         Ok(json!({ "workers": workers }))
     }
 

@@ -17,17 +17,41 @@ impl Queue {
 
     /// What worker `name` on `queues` works on (`worker:name:queues`), parsed.
     pub async fn working_on(&self, name: &str, queues: &str) -> Result<Option<Value>> {
-        let raw: Option<String> = self
-            .con
-            .clone()
-            .get(self.keys.worker(&format!("{name}:{queues}")))
-            .await?;
+        let raw = self.working_on_raw(&format!("{name}:{queues}")).await?;
         Ok(raw.map(|raw| serde_json::from_str(&raw).unwrap_or(Value::String(raw))))
     }
 
-    /// Every worker: `"started"` when idle, else its working-on payload (node-resque keys it
-    /// by the payload's `worker`; here it is keyed by the registered name, which also works
-    /// for Ruby workers whose payload has no `worker`).
+    /// The working-on value of worker `id`, as text. Read as bytes: it embeds the job's
+    /// payload, which may be anything a client pushed (see [`crate::wire::Payload`]), and a
+    /// value that would not read as text must not stop the admin views or the cleaners.
+    async fn working_on_raw(&self, id: &str) -> Result<Option<String>> {
+        let raw: Option<Vec<u8>> = self.con.clone().get(self.keys.worker(id)).await?;
+        Ok(raw.map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
+    }
+
+    /// When worker `name` on `queues` registered (`worker:name:queues:started`): Unix
+    /// seconds as node-resque and this crate write it, or a date as another Resque writes
+    /// it. `None` when absent or unreadable.
+    pub async fn worker_started_at(
+        &self,
+        name: &str,
+        queues: &str,
+    ) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+        let raw: Option<String> = self
+            .con
+            .clone()
+            .get(self.keys.worker_started(&format!("{name}:{queues}")))
+            .await?;
+        Ok(raw.and_then(|raw| match raw.parse::<i64>() {
+            Ok(seconds) => chrono::DateTime::from_timestamp(seconds, 0),
+            Err(_) => wire::parse_date(&raw),
+        }))
+    }
+
+    /// Every worker: `"started"` when idle, else its working-on payload, as node-resque's
+    /// `allWorkingOn` answers (it keys them by the payload's `worker`; here they are keyed by
+    /// the registered name, which also works for Ruby workers whose payload has no
+    /// `worker`). For a person, [`Queue::working_on`] says `None` for an idle worker.
     pub async fn all_working_on(&self) -> Result<BTreeMap<String, Value>> {
         let mut all = BTreeMap::new();
         for (name, queues) in self.workers().await? {
@@ -93,7 +117,7 @@ impl Queue {
         queues: &str,
     ) -> Result<Option<Value>> {
         let id = format!("{name}:{queues}");
-        let working: Option<String> = self.con.clone().get(self.keys.worker(&id)).await?;
+        let working = self.working_on_raw(&id).await?;
         let entry = working.and_then(|raw| {
             let value: Value = serde_json::from_str(&raw).ok()?;
             let payload = value.get("payload")?;
@@ -115,7 +139,7 @@ impl Queue {
             Some(failed_entry(
                 name,
                 queue,
-                &payload.to_string(),
+                &payload.to_string().into(),
                 &error,
                 &now,
             ))

@@ -13,11 +13,41 @@
 -- ARGV[4]    how the last job ended: "" (no last job), "ok", "fail", "skip" (dropped by a plugin)
 -- ARGV[5]    its payload       ARGV[6]  its failed entry ("fail")
 -- ARGV[7..]  queue names, in the order of the KEYS[8..] pairs
--- Returns {queue, payload} or false.
+-- Returns {not_recorded, queue, payload}: not_recorded is "" once the last outcome is
+-- written, else why it could not be; queue and payload are false when no job was taken.
+--
+-- Redis runs a script to its end or to its first failing command, and keeps every write
+-- made before that command. A failure here after a write would have the worker, which
+-- sees only the error, run the whole call again and repeat those writes (a counter that
+-- rises on every try). So each key is checked before the first write, and the script
+-- never fails once it has written.
 local name, reliable, ended = ARGV[2], ARGV[3] == '1', ARGV[4]
--- 1. How the last job ended. A skipped job moves no counter and leaves no entry.
+
+-- Why `key` cannot take a write of kind `need` ('counter': INCR, 'list': RPUSH, LREM,
+-- LPOP, LMOVE), or nil when it can (absent, or of that kind).
+local function unfit(key, need)
+  local kind = redis.call('TYPE', key)['ok']
+  if kind == 'none' or (need == 'list' and kind == 'list') then return nil end
+  if need == 'counter' and kind == 'string' and string.match(redis.call('GET', key), '^%-?%d+$') then
+    return nil
+  end
+  return key .. ' holds a ' .. kind .. ', not a ' .. need
+end
+
+-- 1. How the last job ended, written whole or not at all. A skipped job moves no counter
+-- and leaves no entry.
+local not_recorded = ''
 if ended ~= '' then
+  local problem
   if ended == 'ok' then
+    problem = unfit(KEYS[2], 'counter') or unfit(KEYS[3], 'counter')
+  elseif ended == 'fail' then
+    problem = unfit(KEYS[4], 'counter') or unfit(KEYS[5], 'counter') or unfit(KEYS[6], 'list')
+  end
+  if problem then
+    -- Nothing is counted that is not recorded; the worker reports the job instead.
+    not_recorded = problem
+  elseif ended == 'ok' then
     redis.call('INCR', KEYS[2])
     redis.call('INCR', KEYS[3])
   elseif ended == 'fail' then
@@ -25,28 +55,36 @@ if ended ~= '' then
     redis.call('INCR', KEYS[5])
     redis.call('RPUSH', KEYS[6], ARGV[6])
   end
-  -- It no longer runs: a cleaner that found this key would count the job lost.
+  -- Recorded or not, it no longer runs: a cleaner that found this key would count the job
+  -- lost (DEL takes a key of any type).
   redis.call('DEL', KEYS[1])
   -- workshop 5.1: solution begin
-  if reliable then
+  if reliable and not unfit(KEYS[7], 'list') then
     -- Done with, so out of the processing list: a recovery would otherwise run it again.
     redis.call('LREM', KEYS[7], 1, ARGV[5])
   end
   -- workshop 5.1: solution end
 end
--- 2. The next job: from the first queue, in priority order, that has one.
+-- 2. The next job: from the first queue, in priority order, that has one. A queue key of
+-- another type is passed over: failing on it now would repeat step 1.
 for i = 1, (#KEYS - 7) / 2 do
   local queue_key, processing_key, queue = KEYS[6 + 2 * i], KEYS[7 + 2 * i], ARGV[6 + i]
   local payload
   -- workshop 5.1: solution begin
-  if reliable then
+  if unfit(queue_key, 'list') or (reliable and unfit(processing_key, 'list')) then
+    payload = false
+  elseif reliable then
     payload = redis.call('LMOVE', queue_key, processing_key, 'LEFT', 'RIGHT')
   else
     payload = redis.call('LPOP', queue_key)
   end
   -- workshop 5.1: solution end
   -- workshop 5.1: starter
-  -- payload = redis.call('LPOP', queue_key)
+  -- if unfit(queue_key, 'list') then
+  --   payload = false
+  -- else
+  --   payload = redis.call('LPOP', queue_key)
+  -- end
   -- workshop 5.1: starter end
   if payload then
     -- Taken and marked as worked on in one atomic step: there is no moment where the job
@@ -56,7 +94,7 @@ for i = 1, (#KEYS - 7) / 2 do
     if not pcall(cjson.decode, payload) then body = cjson.encode(payload) end
     redis.call('SET', KEYS[1], '{"run_at":' .. cjson.encode(ARGV[1]) .. ',"queue":' .. cjson.encode(queue)
       .. ',"worker":' .. cjson.encode(name) .. ',"payload":' .. body .. '}')
-    return {queue, payload}
+    return {not_recorded, queue, payload}
   end
 end
-return false
+return {not_recorded, false, false}

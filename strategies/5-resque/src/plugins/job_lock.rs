@@ -2,6 +2,7 @@
 //! delayed by `enqueue_timeout_ms` (a scheduler must run) or dropped when `re_enqueue` is off.
 //! Key `workerslock:CLASS:QUEUE:<args JSON>`.
 
+use super::bookkeeping::until_redis_answers;
 use super::plugin::{HookResult, Plugin, PluginContext};
 use crate::wire::JobError;
 use futures_util::future::BoxFuture;
@@ -63,12 +64,15 @@ impl Plugin for JobLock {
         cx: &'a PluginContext<'a>,
         _error: &'a mut Option<JobError>,
     ) -> BoxFuture<'a, HookResult<()>> {
+        // Bookkeeping after the job: a lock left behind would hold the next copy back for
+        // `lock_timeout_s`, so the DEL is made again while Redis is away.
         Box::pin(async move {
-            let _: () = cx
-                .queue
-                .connection()
-                .del(cx.lock_key("workerslock"))
-                .await?;
+            let key = cx.lock_key("workerslock");
+            until_redis_answers(|| async {
+                let _: () = cx.queue.connection().del(&key).await?;
+                redis::RedisResult::Ok(())
+            })
+            .await?;
             Ok(())
         })
     }

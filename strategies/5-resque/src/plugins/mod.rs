@@ -3,7 +3,8 @@
 //! perform it drops the job (no stats, no failure), as node-resque does.
 //!
 //! Each plugin is one file here; [`plugin`] holds the trait they implement and the
-//! [`PluginContext`] each hook is given.
+//! [`PluginContext`] each hook is given, and [`bookkeeping`] how their Redis calls after a
+//! job ride out a Redis that is away for a moment.
 //!
 //! | plugin | hooks | what it does |
 //! |---|---|---|
@@ -11,8 +12,9 @@
 //! | [`JobLock`] | before/after perform | one running copy of the same job at a time |
 //! | [`DelayQueueLock`] | before enqueue | no enqueue while the same job is delayed |
 //! | [`Retry`] | after perform | a failure comes back later, `limit` attempts in all |
-//! | [`Noop`] | after perform | a failure is logged and forgotten |
+//! | [`Noop`] | after perform | a failure is forgotten (reported, not in `failed`) |
 
+pub mod bookkeeping;
 mod delay_queue_lock;
 mod job_lock;
 mod noop;

@@ -1,4 +1,5 @@
-//! Noop: a failed job is logged and forgotten (counted as a success, nothing in `failed`).
+//! Noop: a failed job is forgotten (counted as processed, nothing in `failed`); the worker
+//! still reports it as a failure, one that Noop took over.
 
 use super::plugin::{HookResult, Plugin, PluginContext};
 use crate::wire::JobError;
@@ -13,17 +14,12 @@ impl Plugin for Noop {
 
     fn after_perform<'a>(
         &'a self,
-        cx: &'a PluginContext<'a>,
+        _cx: &'a PluginContext<'a>,
         error: &'a mut Option<JobError>,
     ) -> BoxFuture<'a, HookResult<()>> {
+        // Taken, not hidden: the worker reports the failure as one this plugin took over.
         Box::pin(async move {
-            if let Some(e) = error.take() {
-                tracing::warn!(
-                    class = cx.class,
-                    queue = cx.queue_name,
-                    "Noop plugin dropped a failure: {e}"
-                );
-            }
+            error.take();
             Ok(())
         })
     }

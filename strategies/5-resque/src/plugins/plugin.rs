@@ -61,8 +61,10 @@ pub trait Plugin: Send + Sync {
         Box::pin(async { Ok(true) })
     }
 
-    /// Runs after success and after failure; may take the error away (`*error = None`),
-    /// which turns the failure into a success, as node-resque's `worker.error = null` does.
+    /// Runs after success and after failure; may take the error away (`*error = None`), as
+    /// node-resque's `worker.error = null` does: the job is then counted as processed with
+    /// nothing in `failed`, and reported as a failure this plugin took over. An error this
+    /// hook returns is reported; it does not change how the job ended.
     fn after_perform<'a>(
         &'a self,
         _cx: &'a PluginContext<'a>,

@@ -8,6 +8,7 @@
 //! largest delay in **milliseconds passed as seconds** (a 5 s delay keeps the key 83 minutes);
 //! here the TTL is that delay in seconds, rounded up, plus a margin for the scheduler's lag.
 
+use super::bookkeeping::until_redis_answers;
 use super::plugin::{HookResult, Plugin, PluginContext};
 use crate::events::WorkerEvent;
 use crate::wire::JobError;
@@ -86,6 +87,8 @@ impl Plugin for Retry {
         "Retry"
     }
 
+    /// Every Redis call here is bookkeeping around a job that has run, so each is made
+    /// again while Redis is away ([`until_redis_answers`]); the job itself never is.
     fn after_perform<'a>(
         &'a self,
         cx: &'a PluginContext<'a>,
@@ -93,25 +96,31 @@ impl Plugin for Retry {
     ) -> BoxFuture<'a, HookResult<()>> {
         Box::pin(async move {
             let (counter, last_error) = Retry::keys(cx);
-            let mut con = cx.queue.connection();
+            let con = cx.queue.connection();
+            let forget_attempts = || async {
+                let _: () = con.clone().del(&[&counter, &last_error]).await?;
+                redis::RedisResult::Ok(())
+            };
             let Some(err) = error.as_ref().filter(|e| !e.permanent) else {
                 // Done for good (success or permanent failure): no attempt count survives.
-                let _: () = con.del(&[&counter, &last_error]).await?;
+                until_redis_answers(forget_attempts).await?;
                 return Ok(());
             };
             let ttl = self.ttl_s();
-            let (attempt,): (i64,) = redis::pipe()
+            let mut count_attempt = redis::pipe();
+            count_attempt
                 .atomic()
                 .set_nx(&counter, -1)
                 .ignore()
                 .incr(&counter, 1)
                 .expire(&counter, ttl as i64)
-                .ignore()
-                .query_async(&mut con)
-                .await?;
+                .ignore();
+            let (attempt,): (i64,) =
+                until_redis_answers(|| async { count_attempt.query_async(&mut con.clone()).await })
+                    .await?;
             let remaining = self.limit as i64 - attempt - 1;
             if remaining <= 0 {
-                let _: () = con.del(&[&counter, &last_error]).await?;
+                until_redis_answers(forget_attempts).await?;
                 return Ok(()); // the error stays: the normal failure path records it
             }
             let worker = cx.worker.map(|(name, _)| name).unwrap_or_default();
@@ -123,8 +132,13 @@ impl Plugin for Retry {
                 "backtrace": err.backtrace,
                 "worker": cx.class,
                 "queue": cx.queue_name,
-            });
-            let _: () = con.set_ex(&last_error, record.to_string(), ttl).await?;
+            })
+            .to_string();
+            until_redis_answers(|| async {
+                let _: () = con.clone().set_ex(&last_error, &record, ttl).await?;
+                redis::RedisResult::Ok(())
+            })
+            .await?;
             let delay_ms = self.delay_for(attempt.max(0) as usize);
             // The same job already waiting at that second (two copies failing together)
             // would be a duplicate: take the next free second rather than drop this one.
@@ -132,11 +146,12 @@ impl Plugin for Retry {
             let mut scheduled = false;
             for extra_s in 0..10 {
                 let ts = at + extra_s * 1000;
-                if cx
-                    .queue
-                    .enqueue_at(ts, cx.queue_name, cx.class, cx.args.to_vec(), true)
-                    .await?
-                {
+                let enqueued = until_redis_answers(|| {
+                    cx.queue
+                        .enqueue_at(ts, cx.queue_name, cx.class, cx.args.to_vec(), true)
+                })
+                .await?;
+                if enqueued {
                     scheduled = true;
                     break;
                 }
@@ -144,6 +159,9 @@ impl Plugin for Retry {
             if !scheduled {
                 return Ok(()); // keep the error: the failed list records it
             }
+            // Handed over from here on: the next attempt is in Redis, so this one must not
+            // also be parked in `failed`, whatever happens to the counters below.
+            *error = None;
             cx.emit(WorkerEvent::ReEnqueue {
                 queue: cx.queue_name.to_owned(),
                 job: crate::wire::encode(cx.queue_name, cx.class, cx.args),
@@ -152,16 +170,17 @@ impl Plugin for Retry {
             });
             // node-resque's accounting: the attempt counts as failed, not as processed.
             let k = cx.queue.keys();
-            let _: () = redis::pipe()
+            let mut count_as_failed = redis::pipe();
+            count_as_failed
                 .atomic()
                 .incr(k.stat("failed"), 1)
                 .incr(k.worker_stat("failed", worker), 1)
                 .decr(k.stat("processed"), 1)
-                .decr(k.worker_stat("processed", worker), 1)
-                .query_async(&mut con)
-                .await
-                .map(|_: redis::Value| ())?;
-            *error = None;
+                .decr(k.worker_stat("processed", worker), 1);
+            let _: redis::Value = until_redis_answers(|| async {
+                count_as_failed.query_async(&mut con.clone()).await
+            })
+            .await?;
             Ok(())
         })
     }

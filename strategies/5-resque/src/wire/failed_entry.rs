@@ -3,6 +3,7 @@
 //! The entry is written so that node-resque's `JSON.parse` + `JSON.stringify` gives back the
 //! same bytes: its `removeFailed`/`retryAndRemoveFailed` find entries with a byte-exact `LREM`.
 
+use super::payload::Payload;
 use serde_json::Value;
 
 /// A job's failure, in the terms of a JavaScript `Error`: `exception` is `err.name`, `error`
@@ -53,20 +54,21 @@ impl std::fmt::Display for JobError {
 impl std::error::Error for JobError {}
 
 /// The `failed` entry: worker, queue, payload, exception, error, backtrace, failed_at, in
-/// node-resque's order. `payload_raw` is embedded as it was popped when it is JSON, so a
-/// payload written by another client keeps its bytes; a payload that is not JSON is kept
-/// as a string, so nothing is dropped.
+/// node-resque's order. The payload is embedded as it was popped when it is a JSON object,
+/// so a payload written by another client keeps its bytes; anything else is kept as a
+/// string (escaped where it is not UTF-8), so nothing is dropped.
 pub fn failed_entry(
     worker: &str,
     queue: &str,
-    payload_raw: &str,
+    payload: &Payload,
     error: &JobError,
     failed_at: &str,
 ) -> String {
-    let payload = if serde_json::from_str::<Value>(payload_raw).is_ok_and(|v| v.is_object()) {
-        payload_raw.to_owned()
-    } else {
-        Value::from(payload_raw).to_string()
+    let payload = match payload.text() {
+        Ok(raw) if serde_json::from_str::<Value>(raw).is_ok_and(|v| v.is_object()) => {
+            raw.to_owned()
+        }
+        _ => Value::from(payload.readable()).to_string(),
     };
     let backtrace = if error.backtrace.is_empty() {
         "null".to_owned()
@@ -92,7 +94,7 @@ mod tests {
         let entry = failed_entry(
             "h:1",
             "q",
-            r#"{"class":"boom","queue":"q","args":["x"]}"#,
+            &r#"{"class":"boom","queue":"q","args":["x"]}"#.into(),
             &JobError::new("kaboom"),
             "Fri Nov 27 2026 18:35:30 GMT+0000 (Coordinated Universal Time)",
         );
@@ -102,7 +104,9 @@ mod tests {
         );
         let parsed: Value = serde_json::from_str(&entry).unwrap();
         assert_eq!(parsed.to_string(), entry);
-        let broken = failed_entry("h:1", "q", "{oops", &JobError::new("bad"), "t");
+        let broken = failed_entry("h:1", "q", &"{oops".into(), &JobError::new("bad"), "t");
         assert!(broken.contains(r#""payload":"{oops""#));
+        let bytes = failed_entry("h:1", "q", &vec![0xff].into(), &JobError::new("bad"), "t");
+        assert!(bytes.contains(r#""payload":"\\xff""#), "{bytes}");
     }
 }

@@ -2,6 +2,7 @@
 //! node-resque's `JSON.stringify` writes it, and read in any of the three shapes in use
 //! (node-resque's, Ruby Resque's without `queue`, resque-scheduler's `class,args,queue`).
 
+use super::payload::Payload;
 use serde_json::{Map, Value};
 
 /// A job read from Redis. `raw` keeps the exact bytes that were popped: byte-matching
@@ -18,6 +19,8 @@ pub struct Job {
 /// Why a popped payload is not a job.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum DecodeError {
+    #[error("payload is not UTF-8: {0}")]
+    NotUtf8(std::str::Utf8Error),
     #[error("payload is not JSON: {0}")]
     NotJson(String),
     #[error("payload has no \"class\" string")]
@@ -57,6 +60,11 @@ impl Job {
             args,
             raw,
         }
+    }
+
+    /// Reads a popped payload: text first (a queue may hold any bytes), then a job.
+    pub fn from_payload(payload: &Payload) -> Result<Job, DecodeError> {
+        Job::decode(payload.text().map_err(DecodeError::NotUtf8)?)
     }
 
     /// Reads any known shape. Extra keys are ignored; a missing or non-array `args` is

@@ -3,6 +3,7 @@
 //!
 //! * [`keys`]: every key name, under the namespace (`resque:queue:emailQueue`, ...).
 //! * [`job`]: a job's payload, `{"class":..,"queue":..,"args":[..]}`, byte for byte.
+//! * [`payload`]: a popped payload as bytes ([`Payload`]), shown escaped when not UTF-8.
 //! * [`failed_entry`](mod@failed_entry): why a job failed ([`JobError`]) and the entry
 //!   pushed on `failed`.
 //! * [`working_on`](mod@working_on): the value of `worker:NAME:QUEUES` while a job runs.
@@ -17,6 +18,7 @@ pub mod dates;
 pub mod failed_entry;
 pub mod job;
 pub mod keys;
+pub mod payload;
 pub mod worker_id;
 pub mod working_on;
 
@@ -24,5 +26,6 @@ pub use dates::{js_date, parse_date};
 pub use failed_entry::{failed_entry, JobError};
 pub use job::{arrayify, encode, DecodeError, Job};
 pub use keys::Keys;
+pub use payload::Payload;
 pub use worker_id::{default_name, hostname, split_worker_id};
 pub use working_on::working_on;

@@ -5,14 +5,15 @@
 //! `work.lua` writes the same value in Lua for the jobs it takes; this is the Rust form, for a
 //! job taken by the blocking pop.
 
+use super::payload::Payload;
 use serde_json::Value;
 
-/// node-resque's working-on value, with the payload embedded as popped.
-pub fn working_on(run_at: &str, queue: &str, worker: &str, payload: &str) -> String {
-    let body = if serde_json::from_str::<Value>(payload).is_ok() {
-        payload.to_owned()
-    } else {
-        Value::from(payload).to_string()
+/// node-resque's working-on value, with the payload embedded as popped when it is JSON (as
+/// a string, escaped where it is not UTF-8, when it is not).
+pub fn working_on(run_at: &str, queue: &str, worker: &str, payload: &Payload) -> String {
+    let body = match payload.text() {
+        Ok(raw) if serde_json::from_str::<Value>(raw).is_ok() => raw.to_owned(),
+        _ => Value::from(payload.readable()).to_string(),
     };
     format!(
         "{{\"run_at\":{},\"queue\":{},\"worker\":{},\"payload\":{body}}}",

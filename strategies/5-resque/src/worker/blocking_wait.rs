@@ -58,7 +58,8 @@ impl BlockingConnection {
                 let wait = if queues.len() == 1 { timeout } else { 0.1 };
                 // LEFT to RIGHT: taken from the head, as LPOP does, and appended to the
                 // processing list, which a recovery moves back head first (requeue.lua).
-                let payload: Option<String> = redis::cmd("BLMOVE")
+                // Bytes, not text: see `wire::payload`.
+                let payload: Option<Vec<u8>> = redis::cmd("BLMOVE")
                     .arg(keys.queue(first))
                     .arg(keys.processing(first, &options.name))
                     .arg("LEFT")
@@ -70,7 +71,7 @@ impl BlockingConnection {
                 // workshop 5.1: starter
                 // let first = &queues[0];
                 // let wait = if queues.len() == 1 { timeout } else { 0.1 };
-                // let popped: Option<(String, String)> = redis::cmd("BLPOP")
+                // let popped: Option<(String, Vec<u8>)> = redis::cmd("BLPOP")
                 //     .arg(keys.queue(first))
                 //     .arg(wait)
                 //     .query_async(con)
@@ -79,7 +80,7 @@ impl BlockingConnection {
                 // workshop 5.1: starter end
                 Ok(payload.map(|payload| TakenJob {
                     queue: first.clone(),
-                    payload,
+                    payload: payload.into(),
                 }))
             } else {
                 // One BLPOP over all the queues: Redis serves the first non-empty key in the
@@ -88,12 +89,12 @@ impl BlockingConnection {
                 for q in queues {
                     cmd.arg(keys.queue(q));
                 }
-                let popped: Option<(String, String)> = cmd.arg(timeout).query_async(con).await?;
+                let popped: Option<(String, Vec<u8>)> = cmd.arg(timeout).query_async(con).await?;
                 // BLPOP answers with the key; the worker speaks in queue names.
                 let prefix = keys.queue("");
                 Ok(popped.map(|(key, payload)| TakenJob {
                     queue: key.strip_prefix(&prefix).unwrap_or(&key).to_owned(),
-                    payload,
+                    payload: payload.into(),
                 }))
             }
         };

@@ -18,9 +18,9 @@ pub(crate) async fn perform(
     worker: &str,
     events: &EventSender,
 ) -> Ended {
-    // A payload that is not a job still leaves the queue: it goes to `failed`, where a
-    // person can see it, instead of coming back forever.
-    let job = match Job::decode(&taken.payload) {
+    // A payload that is not a job (not JSON, not even text) still leaves the queue: it goes
+    // to `failed`, where a person can see it, instead of coming back forever.
+    let job = match Job::from_payload(&taken.payload) {
         Ok(job) => job,
         Err(e) => return Ended::Failed(JobError::named("SyntaxError", e.to_string())),
     };
@@ -31,7 +31,7 @@ pub(crate) async fn perform(
     // node-resque's `job` event: the job starts (also one a plugin then skips).
     events.send(WorkerEvent::Job {
         queue: taken.queue.clone(),
-        job: taken.payload.clone(),
+        job: taken.payload.to_string(),
     });
     // The hooks act through the queue (locks, a delayed retry) and report as this worker.
     let cx = PluginContext {
@@ -56,14 +56,32 @@ pub(crate) async fn perform(
         Err(e) => (Some(e), Value::Null),
     };
     // After-perform plugins run on success and on failure, and may take the error away
-    // (Retry schedules another attempt; Noop forgets it).
+    // (Retry schedules another attempt; Noop forgets it). A hook that fails does not change
+    // how the job ended: the job has run, and its mail went out or not whatever the hook's
+    // bookkeeping did (a hook makes its Redis calls again while Redis is away, see
+    // `plugins::bookkeeping`, but Redis may stay away longer). Were its error the job's, a
+    // mail that was sent would be parked in `failed`, for a person to send again. So the
+    // error is reported with the job, and the outcome stands.
+    let failure = error.clone();
+    let mut taken_over_by = None;
     for plugin in &def.plugins {
-        if let Err(e) = plugin.after_perform(&cx, &mut error).await {
-            error = Some(JobError::named(plugin.name(), e.to_string()));
+        let failed_before = error.is_some();
+        let hook = plugin.after_perform(&cx, &mut error).await;
+        if failed_before && error.is_none() {
+            taken_over_by = Some(plugin.name());
+        }
+        if let Err(e) = hook {
+            events.send(WorkerEvent::PluginFailed {
+                plugin: plugin.name(),
+                queue: taken.queue.clone(),
+                job: taken.payload.to_string(),
+                error: format!("{e:#}"),
+            });
         }
     }
-    match error {
-        None => Ended::Succeeded(result),
-        Some(e) => Ended::Failed(e),
+    match (error, failure, taken_over_by) {
+        (Some(error), ..) => Ended::Failed(error),
+        (None, Some(error), Some(plugin)) => Ended::TakenOver { error, plugin },
+        (None, ..) => Ended::Succeeded(result),
     }
 }

@@ -203,18 +203,26 @@ impl Worker {
         // Recording and taking in one atomic call: one round trip per job, and no moment
         // where the last job is counted but its working-on key still says it runs (a worker
         // killed there would have it counted twice, once done and once as a Worker Timeout).
-        let found =
+        let answer =
             record_and_take(&self.queue, &self.options, self.last.as_ref(), &queues).await?;
         // Recorded in Redis: report it now, before a blocking wait can delay the news.
         // `take`: the outcome is written exactly once; the next call must not record it
-        // again (that would count the job twice).
-        if let Some(event) = self.last.take().and_then(FinishedJob::into_event) {
-            self.events.send(event);
+        // again (that would count the job twice). An outcome Redis could not take (a key of
+        // the wrong type) is not tried again either: trying cannot fix the key, and the
+        // worker would stall on it. The report, with the job, is then its only record.
+        if let Some(done) = self.last.take() {
+            let event = match answer.not_recorded {
+                Some(reason) => Some(done.into_not_recorded_event(reason)),
+                None => done.into_event(),
+            };
+            if let Some(event) = event {
+                self.events.send(event);
+            }
         }
         if stopping {
             return Ok(Outcome::Stopped);
         }
-        let job = match found {
+        let job = match answer.taken {
             Some(job) => {
                 // Only a job found by work.lua ends an idle stretch: a trickle of jobs each
                 // caught by the blocking wait stays one stretch, without polling/paused

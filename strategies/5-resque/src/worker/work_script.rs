@@ -8,14 +8,24 @@ use crate::client::Queue;
 use crate::scripts;
 use crate::wire::{self, failed_entry};
 
+/// What one `work.lua` call did.
+#[derive(Debug)]
+pub(crate) struct StepAnswer {
+    /// Why the last job's outcome could not be written (a key of the wrong type: `failed`
+    /// holds a string); then nothing of it was counted. `None`: written, or no last job.
+    pub(crate) not_recorded: Option<String>,
+    /// The job taken; `None`: every queue was empty.
+    pub(crate) taken: Option<TakenJob>,
+}
+
 /// Records `last` (if any), then takes the first job found walking `queues` in order (none
-/// when `queues` is empty: that only records). `None`: every queue was empty.
+/// when `queues` is empty: that only records).
 pub(crate) async fn record_and_take(
     queue: &Queue,
     options: &WorkerOptions,
     last: Option<&FinishedJob>,
     queues: &[String],
-) -> redis::RedisResult<Option<TakenJob>> {
+) -> redis::RedisResult<StepAnswer> {
     let keys = queue.keys();
     let name = &options.name;
     // `run_at` of the job taken, and `failed_at` of the last one if it failed.
@@ -23,8 +33,8 @@ pub(crate) async fn record_and_take(
     // The last job: how it ended, where it came from, its bytes, and for a failure the
     // entry to push on `failed` (built here: Rust has the error, Lua only pushes bytes).
     let ended = last.map_or("", |done| done.ended.script_word());
-    let (last_queue, last_payload) = last.map_or(("", ""), |done| {
-        (done.job.queue.as_str(), done.job.payload.as_str())
+    let (last_queue, last_payload) = last.map_or(("", &[][..]), |done| {
+        (done.job.queue.as_str(), done.job.payload.as_bytes())
     });
     let entry = match last {
         Some(FinishedJob {
@@ -62,7 +72,17 @@ pub(crate) async fn record_and_take(
         call.arg(q);
     }
     // EVALSHA, and the script itself only when Redis answers NOSCRIPT (a restarted Redis
-    // has forgotten it). The answer: `{queue, payload}`, or nil when every queue was empty.
-    let taken: Option<(String, String)> = call.invoke_async(&mut queue.connection()).await?;
-    Ok(taken.map(|(queue, payload)| TakenJob { queue, payload }))
+    // has forgotten it). The answer: `{not_recorded, queue, payload}`, the last two nil
+    // when every queue was empty. The payload is read as bytes: by now the script has run,
+    // so a reply that failed to convert (bytes that are not UTF-8) would lose the job it
+    // took, and the outcome just recorded would be recorded again by the next call.
+    let (not_recorded, taken_from, payload): (String, Option<String>, Option<Vec<u8>>) =
+        call.invoke_async(&mut queue.connection()).await?;
+    Ok(StepAnswer {
+        not_recorded: (!not_recorded.is_empty()).then_some(not_recorded),
+        taken: taken_from.zip(payload).map(|(queue, payload)| TakenJob {
+            queue,
+            payload: payload.into(),
+        }),
+    })
 }

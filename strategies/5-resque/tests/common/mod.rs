@@ -1,7 +1,7 @@
 //! Shared by the integration tests: each test gets its own redis-server.
 #![allow(dead_code)]
 
-use kit::RedisServer;
+use kit::{RedisOptions, RedisServer};
 use redis::AsyncCommands;
 use serde_json::Value;
 use std::future::Future;
@@ -22,7 +22,11 @@ pub struct Setup {
 }
 
 pub async fn setup() -> Setup {
-    let redis = RedisServer::start().expect("redis-server");
+    setup_with(RedisOptions::default()).await
+}
+
+pub async fn setup_with(options: RedisOptions) -> Setup {
+    let redis = RedisServer::start_with(options).expect("redis-server");
     let client = redis::Client::open(redis.url()).unwrap();
     let con = strategy_5::connect::commands(&client).await.unwrap();
     let queue = Queue::new(con, Keys::default());

@@ -30,7 +30,7 @@ impl Handler for EmailHandler {
                 .map_err(|e| HandlerError::Permanent(format!("invalid email: {e}")))?;
             match self.mailer.send(&email).await {
                 Ok(message_id) => {
-                    tracing::info!(to = %email.to, %message_id, "Sent an email to {}", email.to);
+                    tracing::info!(%message_id, "Sent an email to {}", email.to);
                     Ok(())
                 }
                 Err(e) if e.is_transient() => Err(HandlerError::Transient(e.to_string())),

@@ -8,7 +8,7 @@ use args::{Args, Role};
 use handlers::{AuditHandler, EmailHandler, MAILER_GROUP};
 use std::sync::Arc;
 use std::time::Duration;
-use strategy_6::{consumer, Connector, Handler, Log, LogError};
+use strategy_6::{connection, consumer, Connector, Handler, Log, LogError};
 use tokio_util::sync::CancellationToken;
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
@@ -19,13 +19,15 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         );
     }
     let shutdown = kit::shutdown::on_signal();
-    // Keep the private redis-server (if any) alive until we return.
-    let (url, _redis) = kit::embedded::redis(&args.redis)?;
+    // The private redis-server, if there is no REDIS_URL. It sits in a process group of its
+    // own, so a terminal's Ctrl-C reaches this process and not it: it stops when this
+    // handle is dropped, below, after everything that uses it has stopped.
+    let (url, private_redis) = kit::embedded::redis(&args.redis)?;
     let connector = Connector::from_url(&url, args.redis_cluster);
     let Some(log) = connect(&connector, &args, &shutdown).await? else {
         return Ok(());
     };
-    match args.role {
+    let ran = match args.role {
         Role::Web => serve(&args, log, shutdown).await,
         Role::Consumer => consume(&args, log, &args.group, shutdown).await,
         Role::All => {
@@ -37,12 +39,20 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 shutdown.cancel();
                 served
             };
+            // On a signal both stop taking work at once: the web accepts no more requests
+            // (so none gets a 200 for an event nobody will read) and answers the ones in
+            // flight; the consumer reads no new batch and commits the ones in hand. Both
+            // need Redis to the end, which is why it outlives them.
             let (web, consumer) =
                 tokio::join!(web, consume(&args, log, MAILER_GROUP, shutdown.clone()));
             web.and(consumer)
         }
         Role::Replay => replay(&args, log).await,
-    }
+    };
+    // Last, the private Redis: every commit and every append is done. Stopped earlier (as a
+    // Ctrl-C to the whole group did), the consumer's last commits failed with broken pipes.
+    drop(private_redis);
+    ran
 }
 
 /// Connects, waiting for Redis if it is not up yet (the harness may restart it any time).
@@ -56,7 +66,10 @@ async fn connect(
     let mut warned = false;
     loop {
         match Log::connect(connector.clone(), args.log_config()).await {
-            Ok(log) => return Ok(Some(log)),
+            Ok(log) => {
+                announce_cluster(connector, &log).await;
+                return Ok(Some(log));
+            }
             Err(LogError::Redis(e)) if !warned => {
                 tracing::warn!(error = %e, "waiting for Redis");
                 warned = true;
@@ -71,17 +84,41 @@ async fn connect(
     }
 }
 
+/// On a Redis Cluster, says so once, with its size and the seeds it was reached through:
+/// partitions live on several nodes, and whoever reads the log should not have to guess.
+async fn announce_cluster(connector: &Connector, log: &Log) {
+    let Connector::Cluster(seeds) = connector else {
+        return;
+    };
+    let seeds = seeds.join(", ");
+    match connection::cluster_size(&mut log.connection()).await {
+        Ok((nodes, masters)) => tracing::info!(
+            "running on a Redis Cluster of {nodes} nodes ({masters} serving hash slots), \
+             reached through the seeds {seeds}"
+        ),
+        Err(e) => tracing::info!(
+            "running on a Redis Cluster, reached through the seeds {seeds} (its size is \
+             unknown: {e})"
+        ),
+    }
+}
+
 async fn serve(args: &Args, log: Log, shutdown: CancellationToken) -> anyhow::Result<()> {
-    if args.retain_secs > 0 || args.retain_max > 0 {
+    let listener = kit::http::bind(&args.http.addr()).await?;
+    let retention = (args.retain_secs > 0 || args.retain_max > 0).then(|| {
         tokio::spawn(retention(
             log.clone(),
             args.retain_secs,
             args.retain_max,
             shutdown.clone(),
-        ));
-    }
-    let listener = kit::http::bind(&args.http.addr()).await?;
+        ))
+    });
     kit::http::serve(listener, Arc::new(web::Publisher { log }), shutdown).await;
+    // Serving ends with the shutdown, which ends retention too; a trim in progress still
+    // finishes before the web role returns (and so before a private Redis stops under it).
+    if let Some(retention) = retention {
+        let _ = retention.await;
+    }
     Ok(())
 }
 
@@ -155,8 +192,6 @@ async fn replay(args: &Args, log: Log) -> anyhow::Result<()> {
             .map(|p| format!(" from {p}"))
             .unwrap_or_default();
         tracing::info!(
-            group = %args.group,
-            partition = moved.partition,
             "replay: group {} partition {} moved{from} to {}",
             args.group,
             moved.partition,
@@ -181,7 +216,7 @@ async fn retention(log: Log, secs: u64, max: u64, shutdown: CancellationToken) {
         };
         match log.trim(cutoff, max).await {
             Ok(0) => {}
-            Ok(dropped) => tracing::info!(dropped, "retention dropped {dropped} old event(s)"),
+            Ok(dropped) => tracing::info!("retention dropped {dropped} old event(s)"),
             Err(e) => tracing::warn!(error = %e, "retention failed"),
         }
     }

@@ -55,10 +55,16 @@ impl EmailService for Publisher {
         })
     }
 
+    /// 200 while the web can append, which is all it needs to take work. It lists the
+    /// partitions a group's consumer cannot read (`stuck`): their events are accepted and
+    /// wait, in order, for an operator to repair the key the report names. Still 200, not
+    /// 503: the other partitions flow, and a load balancer that pulled this web front out
+    /// would refuse their mail too, for a fault no web front can fix.
     fn health(&self) -> BoxFuture<'_, Result<Value, Refusal>> {
         Box::pin(async move {
-            match self.log.ping().await {
-                Ok(()) => Ok(json!({ "status": "ok" })),
+            match self.log.stuck().await {
+                Ok(stuck) if stuck.is_empty() => Ok(json!({ "status": "ok", "stuck": [] })),
+                Ok(stuck) => Ok(json!({ "status": "degraded", "stuck": stuck })),
                 Err(e) => Err(Refusal::unavailable(format!("redis: {e}"))),
             }
         })

@@ -24,18 +24,17 @@ pub(crate) enum Outcome {
 pub(crate) async fn handle(shared: &Shared, record: &Record) -> Outcome {
     let config = &shared.config;
     let name = shared.handler.name();
-    // Bytes that are not an event stay so whatever we do: park them at once, untouched
-    // (`Record::raw` keeps them), instead of burning attempts on them.
-    let Some(event) = &record.event else {
-        return Outcome::GiveUp(0, "the stored event is not valid event JSON".into());
+    // Bytes that are not an event (not UTF-8, not an event's JSON) stay so whatever we do:
+    // park them at once, untouched (`Record::raw` keeps them), instead of burning attempts.
+    let event = match record.decoded() {
+        Ok(event) => event,
+        Err(why) => return Outcome::GiveUp(0, why.into()),
     };
     tracing::info!(
-        partition = record.partition,
-        offset = %record.position,
-        id = %event.id,
-        "consumer found event: {} {} on partition {}",
+        "consumer found event: {} {} at {} on partition {}",
         event.kind,
         event.id,
+        record.position,
         record.partition
     );
     let mut attempt = 0;

@@ -32,17 +32,16 @@ pub(crate) async fn run(shared: Arc<Shared>) {
         {
             Ok(now) if now != members => {
                 tracing::info!(
-                    group = %config.group,
-                    members = now,
-                    share = shared.membership.share(),
-                    "consumer group has {now} live member(s)"
+                    "consumer group {} has {now} live member(s): this member's share is {} partition(s)",
+                    config.group,
+                    shared.membership.share()
                 );
                 members = now;
             }
             Ok(_) => {}
             // Keep the last share: the leases, not the heartbeat, protect the partitions,
             // so acting on a stale count costs balance for a while, never correctness.
-            Err(e) => tracing::warn!(error = %e, "consumer heartbeat failed"),
+            Err(e) => tracing::warn!("consumer heartbeat failed: {e}"),
         }
     }
 }

@@ -10,8 +10,9 @@
 //!
 //! Files, in reading order: `worker.rs` is the core loop (lease, read, handle, commit),
 //! `attempts.rs` runs one event through the handler with retries, `heartbeat.rs` sizes this
-//! member's share; `config.rs`, [`handler`] and [`retry`] hold what a caller sets,
-//! `shared.rs` what the tasks share.
+//! member's share, `stuck_report.rs` says (once) that a partition cannot be read;
+//! `config.rs`, [`handler`] and [`retry`] hold what a caller sets, `shared.rs` what the
+//! tasks share.
 
 mod attempts;
 mod config;
@@ -19,6 +20,7 @@ pub mod handler;
 mod heartbeat;
 pub mod retry;
 mod shared;
+mod stuck_report;
 mod worker;
 
 use crate::error::Result;

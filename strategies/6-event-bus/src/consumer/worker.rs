@@ -9,6 +9,7 @@
 //!   above our share?     give the lease back, between two batches
 //!   one batch:           read (blocks while idle) -> handle each -> commit what succeeded
 //!                        (a failing event: retries, then commit before it, park it, move on)
+//!   unreadable data?     say so once, keep the lease, look again every 2 s
 //! on stop:               finish the batch in flight, commit, release the lease
 //! ```
 //!
@@ -22,6 +23,7 @@
 
 use crate::consumer::attempts::{self, Outcome};
 use crate::consumer::shared::Shared;
+use crate::consumer::stuck_report::{StuckReport, STUCK_RECHECK};
 use crate::cursor::Cursor;
 use crate::dead_letter::DeadLetter;
 use crate::error::{LogError, Result};
@@ -32,16 +34,23 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The pause before a worker tries again after Redis failed it (down, restarting).
+const RETRY_PAUSE: Duration = Duration::from_millis(250);
+
 /// Works `partition` for the group until shutdown, whenever this member can hold it.
 pub(crate) async fn run(shared: Arc<Shared>, partition: u32) {
     let config = &shared.config;
     // The lease and the cursor live and die together: a cursor is only worth using while
     // its lease is ours, and every way of losing the lease drops both.
     let mut held: Option<(Lease, Cursor)> = None;
+    // What this worker said about the partition being unreadable, so it says it once.
+    let mut report = StuckReport::new(partition);
     while !shared.shutdown.is_cancelled() {
         let Some((lease, mut cursor)) = held.take() else {
             held = try_take(&shared, partition).await;
-            if held.is_none() {
+            if held.is_some() {
+                report.taken();
+            } else {
                 // Taken by another member, or no room in our share. A dead holder's lease
                 // runs out within `lease_ttl`; looking again every third of it takes the
                 // partition over soon after, without polling Redis in a tight loop.
@@ -57,7 +66,10 @@ pub(crate) async fn run(shared: Arc<Shared>, partition: u32) {
         // events twice, so drop the cursor and the lease without releasing it (it is not
         // ours to release) and free the slot in our share.
         if lease.is_lost() {
-            tracing::warn!(partition, group = %config.group, "consumer lost partition {partition}: its lease went to another member");
+            tracing::warn!(
+                "consumer lost partition {partition} of group {}: its lease went to another member",
+                config.group
+            );
             shared.membership.unreserve();
             continue;
         }
@@ -66,22 +78,45 @@ pub(crate) async fn run(shared: Arc<Shared>, partition: u32) {
         // anything. Releasing (instead of letting the lease expire) lets the newcomer take
         // it at once.
         if shared.membership.try_shed() {
-            tracing::info!(partition, group = %config.group, "consumer gave back partition {partition} to balance the group");
+            tracing::info!(
+                "consumer gave back partition {partition} to balance group {}",
+                config.group
+            );
             lease.release().await;
             continue;
         }
         match work_one_batch(&shared, &lease, &mut cursor).await {
-            Ok(()) => held = Some((lease, cursor)),
+            Ok(()) => {
+                report.readable(&shared).await;
+                held = Some((lease, cursor));
+            }
+            // A key of the partition holds what the log never wrote there. Retrying at once
+            // cannot help, so say it once, where people look (the log, the web's /healthz),
+            // and look again now and then: the partition flows again soon after the repair.
+            // The lease stays ours: the partition is unreadable for any member, and
+            // handing it around would only repeat the report. Its events wait, in order
+            // (order has that price); the other partitions' workers go on.
+            Err(LogError::Corrupt(reason)) => {
+                report.stuck(&shared, &reason).await;
+                held = Some((lease, cursor));
+                tokio::select! {
+                    _ = shared.shutdown.cancelled() => {}
+                    _ = tokio::time::sleep(STUCK_RECHECK) => {}
+                }
+            }
             // A fenced script (read.lua, commit.lua) or the check before each event says
             // the lease expired: whatever we did not commit, the new owner reads again.
             Err(LogError::LeaseLost(_)) => {
-                tracing::warn!(partition, group = %config.group, "consumer lost partition {partition}: its lease expired");
+                tracing::warn!(
+                    "consumer lost partition {partition} of group {}: its lease expired",
+                    config.group
+                );
                 shared.membership.unreserve();
             }
             Err(e) if shared.shutdown.is_cancelled() => {
                 // Stopping anyway (often because Redis stops too): nothing to retry. What was
                 // not committed is read again by the partition's next holder.
-                tracing::warn!(partition, error = %e, "consumer stopping: could not commit on partition {partition}: {e}; the next holder handles that batch again");
+                tracing::warn!("consumer stopping: could not commit on partition {partition}: {e}; the next holder handles that batch again");
                 shared.membership.unreserve();
             }
             Err(e) => {
@@ -91,11 +126,14 @@ pub(crate) async fn run(shared: Arc<Shared>, partition: u32) {
                 // pending entries first), so the batch that failed is handled again rather
                 // than skipped. The pause keeps every worker of every member from hammering
                 // a Redis that is down.
-                tracing::warn!(partition, error = %e, "consumer error: {e}; retrying");
+                tracing::warn!(
+                    "consumer error on partition {partition}: {e}; retrying in {} ms",
+                    RETRY_PAUSE.as_millis()
+                );
                 shared.membership.unreserve();
                 tokio::select! {
                     _ = shared.shutdown.cancelled() => {}
-                    _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+                    _ = tokio::time::sleep(RETRY_PAUSE) => {}
                 }
             }
         }
@@ -144,7 +182,11 @@ async fn try_take(shared: &Shared, partition: u32) -> Option<(Lease, Cursor)> {
     .await;
     match taken {
         Ok(Some(held)) => {
-            tracing::info!(partition, group = %config.group, member = %config.member, "consumer polling partition: {partition}");
+            tracing::info!(
+                "consumer polling partition: {partition} (member {} of group {})",
+                config.member,
+                config.group
+            );
             Some(held)
         }
         // Not ours: hand the reserved slot back, or this member would count a partition it
@@ -154,7 +196,7 @@ async fn try_take(shared: &Shared, partition: u32) -> Option<(Lease, Cursor)> {
             None
         }
         Err(e) => {
-            tracing::warn!(partition, error = %e, "consumer could not take partition {partition}");
+            tracing::warn!("consumer could not take partition {partition}: {e}");
             shared.membership.unreserve();
             None
         }
@@ -208,9 +250,6 @@ async fn work_one_batch(shared: &Shared, lease: &Lease, cursor: &mut Cursor) -> 
                 }
                 shared.stats.dead_lettered.fetch_add(1, Ordering::Relaxed);
                 tracing::error!(
-                    partition = record.partition,
-                    offset = %record.position,
-                    attempts,
                     "consumer parked event at {} on partition {} in the dead letters after {attempts} attempt(s): {error}",
                     record.position,
                     record.partition
@@ -221,7 +260,11 @@ async fn work_one_batch(shared: &Shared, lease: &Lease, cursor: &mut Cursor) -> 
                 // and the ones behind it in the batch are never handled.
                 if config.delivery == Delivery::AtMostOnce {
                     let lost = size - index;
-                    tracing::warn!(offset = %record.position, lost, "consumer stopping: {lost} event(s) from {} on partition {} are lost (at-most-once)", record.position, record.partition);
+                    tracing::warn!(
+                        "consumer stopping: {lost} event(s) from {} on partition {} are lost (at-most-once)",
+                        record.position,
+                        record.partition
+                    );
                 }
                 // At-least-once: commit below what succeeded so far; this event and the
                 // rest stay uncommitted for the next holder.
@@ -246,8 +289,7 @@ async fn work_one_batch(shared: &Shared, lease: &Lease, cursor: &mut Cursor) -> 
 /// from the replayed position, which is what the operator asked for.
 fn replayed(partition: u32) -> Result<()> {
     tracing::info!(
-        partition,
-        "consumer found its offset moved by a replay: reading again from there"
+        "consumer found its place in partition {partition} moved by a replay: reading again from there"
     );
     Ok(())
 }

@@ -22,6 +22,10 @@ use kit::BoxFuture;
 use redis::streams::StreamReadReply;
 use std::time::Duration;
 
+/// read.lua's answer: the offset of the first event, how many events retention dropped
+/// before the group read them, and the events, as bytes.
+type ReadReply = (u64, u64, Vec<Vec<u8>>);
+
 pub struct ListCursor {
     conn: RedisConn,
     blocking: RedisConn,
@@ -103,23 +107,25 @@ impl ListCursor {
         let (keys, args) = self.read_keys_and_args(max);
         let mut invocation = scripts::READ.prepare_invoke();
         invocation.key(&keys).arg(&args);
-        let batch: (u64, u64, Vec<String>) = invocation
+        let batch: ReadReply = invocation
             .invoke_async(&mut self.conn)
             .await
             .map_err(|e| LogError::from_script(e, self.partition))?;
         Ok(self.records(batch))
     }
 
-    /// Turns read.lua's answer into records, and remembers what is now stored.
-    fn records(&mut self, (offset, skipped, events): (u64, u64, Vec<String>)) -> Vec<Record> {
+    /// Turns read.lua's answer into records, and remembers what is now stored. The events
+    /// come as bytes, whatever they hold: one that is not UTF-8 would otherwise fail the
+    /// whole reply, so the partition would stall on it (at-least-once) or lose its whole
+    /// batch, which read.lua already moved past (at-most-once).
+    fn records(&mut self, (offset, skipped, events): ReadReply) -> Vec<Record> {
         // Retention trimmed events this group had not read: read.lua moved it to the oldest
         // one left. Say so loudly, since those events are gone for this group.
         if skipped > 0 {
             tracing::warn!(
-                group = %self.group,
-                partition = self.partition,
-                skipped,
-                "retention dropped events this group had not read yet: skipping ahead to offset {offset}"
+                "retention dropped {skipped} event(s) of partition {} that group {} had not read yet: skipping ahead to offset {offset}",
+                self.partition,
+                self.group
             );
         }
         // What Redis holds for the group now: at-most-once, read.lua already moved it past
@@ -168,7 +174,7 @@ impl EngineCursor for ListCursor {
                 .arg(self.keys.wake(self.partition))
                 .arg(&self.last_wake)
                 .add_command(self.read_cmd(max));
-            let (reply, batch): (Option<StreamReadReply>, (u64, u64, Vec<String>)) =
+            let (reply, batch): (Option<StreamReadReply>, ReadReply) =
                 match pipe.query_async(&mut self.blocking).await {
                     Ok(replies) => replies,
                     // A restarted Redis has forgotten the script: the plain path loads it

@@ -15,7 +15,14 @@ if redis.call('GET', KEYS[2]) ~= ARGV[2] then
   return redis.error_reply('NOTHOLDER lease of this partition is not held by ' .. ARGV[2])
 end
 
--- 2. Move past the event (compare and set), unless at-most-once already did.
+-- 2. The dead letters' key is a list (checks.lua), checked before anything moves: moving
+--    past the event and then failing to park it would lose it.
+local bad = wrong_type(KEYS[3], 'list')
+if bad then
+  return bad
+end
+
+-- 3. Move past the event (compare and set), unless at-most-once already did.
 if ARGV[3] ~= '' then
   if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[3] then
     return 0
@@ -23,6 +30,6 @@ if ARGV[3] ~= '' then
   redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
 end
 
--- 3. Park it where people can see it: moving on never means losing silently.
+-- 4. Park it where people can see it: moving on never means losing silently.
 redis.call('RPUSH', KEYS[3], ARGV[5])
 return 1

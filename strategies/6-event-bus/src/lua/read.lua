@@ -16,26 +16,35 @@ if redis.call('GET', KEYS[4]) ~= ARGV[2] then
   return redis.error_reply('NOTHOLDER lease of this partition is not held by ' .. ARGV[2])
 end
 
--- 2. Where the group stands. A new group starts at the oldest retained event, and so does
+-- 2. The keys hold what this script reads (checks.lua): a key something else overwrote
+--    fails here, saying which key holds what, instead of halfway through with a Lua error.
+local base, bad = partition_base(KEYS[1], KEYS[2], KEYS[3])
+if bad then
+  return bad
+end
+local stored, bad_stored = stored_offset(KEYS[3], ARGV[1])
+if bad_stored then
+  return bad_stored
+end
+
+-- 3. Where the group stands. A new group starts at the oldest retained event, and so does
 --    a group whose next event was trimmed away by retention (the skip is reported).
-local base = tonumber(redis.call('HGET', KEYS[2], 'base') or '0')
-local stored = redis.call('HGET', KEYS[3], ARGV[1])
-local offset = tonumber(stored or base)
+local offset = stored or base
 local skipped = 0
 if offset < base then
   skipped = base - offset
   offset = base
 end
-if stored == false or skipped > 0 then
+if stored == nil or skipped > 0 then
   redis.call('HSET', KEYS[3], ARGV[1], offset)
 end
 
--- 3. The batch. Unlike the original, an empty read moves nothing: the cursor can never
+-- 4. The batch. Unlike the original, an empty read moves nothing: the cursor can never
 --    run past the end and skip what is appended later.
 local first = offset - base
 local events = redis.call('LRANGE', KEYS[1], first, first + tonumber(ARGV[3]) - 1)
 
--- 4. At-most-once: advance before the handler runs (the original's only mode). If the
+-- 5. At-most-once: advance before the handler runs (the original's only mode). If the
 --    consumer dies now, these events are never handled.
 if ARGV[4] == '1' and #events > 0 then
   redis.call('HSET', KEYS[3], ARGV[1], offset + #events)

@@ -14,18 +14,19 @@
 //! the partition's next change of hands: the price is a duplicate or a delay, not a loss.
 
 use crate::connection::RedisConn;
+use crate::corrupt;
 use crate::dead_letter::DeadLetter;
 use crate::engine::EngineCursor;
-use crate::error::Result;
+use crate::error::{LogError, Result};
 use crate::event::Position;
 use crate::keys::Keys;
 use crate::options::Delivery;
 use crate::record::Record;
 use crate::scripts;
+use crate::streams::entry::{self, Entry};
 use crate::streams::entry_id;
 use crate::streams::group::ensure_group;
 use kit::BoxFuture;
-use redis::streams::{StreamAutoClaimReply, StreamId, StreamReadReply};
 use redis::AsyncCommands;
 use std::time::Duration;
 
@@ -79,7 +80,7 @@ impl StreamCursor {
     /// gone; waiting for them to look idle would only delay the takeover. Our own entries
     /// from before a reconnect are claimed back the same way.
     async fn claim_left_over(&mut self, start: String, max: usize) -> Result<Vec<Record>> {
-        let reply: StreamAutoClaimReply = redis::cmd("XAUTOCLAIM")
+        let reply: redis::Value = redis::cmd("XAUTOCLAIM")
             .arg(self.keys.stream(self.partition))
             .arg(&self.group)
             .arg(&self.member)
@@ -89,12 +90,13 @@ impl StreamCursor {
             .arg(max)
             .query_async(&mut self.conn)
             .await?;
+        let (next, claimed) = entry::from_autoclaim(reply)?;
         // "0-0" means the scan went through the whole pending list; anything else is where
         // the next page starts.
-        if reply.next_stream_id != "0-0" {
-            self.claiming = Some(reply.next_stream_id);
+        if next != "0-0" {
+            self.claiming = Some(next);
         }
-        Ok(self.records(reply.claimed))
+        Ok(self.records(claimed))
     }
 
     /// New entries for the group, blocking up to `block` when there are none.
@@ -129,7 +131,7 @@ impl StreamCursor {
         } else {
             &mut self.blocking
         };
-        let reply: Option<StreamReadReply> = match read.query_async(target).await {
+        let reply: redis::Value = match read.query_async(target).await {
             Ok(reply) => reply,
             Err(e) => {
                 if e.code() == Some("NOGROUP") {
@@ -139,24 +141,23 @@ impl StreamCursor {
                 return Err(e.into());
             }
         };
-        let entries = reply
-            .and_then(|r| r.keys.into_iter().next())
-            .map(|k| k.ids)
-            .unwrap_or_default();
-        Ok(self.records(entries))
+        Ok(self.records(entry::from_read(reply)?))
     }
 
     /// Entries as records. The stored JSON has no `published_at` (XADD does not rewrite
     /// it, unlike append.lua): the entry ID's time is the stamp.
-    fn records(&self, entries: Vec<StreamId>) -> Vec<Record> {
+    fn records(&self, entries: Vec<Entry>) -> Vec<Record> {
         entries
             .into_iter()
             .map(|entry| {
-                let raw: String = entry.get("event").unwrap_or_default();
-                let mut record =
-                    Record::decode(self.partition, Position::StreamId(entry.id.clone()), raw);
+                let id = entry.id.clone();
+                let mut record = Record::decode(
+                    self.partition,
+                    Position::StreamId(id.clone()),
+                    entry.into_event(),
+                );
                 if let Some(event) = record.event.as_mut() {
-                    event.published_at = entry_id::millis(&entry.id);
+                    event.published_at = entry_id::millis(&id);
                 }
                 record
             })
@@ -180,41 +181,57 @@ impl StreamCursor {
             .await?;
         Ok(true)
     }
+
+    /// The next batch: the group created if needed, what the previous holders left, new
+    /// entries. See `next_batch` for what a WRONGTYPE on the way means.
+    async fn next_entries(&mut self, max: usize, block: Duration) -> Result<Vec<Record>> {
+        // 1. The group must exist before XREADGROUP. Created at "0", so a new group
+        //    starts at the oldest retained entry and sees the history, as a new group
+        //    of the list engine starts at `base`.
+        if !self.group_ready {
+            let stream = self.keys.stream(self.partition);
+            ensure_group(&mut self.conn, &stream, &self.group, "0").await?;
+            self.group_ready = true;
+        }
+        // 2. What the previous holders left pending comes before anything new: those
+        //    entries are older, and the partition's order puts them first.
+        if let Some(start) = self.claiming.take() {
+            let claimed = self.claim_left_over(start, max).await?;
+            if !claimed.is_empty() {
+                return Ok(claimed);
+            }
+        }
+        // 3. Once per cursor: forget the previous holders' names. Every member that ever
+        //    read this partition stays a consumer of the group in Redis until deleted;
+        //    the script deletes only those with nothing pending, so no entry is dropped.
+        if !self.pruned {
+            let _deleted: u64 = scripts::PRUNE_CONSUMERS
+                .key(self.keys.stream(self.partition))
+                .arg(&self.group)
+                .arg(&self.member)
+                .invoke_async(&mut self.conn)
+                .await?;
+            self.pruned = true;
+        }
+        // 4. New entries, blocking while there are none.
+        self.read_new(max, block).await
+    }
 }
 
 impl EngineCursor for StreamCursor {
     fn next_batch(&mut self, max: usize, block: Duration) -> BoxFuture<'_, Result<Vec<Record>>> {
         Box::pin(async move {
-            // 1. The group must exist before XREADGROUP. Created at "0", so a new group
-            //    starts at the oldest retained entry and sees the history, as a new group
-            //    of the list engine starts at `base`.
-            if !self.group_ready {
-                let stream = self.keys.stream(self.partition);
-                ensure_group(&mut self.conn, &stream, &self.group, "0").await?;
-                self.group_ready = true;
-            }
-            // 2. What the previous holders left pending comes before anything new: those
-            //    entries are older, and the partition's order puts them first.
-            if let Some(start) = self.claiming.take() {
-                let claimed = self.claim_left_over(start, max).await?;
-                if !claimed.is_empty() {
-                    return Ok(claimed);
+            match self.next_entries(max, block).await {
+                // Something else overwrote the stream key (`SET {events:1}:stream x`): say
+                // which key holds what, and create the group again at the next batch, once
+                // the key is repaired.
+                Err(LogError::Redis(error)) if error.code() == Some("WRONGTYPE") => {
+                    self.group_ready = false;
+                    let stream = self.keys.stream(self.partition);
+                    Err(corrupt::explain(&mut self.conn, error, &stream, "stream").await)
                 }
+                read => read,
             }
-            // 3. Once per cursor: forget the previous holders' names. Every member that ever
-            //    read this partition stays a consumer of the group in Redis until deleted;
-            //    the script deletes only those with nothing pending, so no entry is dropped.
-            if !self.pruned {
-                let _deleted: u64 = scripts::PRUNE_CONSUMERS
-                    .key(self.keys.stream(self.partition))
-                    .arg(&self.group)
-                    .arg(&self.member)
-                    .invoke_async(&mut self.conn)
-                    .await?;
-                self.pruned = true;
-            }
-            // 4. New entries, blocking while there are none.
-            self.read_new(max, block).await
         })
     }
 
@@ -231,10 +248,11 @@ impl EngineCursor for StreamCursor {
     ) -> BoxFuture<'a, Result<bool>> {
         Box::pin(async move {
             let json = serde_json::to_string(letter).expect("a dead letter serializes");
-            let _: u64 = self
-                .conn
-                .rpush(self.keys.dead(self.partition, &self.group), json)
-                .await?;
+            let dead = self.keys.dead(self.partition, &self.group);
+            let parked: redis::RedisResult<u64> = self.conn.rpush(&dead, json).await;
+            if let Err(error) = parked {
+                return Err(corrupt::explain(&mut self.conn, error, &dead, "list").await);
+            }
             self.acknowledge(std::slice::from_ref(record)).await
         })
     }

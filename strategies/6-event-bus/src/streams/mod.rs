@@ -13,10 +13,12 @@
 //!
 //! This file is the engine's log-wide side (append, range, replay, retention, dead
 //! letters); [`cursor`] is a group member reading one partition; `group.rs` creates a
-//! partition's consumer group and `entry_id.rs` reads entry IDs. Entry IDs never change,
+//! partition's consumer group, `entry.rs` reads the entries Redis returns (as bytes) and
+//! `entry_id.rs` reads entry IDs. Entry IDs never change,
 //! so retention cannot invalidate a position.
 
 pub mod cursor;
+mod entry;
 mod entry_id;
 mod group;
 
