@@ -21,7 +21,6 @@ use crate::progress;
 use crate::{git, sources};
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// What `verify` is asked to do.
@@ -148,14 +147,8 @@ fn lint(exercise: &Exercise, place: &Place, logs: &Path) -> anyhow::Result<Vec<S
         ),
     ];
     for (name, args) in commands {
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let mut command = Command::new(cargo);
-        command
-            .args(args)
-            .current_dir(&place.checkout)
-            .env("CARGO_TARGET_DIR", &place.target_dir);
         let log = logs.join(format!("{name}.log"));
-        let finished = logged::run(command, &log, Duration::from_secs(20 * 60))?;
+        let finished = logged::run(place.cargo(args), &log, Duration::from_secs(20 * 60))?;
         if !finished.success {
             println!("{}", logged::tail(&finished.output, 30));
             problems.push(format!(
