@@ -129,6 +129,12 @@ impl Scorecard {
             out += &format!("  reproduce: {}\n", self.reproduce);
         }
         out += &format!("  logs: {}\n", self.logs.display());
+        if !self.behaviour.is_empty() {
+            out += &format!(
+                "  the harness run (each process's log, the mail ledger, report.md): {}\n",
+                self.logs.join("behaviour").display()
+            );
+        }
         out
     }
 }
@@ -274,9 +280,12 @@ fn harness_command(exercise: &Exercise, place: &Place, logs: &Path) -> (Command,
         .arg("--out")
         .arg(logs.join("behaviour"))
         .current_dir(&place.checkout);
+    // As typed from the checkout's root: the binaries' folder relative to it when it is inside.
+    let shown_bin_dir = bin_dir.strip_prefix(&place.checkout).unwrap_or(&bin_dir);
     let display = format!(
-        "cargo build -p {} -p loadtest && target/debug/loadtest {}",
+        "cargo build -p {} -p loadtest && {} {}",
         exercise.package,
+        shown_bin_dir.join("loadtest").display(),
         args.join(" ")
     );
     (command, display)

@@ -80,9 +80,11 @@ pub fn commit(root: &Path, files: &[PathBuf], message: &str) -> anyhow::Result<S
     head(root)
 }
 
-/// Puts `files` back as they are in `commit`, without moving `HEAD`.
+/// Puts `files` in the working tree as they are in `commit`, leaving `HEAD` and the index
+/// alone, so `git diff` shows the change.
 pub fn restore(root: &Path, commit: &str, files: &[PathBuf]) -> anyhow::Result<()> {
-    let mut args = vec!["checkout", commit, "--"];
+    let source = format!("--source={commit}");
+    let mut args = vec!["restore", &source, "--worktree", "--"];
     let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
     args.extend(names.iter().map(String::as_str));
     git(root, &args).map(drop)
