@@ -1,7 +1,7 @@
 //! `check` and `check --all`: grade the current exercise, or every exercise you started,
 //! and keep the verdict in the progress file.
 
-use crate::check::{self, Place, Scorecard};
+use crate::check::{self, Place, Scorecard, Tiers};
 use crate::context::{branch_of, Workshop};
 use crate::exercise::Exercise;
 use crate::git;
@@ -57,7 +57,7 @@ fn grade(workshop: &Workshop, exercise: &Exercise, place: &Place) -> anyhow::Res
     let logs = progress::dir(&workshop.root)
         .join("checks")
         .join(&exercise.id);
-    let card = check::check(exercise, place, &logs)?;
+    let card = check::check(exercise, place, &logs, Tiers::Both)?;
     print!("{}", card.render());
     let mut progress = Progress::load(&workshop.root)?;
     if let Some(entry) = progress.exercises.get_mut(&exercise.id) {
