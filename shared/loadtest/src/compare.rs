@@ -26,15 +26,24 @@ impl Planned {
 }
 
 /// Every run of the matrix, skipping scenarios that mean nothing for a strategy (a Redis
-/// restart for a strategy without Redis).
-pub fn plan(strategies: &[&'static Strategy], scenarios: &[Scenario]) -> Vec<Planned> {
+/// restart for a strategy without Redis). `variants` keeps only the variants of those
+/// names; empty, every variant runs.
+pub fn plan(
+    strategies: &[&'static Strategy],
+    scenarios: &[Scenario],
+    variants: &[String],
+) -> Vec<Planned> {
     let mut planned = Vec::new();
     for &scenario in scenarios {
         for &strategy in strategies {
             if !scenario.applies_to(strategy) {
                 continue;
             }
-            for variant in strategy.variants {
+            let selected = strategy
+                .variants
+                .iter()
+                .filter(|v| variants.is_empty() || variants.iter().any(|name| name == v.name));
+            for variant in selected {
                 planned.push(Planned {
                     strategy,
                     variant,
@@ -50,10 +59,11 @@ pub fn plan(strategies: &[&'static Strategy], scenarios: &[Scenario]) -> Vec<Pla
 pub async fn compare(
     strategies: &[&'static Strategy],
     scenarios: &[Scenario],
+    variants: &[String],
     settings: &RunSettings,
     out: &Path,
 ) -> anyhow::Result<Report> {
-    let planned = plan(strategies, scenarios);
+    let planned = plan(strategies, scenarios, variants);
     let bar =
         ProgressBar::with_draw_target(Some(planned.len() as u64), ProgressDrawTarget::stderr());
     bar.set_style(
@@ -126,7 +136,7 @@ mod tests {
     #[test]
     fn the_default_matrix_runs_every_variant_and_restarts_redis_only_where_there_is_one() {
         let all: Vec<&'static Strategy> = STRATEGIES.iter().collect();
-        let planned = plan(&all, &Scenario::ALL);
+        let planned = plan(&all, &Scenario::ALL, &[]);
         // 8 variants (5 and 6 have two) in 3 scenarios, and the 5 variants of 4 to 6 with Redis.
         assert_eq!(planned.len(), 8 * 3 + 5);
         assert!(planned
@@ -136,5 +146,13 @@ mod tests {
         let names: Vec<String> = planned.iter().map(Planned::dir_name).collect();
         assert!(names.contains(&"5-reliable-worker-crash".to_string()));
         assert!(names.contains(&"6-at-most-once-redis-restart".to_string()));
+    }
+
+    #[test]
+    fn a_variant_selection_keeps_only_the_variants_of_those_names() {
+        let resque = vec![crate::catalog::find("5").unwrap()];
+        let planned = plan(&resque, &[Scenario::WorkerCrash], &["reliable".into()]);
+        let names: Vec<String> = planned.iter().map(Planned::dir_name).collect();
+        assert_eq!(names, ["5-reliable-worker-crash"]);
     }
 }

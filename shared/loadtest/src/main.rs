@@ -41,6 +41,10 @@ struct CompareArgs {
         default_value = "steady,flaky-mailer,worker-crash,redis-restart"
     )]
     scenarios: Vec<Scenario>,
+    /// Variants to run, by name (`reliable`, `at-least-once`, ...; default: every variant
+    /// of each selected strategy).
+    #[arg(long, value_delimiter = ',')]
+    variants: Vec<String>,
     /// Requests per run.
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(2..=1_000_000))]
     requests: u64,
@@ -115,7 +119,13 @@ async fn main() -> anyhow::Result<()> {
     strategies.dedup_by_key(|s| s.id);
     let mut scenarios = args.scenarios;
     scenarios.dedup();
-    loadtest::compare::compare(&strategies, &scenarios, &settings, &out)
+    for name in &args.variants {
+        let known = strategies
+            .iter()
+            .any(|s| s.variants.iter().any(|v| v.name == name));
+        anyhow::ensure!(known, "no selected strategy has a variant {name:?}");
+    }
+    loadtest::compare::compare(&strategies, &scenarios, &args.variants, &settings, &out)
         .await
         .context("the comparison failed")?;
     println!("{}", out.join("report.md").display());

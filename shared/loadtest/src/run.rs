@@ -106,6 +106,12 @@ async fn drive(
     let load = load::start(deployment.url("/emails"), settings.requests, settings.rate);
     if scenario.has_mid_run_fault() {
         watch(&load, settings.requests / 2, settings.requests, progress).await;
+        if scenario == Scenario::WorkerCrash {
+            // Triggered by a state, not only by the clock: halfway, and then the moment a
+            // mail is in the middle of its send. A kill that lands between two sends would
+            // catch nothing in hand now and then, and a run that loses mail would pass.
+            wait_for_a_send_in_progress(&sink, SEND_IN_PROGRESS_WAIT).await;
+        }
         progress(format!("injecting {scenario}"));
         // Counted now: the fault itself takes a while (a restart, a re-fork), and the load
         // goes on meanwhile.
@@ -143,6 +149,28 @@ async fn drive(
     report.tally = tally(&load.records, &our_deliveries(&sink.deliveries()), &parked);
     report.rate = (settings.requests as f64 / load.elapsed.as_secs_f64() * 10.0).round() / 10.0;
     Ok(())
+}
+
+/// How long `worker-crash` waits, past halfway, for a mail to be in the middle of its send
+/// (with a mail server latency of zero there may never be one long enough to see).
+const SEND_IN_PROGRESS_WAIT: Duration = Duration::from_secs(2);
+
+/// Waits until the sink holds a message it has read and not answered yet (the sender is
+/// waiting for its 250), or `limit` passed.
+async fn wait_for_a_send_in_progress(sink: &Sink, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        let stats = sink.stats();
+        let answered = stats.accepted
+            + stats.transient_failures
+            + stats.permanent_failures
+            + stats.dropped
+            + stats.aborted;
+        if stats.data_started > answered {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
 }
 
 /// Waits until `until` requests were sent, reporting progress.

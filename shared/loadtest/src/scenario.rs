@@ -14,7 +14,8 @@ pub enum Scenario {
     Steady,
     /// The SMTP server refuses 20% of messages with a transient error.
     FlakyMailer,
-    /// Halfway through the load, the part holding work in flight is SIGKILLed and restarted.
+    /// Halfway through the load, once a mail is in the middle of its send, the part holding
+    /// work in flight is SIGKILLed and restarted.
     WorkerCrash,
     /// Halfway through the load, Redis is stopped and started again (with its AOF).
     RedisRestart,
@@ -45,8 +46,9 @@ impl Scenario {
                 "The mail server refuses 20% of messages with a transient 451 error."
             }
             Scenario::WorkerCrash => {
-                "Halfway through the load, the part that holds work in flight is killed with \
-                 SIGKILL and started again (the whole process for 1 and 2)."
+                "Halfway through the load, at a moment a mail is being sent, the part that holds \
+                 work in flight is killed with SIGKILL and started again (the whole process \
+                 for 1 and 2)."
             }
             Scenario::RedisRestart => {
                 "Halfway through the load, Redis is stopped and started again; its append-only \

@@ -38,7 +38,9 @@
 //! See ARCHITECTURE.md, section "Strategy 1: foreground"
 
 use clap::Parser;
+// workshop 1.1: solution begin
 use hyper::StatusCode;
+// workshop 1.1: solution end
 use kit::{BoxFuture, EmailService, HttpArgs, MailArgs, Refusal};
 use mailer::{Email, Mailer};
 use serde_json::{json, Map, Value};
@@ -66,6 +68,20 @@ impl EmailService for Foreground {
         Box::pin(async move {
             let started = Instant::now();
             match self.mailer.send(&email).await {
+                // workshop 1.1: solution begin
+                Err(e) => {
+                    tracing::warn!(to = %email.to, error = %e, "sending failed; the client gets 502");
+                    // `e` reads "transient SMTP failure: 451 ..." or "permanent ...: 554 ...".
+                    Err(Refusal::new(StatusCode::BAD_GATEWAY, e.to_string()))
+                }
+                // workshop 1.1: solution end
+                // workshop 1.1: starter
+                // Err(_) => {
+                //     // As the original demo did: "sent", whatever the server answered.
+                //     tracing::info!("Sent an email to {}", email.to);
+                //     Ok(Map::new())
+                // }
+                // workshop 1.1: starter end
                 Ok(message_id) => {
                     let ms = started.elapsed().as_secs_f64() * 1000.0;
                     tracing::info!("Sent an email to {} in {ms:.1}ms", email.to);
@@ -73,11 +89,6 @@ impl EmailService for Foreground {
                     fields.insert("message_id".into(), json!(message_id));
                     fields.insert("smtp_ms".into(), json!(ms));
                     Ok(fields)
-                }
-                Err(e) => {
-                    tracing::warn!(to = %email.to, error = %e, "sending failed; the client gets 502");
-                    // `e` reads "transient SMTP failure: 451 ..." or "permanent ...: 554 ...".
-                    Err(Refusal::new(StatusCode::BAD_GATEWAY, e.to_string()))
                 }
             }
         })

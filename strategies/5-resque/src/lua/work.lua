@@ -58,16 +58,19 @@ if ended ~= '' then
   -- Recorded or not, it no longer runs: a cleaner that found this key would count the job
   -- lost (DEL takes a key of any type).
   redis.call('DEL', KEYS[1])
+  -- workshop 5.1: solution begin
   if reliable and not unfit(KEYS[7], 'list') then
     -- Done with, so out of the processing list: a recovery would otherwise run it again.
     redis.call('LREM', KEYS[7], 1, ARGV[5])
   end
+  -- workshop 5.1: solution end
 end
 -- 2. The next job: from the first queue, in priority order, that has one. A queue key of
 -- another type is passed over: failing on it now would repeat step 1.
 for i = 1, (#KEYS - 7) / 2 do
   local queue_key, processing_key, queue = KEYS[6 + 2 * i], KEYS[7 + 2 * i], ARGV[6 + i]
   local payload
+  -- workshop 5.1: solution begin
   if unfit(queue_key, 'list') or (reliable and unfit(processing_key, 'list')) then
     payload = false
   elseif reliable then
@@ -75,6 +78,14 @@ for i = 1, (#KEYS - 7) / 2 do
   else
     payload = redis.call('LPOP', queue_key)
   end
+  -- workshop 5.1: solution end
+  -- workshop 5.1: starter
+  -- if unfit(queue_key, 'list') then
+  --   payload = false
+  -- else
+  --   payload = redis.call('LPOP', queue_key)
+  -- end
+  -- workshop 5.1: starter end
   if payload then
     -- Taken and marked as worked on in one atomic step: there is no moment where the job
     -- has left its queue and nothing in Redis says which worker has it.

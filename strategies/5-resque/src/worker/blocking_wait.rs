@@ -49,6 +49,7 @@ impl BlockingConnection {
         // reply of the one BLPOP sent is always read, whichever arm reads it.
         let wait = async {
             if options.reliable {
+                // workshop 5.1: solution begin
                 // BLMOVE takes the job into this worker's processing list in the same step
                 // that pops it, so it is never only in this process's memory. But BLMOVE
                 // watches one list: the first queue. With several queues the wait is short,
@@ -66,6 +67,17 @@ impl BlockingConnection {
                     .arg(wait)
                     .query_async(con)
                     .await?;
+                // workshop 5.1: solution end
+                // workshop 5.1: starter
+                // let first = &queues[0];
+                // let wait = if queues.len() == 1 { timeout } else { 0.1 };
+                // let popped: Option<(String, Vec<u8>)> = redis::cmd("BLPOP")
+                //     .arg(keys.queue(first))
+                //     .arg(wait)
+                //     .query_async(con)
+                //     .await?;
+                // let payload = popped.map(|(_key, payload)| payload);
+                // workshop 5.1: starter end
                 Ok(payload.map(|payload| TakenJob {
                     queue: first.clone(),
                     payload: payload.into(),

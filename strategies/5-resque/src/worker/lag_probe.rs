@@ -7,7 +7,12 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+// workshop 5.2: solution begin
 use std::time::{Duration, Instant};
+// workshop 5.2: solution end
+// workshop 5.2: starter
+// use std::time::Duration;
+// workshop 5.2: starter end
 use tokio_util::sync::CancellationToken;
 
 /// The last measured lateness, shared with whoever reads it.
@@ -24,6 +29,7 @@ impl LagProbe {
         };
         let lag_us = probe.lag_us.clone();
         tokio::spawn(async move {
+            // workshop 5.2: solution begin
             loop {
                 let asleep = Instant::now();
                 tokio::select! {
@@ -33,6 +39,12 @@ impl LagProbe {
                 let late = asleep.elapsed().saturating_sub(interval);
                 lag_us.store(late.as_micros() as u64, Ordering::Relaxed);
             }
+            // workshop 5.2: solution end
+            // workshop 5.2: starter
+            // // Nothing measured yet: the runtime always looks free.
+            // let _ = (interval, stop);
+            // lag_us.store(0, Ordering::Relaxed);
+            // workshop 5.2: starter end
         });
         probe
     }

@@ -272,6 +272,7 @@ async fn work_one_batch(shared: &Shared, lease: &Lease, cursor: &mut Cursor) -> 
             }
         }
     }
+    // workshop 6.1: solution begin
     // Commit after success: the position moves only past events whose handler returned
     // Ok. Dying before this line leaves the position at the batch's start, so the batch
     // is handled again (duplicates, no loss). Read-and-advance (at-most-once) would have
@@ -282,6 +283,7 @@ async fn work_one_batch(shared: &Shared, lease: &Lease, cursor: &mut Cursor) -> 
             return replayed(partition);
         }
     }
+    // workshop 6.1: solution end
     Ok(())
 }
 
