@@ -39,7 +39,8 @@ impl Place {
         self.target_dir.join("debug")
     }
 
-    fn cargo(&self, args: &[&str]) -> Command {
+    /// `cargo args` in this checkout, building into this target directory.
+    pub fn cargo(&self, args: &[&str]) -> Command {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let mut command = Command::new(cargo);
         command

@@ -164,16 +164,8 @@ fn blocks(text: &str, comment: &str) -> Result<Vec<Block>, MarkerError> {
             .as_ref()
             .is_some_and(|b| b.id == id && b.indent == indent);
         state = match (state, marker) {
-            (State::Outside, Marker::SolutionBegin) => {
-                open = Some(Block {
-                    id: id.to_string(),
-                    indent: indent.to_string(),
-                    solution: number..number,
-                    starter: 0..0,
-                });
-                State::Solution { start: index }
-            }
-            (State::AfterSolution, Marker::SolutionBegin) => {
+            (State::Outside | State::AfterSolution, Marker::SolutionBegin) => {
+                // A block without a starter part ends where the next one begins.
                 found.extend(open.take());
                 open = Some(Block {
                     id: id.to_string(),

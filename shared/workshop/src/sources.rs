@@ -78,3 +78,62 @@ pub fn put_in_place(root: &Path, id: &str, version: Version) -> anyhow::Result<V
     }
     Ok(files)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A git checkout with one marked Rust file and one marked Lua file under
+    /// `strategies/`, and a marked file outside it that must be ignored.
+    fn checkout() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let write = |path: &str, text: &str| {
+            let full = root.join(path);
+            std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+            std::fs::write(full, text).unwrap();
+        };
+        write(
+            "strategies/9-demo/src/lib.rs",
+            "// workshop 9.1: solution begin\nfn a() {}\n// workshop 9.1: solution end\n\
+             // workshop 9.1: starter\n// fn b() {}\n// workshop 9.1: starter end\n",
+        );
+        write(
+            "strategies/9-demo/src/lua/x.lua",
+            "-- workshop 9.1: solution begin\nreturn 1\n-- workshop 9.1: solution end\n",
+        );
+        write("shared/x/src/lib.rs", "// workshop 9.2: solutoin begin\n");
+        git::git(root, &["init", "--quiet"]).unwrap();
+        git::git(root, &["add", "."]).unwrap();
+        dir
+    }
+
+    #[test]
+    fn the_starter_goes_in_every_marked_file_and_the_solution_brings_them_back() {
+        let dir = checkout();
+        let root = dir.path();
+        let rust = root.join("strategies/9-demo/src/lib.rs");
+        let finished = std::fs::read_to_string(&rust).unwrap();
+        let files = put_in_place(root, "9.1", Version::Starter).unwrap();
+        assert_eq!(files.len(), 2);
+        let starter = std::fs::read_to_string(&rust).unwrap();
+        assert!(starter.contains("\n// fn a() {}\n") && starter.contains("\nfn b() {}\n"));
+        let lua = std::fs::read_to_string(root.join("strategies/9-demo/src/lua/x.lua")).unwrap();
+        assert!(lua.contains("\n-- return 1\n"));
+        put_in_place(root, "9.1", Version::Solution).unwrap();
+        assert_eq!(std::fs::read_to_string(&rust).unwrap(), finished);
+    }
+
+    #[test]
+    fn an_id_without_markers_is_refused_and_only_strategies_are_read() {
+        let dir = checkout();
+        let error = put_in_place(dir.path(), "9.2", Version::Starter).unwrap_err();
+        assert_eq!(error.to_string(), "no workshop markers for exercise 9.2");
+        let ids: Vec<_> = marked_files(dir.path())
+            .unwrap()
+            .into_iter()
+            .flat_map(|f| f.ids)
+            .collect();
+        assert_eq!(ids, ["9.1", "9.1"]);
+    }
+}
