@@ -1,7 +1,7 @@
 //! The one trait a strategy implements: what to do with a valid email.
 
 use bytes::Bytes;
-use hyper::{Method, StatusCode};
+use hyper::{HeaderMap, Method, StatusCode};
 use mailer::Email;
 use serde_json::{json, Map, Value};
 use std::future::Future;
@@ -57,11 +57,14 @@ pub trait EmailService: Send + Sync + 'static {
     }
 
     /// Routes of the strategy's own (strategy 5's `/resque/...` admin API, for example),
-    /// tried before the email route. `None` means "not mine".
+    /// tried before the email route. `None` means "not mine". The request's headers are
+    /// given too: a route that changes something must tell who is asking (a token, the
+    /// `Origin` a browser sends) and what the body is (`Content-Type`).
     fn extra_route<'a>(
         &'a self,
         _method: &'a Method,
         _path: &'a str,
+        _headers: &'a HeaderMap,
         _body: Bytes,
     ) -> Option<BoxFuture<'a, (StatusCode, Value)>> {
         None

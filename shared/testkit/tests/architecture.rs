@@ -99,6 +99,11 @@ fn shared_crates_never_depend_on_a_strategy_and_strategies_never_on_each_other()
 
 /// Every `.rs` file under `dir`.
 fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    files_under(dir, |path| path.extension().is_some_and(|e| e == "rs"))
+}
+
+/// Every file under `dir` that `keep` keeps, sorted.
+fn files_under(dir: &Path, keep: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
     let mut files = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(dir) = stack.pop() {
@@ -106,7 +111,7 @@ fn rust_files(dir: &Path) -> Vec<PathBuf> {
             let path = entry.unwrap().path();
             if path.is_dir() {
                 stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
+            } else if keep(&path) {
                 files.push(path);
             }
         }
@@ -452,16 +457,5 @@ fn architecture_md_maps_every_module_of_every_crate_and_names_nothing_that_is_go
 
 /// Whether any file under `dir` ends with the path `tail` (for `.lua` files).
 fn walk_has(dir: &Path, tail: &str) -> bool {
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.ends_with(tail) {
-                return true;
-            }
-        }
-    }
-    false
+    !files_under(dir, |path| path.ends_with(tail)).is_empty()
 }

@@ -494,3 +494,139 @@ async fn idle_workers_work_on_nothing_and_show_when_they_started() {
         workers.values().next().unwrap()["started_at"]
     );
 }
+
+/// Request headers, name and value.
+type Headers<'a> = &'a [(&'a str, &'a str)];
+
+/// A POST to `path` with exactly these headers, over a plain socket (the test client adds
+/// its own): the status and the JSON answer.
+async fn raw_post(
+    base: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, serde_json::Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let authority = base.strip_prefix("http://").unwrap().trim_end_matches('/');
+    let mut stream = tokio::net::TcpStream::connect(authority).await.unwrap();
+    let mut request = format!("POST {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    let status = answer.split(' ').nth(1).unwrap().parse().unwrap();
+    let json = answer
+        .split_once("\r\n\r\n")
+        .and_then(|(_, body)| serde_json::from_str(body).ok())
+        .unwrap_or_default();
+    (status, json)
+}
+
+/// A page open in an operator's browser must not retry the failed list: a POST from
+/// another origin, or one whose body is not declared JSON, is refused and changes nothing.
+/// The server's own origin, with a JSON body, still retries.
+#[tokio::test]
+async fn admin_posts_from_other_origins_or_without_json_are_refused() {
+    let redis = RedisServer::start().unwrap();
+    let sink = sink(failing()).await;
+    let app = start(&redis, &sink, &["--min", "1", "--max", "1"]).await;
+    let client = HttpClient::new(Duration::from_secs(5));
+    let answer = client.get(&app.url("/u@example.com/s/t")).await.unwrap();
+    assert_eq!(answer.status, 200);
+    wait_json(&client, &app.url("/resque/failed"), |f| f["count"] == 1).await;
+    let base = app.url("");
+    let own = format!("http://127.0.0.1:{}", app.port.unwrap());
+    let cases: [(Headers, &str, u16); 5] = [
+        // The request from the defect: what any page can send without asking.
+        (
+            &[
+                ("Content-Type", "text/plain"),
+                ("Origin", "http://evil.example"),
+            ],
+            "",
+            403,
+        ),
+        (
+            &[
+                ("Content-Type", "application/json"),
+                ("Origin", "http://evil.example"),
+            ],
+            "{}",
+            403,
+        ),
+        (&[("Content-Type", "text/plain")], "{}", 415),
+        (&[], "{}", 415),
+        (&[("Content-Type", "application/json")], "", 400),
+    ];
+    for (headers, body, status) in cases {
+        let (got, json) = raw_post(&base, "/resque/failed/retry", headers, body).await;
+        assert_eq!(got, status, "{headers:?} {body:?}: {json}");
+        assert!(json["error"].is_string(), "{headers:?}: {json}");
+    }
+    assert_eq!(
+        client.get(&app.url("/resque/failed")).await.unwrap().json["count"],
+        1,
+        "a refused request changed the failed list"
+    );
+    let headers = [
+        ("Content-Type", "application/json"),
+        ("Origin", own.as_str()),
+    ];
+    let (got, json) = raw_post(&base, "/resque/failed/retry", &headers, "{}").await;
+    assert_eq!((got, json), (200, json!({"retried": 1})));
+}
+
+/// With `--admin-token`, an admin POST needs it; GETs from this machine stay open. Without a
+/// token the web role does not start on an address beyond loopback.
+#[tokio::test]
+async fn admin_token_guards_posts_and_is_required_beyond_loopback() {
+    let redis = RedisServer::start().unwrap();
+    // A documentation address (TEST-NET-1): not loopback, and not this machine's, so the
+    // process could not listen there even if it tried.
+    let mut open = ChildProcess::start(
+        BIN,
+        ["--role", "web", "--host", "192.0.2.1", "--port", "0"],
+        &[("REDIS_URL", &redis.url())],
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = open.try_wait() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < DEADLINE,
+            "still running: {}",
+            open.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(!status.success(), "{}", open.logs());
+    assert!(open.logs().contains("--admin-token"), "{}", open.logs());
+
+    let app = ChildProcess::start_http(
+        BIN,
+        ["--role", "web"],
+        &[("REDIS_URL", &redis.url()), ("ADMIN_TOKEN", "s3cret")],
+    )
+    .await
+    .unwrap();
+    let client = HttpClient::new(Duration::from_secs(5));
+    let stats = client.get(&app.url("/resque/stats")).await.unwrap();
+    assert_eq!(stats.status, 200, "{}", stats.json);
+    let base = app.url("");
+    let json_body = ("Content-Type", "application/json");
+    for (auth, status) in [
+        (None, 401),
+        (Some("Bearer guess"), 401),
+        (Some("Bearer s3cret"), 200),
+    ] {
+        let mut headers = vec![json_body];
+        headers.extend(auth.map(|a| ("Authorization", a)));
+        let (got, json) = raw_post(&base, "/resque/failed/retry", &headers, "{}").await;
+        assert_eq!(got, status, "{auth:?}: {json}");
+    }
+}

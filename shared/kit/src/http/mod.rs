@@ -221,9 +221,9 @@ async fn handle(
 }
 
 async fn route(service: &dyn EmailService, req: Request<Incoming>) -> (StatusCode, Value) {
-    let method = req.method().clone();
-    let path = req.uri().path().to_string();
-    match (&method, path.as_str()) {
+    let (head, body) = req.into_parts();
+    let (method, path) = (&head.method, head.uri.path());
+    match (method, path) {
         (&Method::GET, "/healthz") => {
             return match service.health().await {
                 Ok(value) => (StatusCode::OK, value),
@@ -242,7 +242,7 @@ async fn route(service: &dyn EmailService, req: Request<Incoming>) -> (StatusCod
         (_, "/favicon.ico") => return error(StatusCode::NOT_FOUND, "no favicon here"),
         _ => {}
     }
-    let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
+    let body = match Limited::new(body, MAX_BODY).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(_) => {
             return error(
@@ -251,12 +251,12 @@ async fn route(service: &dyn EmailService, req: Request<Incoming>) -> (StatusCod
             )
         }
     };
-    if let Some(answer) = service.extra_route(&method, &path, body.clone()) {
+    if let Some(answer) = service.extra_route(method, path, &head.headers, body.clone()) {
         return answer.await;
     }
-    let email = match (&method, path.as_str()) {
+    let email = match (method, path) {
         (&Method::POST, "/emails") => email_from_json(&body),
-        (&Method::GET, _) => email_from_path(&path),
+        (&Method::GET, _) => email_from_path(path),
         _ => {
             return error(
                 StatusCode::METHOD_NOT_ALLOWED,

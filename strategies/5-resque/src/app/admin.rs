@@ -9,11 +9,16 @@
 //! | `GET /resque/delayed`       | delayed jobs by due time (ms)                         |
 //! | `POST /resque/failed/retry` | body `{"index": N}` retries one, `{}` retries all     |
 //!
-//! Errors are `{"error": ...}`: 400 for a bad body, 404 for a failed entry that is not there,
-//! 503 while Redis does not answer.
+//! Who may ask is [`super::admin_access`]'s to say: GETs from this machine are open; a POST
+//! must be JSON, from this server's own origin, and carry the token when there is one.
+//!
+//! Errors are `{"error": ...}`: 400 for a bad body, 401 without the token, 403 from another
+//! origin, 404 for a failed entry that is not there, 415 for a POST that is not JSON, 503
+//! while Redis does not answer.
 
+use super::admin_access::AdminAccess;
 use bytes::Bytes;
-use hyper::{Method, StatusCode};
+use hyper::{HeaderMap, Method, StatusCode};
 use kit::BoxFuture;
 use serde_json::{json, Map, Value};
 use std::sync::atomic::Ordering;
@@ -23,6 +28,8 @@ use strategy_5::{Queue, QueueError};
 
 pub struct Admin {
     pub queue: Queue,
+    /// Checked before any admin route runs.
+    pub access: AdminAccess,
     /// The multi-worker in this process, if any: its slots and runtime lag are shown.
     pub multi_worker: Option<Arc<MultiWorkerStatus>>,
 }
@@ -32,12 +39,16 @@ impl Admin {
         &'a self,
         method: &'a Method,
         path: &'a str,
+        headers: &'a HeaderMap,
         body: Bytes,
     ) -> Option<BoxFuture<'a, (StatusCode, Value)>> {
         if !path.starts_with("/resque/") {
             return None;
         }
         Some(Box::pin(async move {
+            if let Err((status, why)) = self.access.check(method, headers) {
+                return (status, json!({ "error": why }));
+            }
             let answer = match (method, path) {
                 (&Method::GET, "/resque/stats") => self.stats().await,
                 (&Method::GET, "/resque/queues") => self.queues().await,
@@ -151,12 +162,10 @@ impl Admin {
     }
 
     async fn retry(&self, body: &[u8]) -> Result<Value, QueueError> {
-        let request: Value = if body.iter().all(u8::is_ascii_whitespace) {
-            json!({})
-        } else {
-            serde_json::from_slice(body)
-                .map_err(|e| QueueError::Invalid(format!("body is not JSON: {e}")))?
-        };
+        // No body is not `{}`: retrying everything is asked for in so many words.
+        let request: Value = serde_json::from_slice(body).map_err(|e| {
+            QueueError::Invalid(format!("body is not JSON ({{}} or {{\"index\": N}}): {e}"))
+        })?;
         // Anything but an object would read as "no index", which means "retry everything".
         if !request.is_object() {
             return Err(QueueError::Invalid(

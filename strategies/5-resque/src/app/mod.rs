@@ -1,15 +1,18 @@
 //! The demo binary's own parts: its flags ([`args`]), the web front ([`web`]) with its
-//! admin routes ([`admin`]), the `sendEmail` job ([`send_email`]), and the wiring of the
-//! roles below. `--role all` (default) runs the web front, a multi-worker and the scheduler
-//! in one process against a private redis-server; the other roles run one part each, so the
-//! load harness can kill and restart them on their own.
+//! admin routes ([`admin`]) and who may use them ([`admin_access`]), the `sendEmail` job
+//! ([`send_email`]), and the wiring of the roles below. `--role all` (default) runs the web
+//! front, a multi-worker and the scheduler in one process against a private redis-server;
+//! the other roles run one part each, so the load harness can kill and restart them on
+//! their own.
 
 mod admin;
+mod admin_access;
 pub mod args;
 mod send_email;
 mod web;
 
 use admin::Admin;
+use admin_access::AdminAccess;
 use args::{Args, Role};
 use std::sync::Arc;
 use strategy_5::events::{spawn_logger, EventSender, WorkerEvent};
@@ -18,6 +21,13 @@ use strategy_5::{Jobs, Keys, MultiWorker, Queue, Scheduler};
 use web::Web;
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
+    // First, before anything starts: an admin API open to the network is not started at all.
+    let access = if args.runs_web() {
+        let (host, port) = (&args.http.host, args.http.port);
+        Some(AdminAccess::new(host, port, args.admin_token.clone())?)
+    } else {
+        None
+    };
     let shutdown = kit::shutdown::on_signal();
     let (url, _redis_server) = kit::embedded::redis(&args.redis)?;
     let client = redis::Client::open(url.as_str())?;
@@ -77,11 +87,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         }
         tasks.spawn(scheduler.run());
     }
-    if args.runs_web() {
+    if let Some(access) = access {
         let web = Arc::new(Web {
             queue: queue.clone(),
             admin: Admin {
                 queue: queue.clone(),
+                access,
                 multi_worker: multi_status,
             },
         });

@@ -4,7 +4,7 @@
 use super::admin::Admin;
 use super::send_email::{CLASS, QUEUE};
 use bytes::Bytes;
-use hyper::{Method, StatusCode};
+use hyper::{HeaderMap, Method, StatusCode};
 use kit::{BoxFuture, EmailService, Refusal};
 use mailer::Email;
 use serde::Deserialize;
@@ -73,8 +73,9 @@ impl EmailService for Web {
         &'a self,
         method: &'a Method,
         path: &'a str,
+        headers: &'a HeaderMap,
         body: Bytes,
     ) -> Option<BoxFuture<'a, (StatusCode, Value)>> {
-        self.admin.route(method, path, body)
+        self.admin.route(method, path, headers, body)
     }
 }
