@@ -69,6 +69,11 @@
 //! * node-resque's bytes: `enqueue_writes_node_resque_bytes` (tests/queue.rs),
 //!   `registers_runs_and_records_like_node_resque` (tests/worker.rs), and
 //!   `scripts/peers/interop` against node-resque itself.
+//! * what Ruby Resque and resque-web read (start time, heartbeat, per-worker counts, a
+//!   failure's worker, resque-scheduler's lock):
+//!   `a_worker_shows_its_start_heartbeat_counts_and_failures_to_ruby_resque` and
+//!   `the_scheduler_and_resque_scheduler_never_lead_together` (tests/ruby_resque.rs), and
+//!   `scripts/peers/interop-ruby` against Ruby Resque itself.
 //!
 //! See ARCHITECTURE.md, section "Strategy 5: Resque".
 //!

@@ -137,7 +137,7 @@ impl Queue {
                 permanent: false,
             };
             Some(failed_entry(
-                name,
+                &id,
                 queue,
                 &payload.to_string().into(),
                 &error,
@@ -146,9 +146,10 @@ impl Queue {
         });
         let mut pipe = redis::pipe();
         pipe.atomic()
-            .del(self.keys.worker_stat("failed", name))
-            .del(self.keys.worker_stat("processed", name))
+            .del(&self.keys.worker_stats("failed", name, queues))
+            .del(&self.keys.worker_stats("processed", name, queues))
             .del(self.keys.ping(name))
+            .hdel(self.keys.heartbeats(), &id)
             .del(self.keys.worker_started(&id))
             .del(self.keys.worker(&id))
             .srem(self.keys.workers(), &id);

@@ -26,7 +26,7 @@ for _, ts in ipairs(due) do
       moved = moved + 1
     else
       redis.call('RPUSH', ARGV[2] .. 'failed', '{"worker":"scheduler","queue":"","payload":' .. cjson.encode(item)
-        .. ',"exception":"Error","error":"delayed item names no queue","backtrace":null,"failed_at":'
+        .. ',"exception":"Error","error":"delayed item names no queue","backtrace":[],"failed_at":'
         .. cjson.encode(ARGV[4]) .. '}')
     end
   end

@@ -1,4 +1,7 @@
--- Deletes the leader lock only if this scheduler holds it.
--- KEYS[1] resque_scheduler_leader_lock   ARGV[1] scheduler name
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
+-- Deletes the leader locks (node-resque's and resque-scheduler's) that this scheduler holds.
+-- KEYS[1..2] the two locks, as in leader.lua   ARGV[1] scheduler name
+local released = 0
+for _, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[1] then released = released + redis.call('DEL', key) end
+end
+return released

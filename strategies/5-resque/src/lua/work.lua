@@ -3,16 +3,18 @@
 -- the second; here a busy worker costs Redis one command per job.
 --
 -- KEYS[1]    worker:NAME:QUEUES (the "working on" key)
--- KEYS[2..3] stat:processed, stat:processed:NAME     KEYS[4..5] stat:failed, stat:failed:NAME
--- KEYS[6]    failed
--- KEYS[7]    processing:Q:NAME of the last job's queue (reliable fetch; unused otherwise)
--- KEYS[8..]  for each queue, highest priority first: queue:Q, processing:Q:NAME
+-- KEYS[2..4] stat:processed, stat:processed:NAME, stat:processed:NAME:QUEUES
+-- KEYS[5..7] stat:failed, stat:failed:NAME, stat:failed:NAME:QUEUES
+--            (a worker's own counters under node-resque's name and under Ruby Resque's)
+-- KEYS[8]    failed
+-- KEYS[9]    processing:Q:NAME of the last job's queue (reliable fetch; unused otherwise)
+-- KEYS[10..] for each queue, highest priority first: queue:Q, processing:Q:NAME
 --            (no queue: finish only)
 -- ARGV[1]    run_at (JavaScript Date string)     ARGV[2]  worker NAME
 -- ARGV[3]    "1" for reliable fetch (LMOVE into processing:Q:NAME), "0" for LPOP
 -- ARGV[4]    how the last job ended: "" (no last job), "ok", "fail", "skip" (dropped by a plugin)
 -- ARGV[5]    its payload       ARGV[6]  its failed entry ("fail")
--- ARGV[7..]  queue names, in the order of the KEYS[8..] pairs
+-- ARGV[7..]  queue names, in the order of the KEYS[10..] pairs
 -- Returns {not_recorded, queue, payload}: not_recorded is "" once the last outcome is
 -- written, else why it could not be; queue and payload are false when no job was taken.
 --
@@ -40,9 +42,10 @@ local not_recorded = ''
 if ended ~= '' then
   local problem
   if ended == 'ok' then
-    problem = unfit(KEYS[2], 'counter') or unfit(KEYS[3], 'counter')
+    problem = unfit(KEYS[2], 'counter') or unfit(KEYS[3], 'counter') or unfit(KEYS[4], 'counter')
   elseif ended == 'fail' then
-    problem = unfit(KEYS[4], 'counter') or unfit(KEYS[5], 'counter') or unfit(KEYS[6], 'list')
+    problem = unfit(KEYS[5], 'counter') or unfit(KEYS[6], 'counter') or unfit(KEYS[7], 'counter')
+      or unfit(KEYS[8], 'list')
   end
   if problem then
     -- Nothing is counted that is not recorded; the worker reports the job instead.
@@ -50,25 +53,27 @@ if ended ~= '' then
   elseif ended == 'ok' then
     redis.call('INCR', KEYS[2])
     redis.call('INCR', KEYS[3])
-  elseif ended == 'fail' then
     redis.call('INCR', KEYS[4])
+  elseif ended == 'fail' then
     redis.call('INCR', KEYS[5])
-    redis.call('RPUSH', KEYS[6], ARGV[6])
+    redis.call('INCR', KEYS[6])
+    redis.call('INCR', KEYS[7])
+    redis.call('RPUSH', KEYS[8], ARGV[6])
   end
   -- Recorded or not, it no longer runs: a cleaner that found this key would count the job
   -- lost (DEL takes a key of any type).
   redis.call('DEL', KEYS[1])
   -- workshop 5.1: solution begin
-  if reliable and not unfit(KEYS[7], 'list') then
+  if reliable and not unfit(KEYS[9], 'list') then
     -- Done with, so out of the processing list: a recovery would otherwise run it again.
-    redis.call('LREM', KEYS[7], 1, ARGV[5])
+    redis.call('LREM', KEYS[9], 1, ARGV[5])
   end
   -- workshop 5.1: solution end
 end
 -- 2. The next job: from the first queue, in priority order, that has one. A queue key of
 -- another type is passed over: failing on it now would repeat step 1.
-for i = 1, (#KEYS - 7) / 2 do
-  local queue_key, processing_key, queue = KEYS[6 + 2 * i], KEYS[7 + 2 * i], ARGV[6 + i]
+for i = 1, (#KEYS - 9) / 2 do
+  local queue_key, processing_key, queue = KEYS[8 + 2 * i], KEYS[9 + 2 * i], ARGV[6 + i]
   local payload
   -- workshop 5.1: solution begin
   if unfit(queue_key, 'list') or (reliable and unfit(processing_key, 'list')) then

@@ -12,7 +12,8 @@ pub struct PluginContext<'a> {
     pub queue_name: &'a str,
     pub class: &'a str,
     pub args: &'a [Value],
-    /// The worker running the job (perform hooks only), and where it sends its events.
+    /// The worker running the job (perform hooks only): its id (`NAME:QUEUES`), and where
+    /// it sends its events.
     pub worker: Option<(&'a str, &'a EventSender)>,
 }
 

@@ -123,7 +123,10 @@ impl Plugin for Retry {
                 until_redis_answers(forget_attempts).await?;
                 return Ok(()); // the error stays: the normal failure path records it
             }
-            let worker = cx.worker.map(|(name, _)| name).unwrap_or_default();
+            let (worker, worker_queues) = cx
+                .worker
+                .map(|(id, _)| crate::wire::split_worker_id(id))
+                .unwrap_or_default();
             let record = json!({
                 "failed_at": chrono::Utc::now().format("%Y/%m/%d %H:%M:%S").to_string(),
                 "payload": cx.args,
@@ -174,9 +177,13 @@ impl Plugin for Retry {
             count_as_failed
                 .atomic()
                 .incr(k.stat("failed"), 1)
-                .incr(k.worker_stat("failed", worker), 1)
-                .decr(k.stat("processed"), 1)
-                .decr(k.worker_stat("processed", worker), 1);
+                .decr(k.stat("processed"), 1);
+            for key in k.worker_stats("failed", &worker, &worker_queues) {
+                count_as_failed.incr(key, 1);
+            }
+            for key in k.worker_stats("processed", &worker, &worker_queues) {
+                count_as_failed.decr(key, 1);
+            }
             let _: redis::Value = until_redis_answers(|| async {
                 count_as_failed.query_async(&mut con.clone()).await
             })

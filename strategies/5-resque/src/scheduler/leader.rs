@@ -1,6 +1,8 @@
 //! The leader lock, `resque_scheduler_leader_lock`: of all schedulers on one Redis, only the
 //! one holding it promotes delayed jobs and cleans workers, so no job is promoted twice.
-//! node-resque's key and value, so a node-resque scheduler and this one exclude each other.
+//! node-resque's key and value, so a node-resque scheduler and this one exclude each other;
+//! and resque-scheduler's lock (`resque:resque:resque_scheduler_master_lock`) taken with it
+//! in one step, so a Ruby scheduler and this one exclude each other too.
 //!
 //! The lock has a TTL that the leader renews every poll: a leader that dies stops renewing
 //! and another takes over when it expires.
@@ -20,6 +22,7 @@ pub async fn try_for_leader(
 ) -> redis::RedisResult<bool> {
     let got: i64 = scripts::LEADER
         .key(queue.keys().leader_lock())
+        .key(queue.keys().ruby_scheduler_lock())
         .arg(name)
         .arg(ttl.as_secs().max(1))
         .invoke_async(&mut queue.connection())
@@ -27,11 +30,12 @@ pub async fn try_for_leader(
     Ok(got == 1)
 }
 
-/// Deletes the lock only if `holder` holds it (`release.lua`): a plain `DEL` could delete
-/// the lock of the scheduler that took over after ours expired.
+/// Deletes the locks only where `holder` holds them (`release.lua`): a plain `DEL` could
+/// delete the lock of the scheduler that took over after ours expired.
 pub async fn release(queue: &Queue, holder: &str) -> redis::RedisResult<i64> {
     scripts::RELEASE
         .key(queue.keys().leader_lock())
+        .key(queue.keys().ruby_scheduler_lock())
         .arg(holder)
         .invoke_async(&mut queue.connection())
         .await

@@ -1,6 +1,8 @@
-//! Dates as node-resque writes them. `run_at` (the working-on key) and `failed_at` (a failed
-//! entry) hold JavaScript's `Date.toString()`, not ISO-8601: node-resque reads them back with
-//! `Date.parse`, so that is the form to write.
+//! Dates in the forms their readers parse. `run_at` (the working-on key) and `failed_at` (a
+//! failed entry) hold JavaScript's `Date.toString()`, not ISO-8601: node-resque reads them
+//! back with `Date.parse`, so that is the form to write. A worker's `started` holds Ruby's
+//! `Time#to_s` and its heartbeat ISO-8601: node-resque never reads either, and resque-web
+//! shows "NaN days ago" for anything else.
 
 /// JavaScript's `new Date().toString()` in UTC, the `run_at`/`failed_at` format node-resque
 /// writes (and `Date.parse` reads back).
@@ -9,9 +11,23 @@ pub fn js_date(at: chrono::DateTime<chrono::Utc>) -> String {
         .to_string()
 }
 
-/// Reads node-resque's `Date.toString()` form or Ruby Resque's ISO-8601 form.
+/// Ruby's `Time#to_s` in UTC (`2026-11-27 18:37:03 +0000`), as Ruby Resque writes a
+/// worker's `started`.
+pub fn ruby_time(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M:%S +0000").to_string()
+}
+
+/// ISO-8601 to the second (`2026-11-27T18:37:03+00:00`), as Ruby Resque writes a heartbeat.
+pub fn iso_time(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S+00:00").to_string()
+}
+
+/// Reads node-resque's `Date.toString()` form, ISO-8601, or Ruby's `Time#to_s`.
 pub fn parse_date(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
     if let Ok(at) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Some(at.into());
+    }
+    if let Ok(at) = chrono::DateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S %z") {
         return Some(at.into());
     }
     let without_zone_name = text.split(" (").next().unwrap_or(text);
@@ -36,5 +52,9 @@ mod tests {
         );
         assert_eq!(parse_date(&text), Some(at));
         assert_eq!(parse_date("2026-11-27T18:35:29Z"), Some(at));
+        assert_eq!(ruby_time(at), "2026-11-27 18:35:29 +0000");
+        assert_eq!(parse_date(&ruby_time(at)), Some(at));
+        assert_eq!(iso_time(at), "2026-11-27T18:35:29+00:00");
+        assert_eq!(parse_date(&iso_time(at)), Some(at));
     }
 }

@@ -54,7 +54,8 @@ impl std::fmt::Display for JobError {
 impl std::error::Error for JobError {}
 
 /// The `failed` entry: worker, queue, payload, exception, error, backtrace, failed_at, in
-/// node-resque's order. The payload is embedded as it was popped when it is a JSON object,
+/// node-resque's order. `worker` is the full worker id (`NAME:QUEUES`), as Ruby Resque
+/// writes it, so resque-web links the failure to a worker it can find. The payload is embedded as it was popped when it is a JSON object,
 /// so a payload written by another client keeps its bytes; anything else is kept as a
 /// string (escaped where it is not UTF-8), so nothing is dropped.
 pub fn failed_entry(
@@ -70,11 +71,9 @@ pub fn failed_entry(
         }
         _ => Value::from(payload.readable()).to_string(),
     };
-    let backtrace = if error.backtrace.is_empty() {
-        "null".to_owned()
-    } else {
-        serde_json::to_string(&error.backtrace).expect("strings serialize")
-    };
+    // Always an array, as Ruby Resque writes it: resque-web joins its lines, and node-resque
+    // reads `backtrace[1]` of an array or of its own `null` alike.
+    let backtrace = serde_json::to_string(&error.backtrace).expect("strings serialize");
     format!(
         "{{\"worker\":{},\"queue\":{},\"payload\":{payload},\"exception\":{},\"error\":{},\"backtrace\":{backtrace},\"failed_at\":{}}}",
         Value::from(worker),
@@ -92,7 +91,7 @@ mod tests {
     #[test]
     fn entry_has_node_resque_key_order_and_round_trips() {
         let entry = failed_entry(
-            "h:1",
+            "h:1:q",
             "q",
             &r#"{"class":"boom","queue":"q","args":["x"]}"#.into(),
             &JobError::new("kaboom"),
@@ -100,7 +99,7 @@ mod tests {
         );
         assert_eq!(
             entry,
-            r#"{"worker":"h:1","queue":"q","payload":{"class":"boom","queue":"q","args":["x"]},"exception":"Error","error":"kaboom","backtrace":null,"failed_at":"Fri Nov 27 2026 18:35:30 GMT+0000 (Coordinated Universal Time)"}"#
+            r#"{"worker":"h:1:q","queue":"q","payload":{"class":"boom","queue":"q","args":["x"]},"exception":"Error","error":"kaboom","backtrace":[],"failed_at":"Fri Nov 27 2026 18:35:30 GMT+0000 (Coordinated Universal Time)"}"#
         );
         let parsed: Value = serde_json::from_str(&entry).unwrap();
         assert_eq!(parsed.to_string(), entry);

@@ -66,8 +66,20 @@ impl Keys {
     pub fn stat(&self, stat: &str) -> String {
         self.key(&format!("stat:{stat}"))
     }
-    pub fn worker_stat(&self, stat: &str, name: &str) -> String {
-        self.key(&format!("stat:{stat}:{name}"))
+    /// A worker's own counter (`stat` is `processed` or `failed`), under both names it is
+    /// read by: node-resque's `stat:S:NAME` and Ruby Resque's (and resque-web's)
+    /// `stat:S:NAME:QUEUES`. Each count goes to both.
+    pub fn worker_stats(&self, stat: &str, name: &str, queues: &str) -> [String; 2] {
+        [
+            self.key(&format!("stat:{stat}:{name}")),
+            self.key(&format!("stat:{stat}:{name}:{queues}")),
+        ]
+    }
+    /// Ruby Resque's liveness: a hash from worker id to its last heartbeat (ISO-8601).
+    /// resque-web shows it, and Ruby's `prune_dead_workers` unregisters a worker whose
+    /// heartbeat is too old (it never touches one that has none).
+    pub fn heartbeats(&self) -> String {
+        self.key("workers:heartbeat")
     }
     pub fn delayed_schedule(&self) -> String {
         self.key("delayed_queue_schedule")
@@ -81,6 +93,13 @@ impl Keys {
     }
     pub fn leader_lock(&self) -> String {
         self.key("resque_scheduler_leader_lock")
+    }
+    /// resque-scheduler's leader lock. It names its key `NAMESPACE:resque_scheduler_master_lock`
+    /// and redis-namespace prefixes the namespace once more, so the key in Redis is
+    /// `resque:resque:resque_scheduler_master_lock`. Holding it too keeps a Ruby scheduler
+    /// from promoting beside ours.
+    pub fn ruby_scheduler_lock(&self) -> String {
+        format!("{0}{0}resque_scheduler_master_lock", self.prefix)
     }
     /// Reliable fetch only (not part of Resque): jobs worker `name` took from `queue` and
     /// has not finished. The queue comes first so a worker's lists can be found per queue.
@@ -105,6 +124,14 @@ mod tests {
         assert_eq!(
             Keys::default().leader_lock(),
             "resque:resque_scheduler_leader_lock"
+        );
+        assert_eq!(
+            Keys::default().ruby_scheduler_lock(),
+            "resque:resque:resque_scheduler_master_lock"
+        );
+        assert_eq!(
+            Keys::default().worker_stats("processed", "h:1", "a,b"),
+            ["resque:stat:processed:h:1", "resque:stat:processed:h:1:a,b"]
         );
     }
 }

@@ -8,7 +8,8 @@
 //!   pushed on `failed`.
 //! * [`working_on`](mod@working_on): the value of `worker:NAME:QUEUES` while a job runs.
 //! * [`worker_id`]: worker names (`host:pid`) and ids (`host:pid:queues`).
-//! * [`dates`]: `run_at`/`failed_at`, in JavaScript's `Date.toString()` form.
+//! * [`dates`]: `run_at`/`failed_at` in JavaScript's `Date.toString()` form; `started` and
+//!   the heartbeat in the forms Ruby Resque writes.
 //!
 //! Nothing here talks to Redis: these are the shapes the rest of the crate reads and writes.
 //! The Lua scripts in `src/lua/` write some of the same shapes (the working-on value, a
@@ -22,7 +23,7 @@ pub mod payload;
 pub mod worker_id;
 pub mod working_on;
 
-pub use dates::{js_date, parse_date};
+pub use dates::{iso_time, js_date, parse_date, ruby_time};
 pub use failed_entry::{failed_entry, JobError};
 pub use job::{arrayify, encode, DecodeError, Job};
 pub use keys::Keys;

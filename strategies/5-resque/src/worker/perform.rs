@@ -10,7 +10,7 @@ use crate::plugins::PluginContext;
 use crate::wire::{Job, JobError};
 use serde_json::Value;
 
-/// Runs `taken` as worker `worker` would; never fails, every problem is an [`Ended::Failed`].
+/// Runs `taken` as worker `worker` (its id, `NAME:QUEUES`) would; never fails, every problem is an [`Ended::Failed`].
 pub(crate) async fn perform(
     taken: &TakenJob,
     jobs: &Jobs,

@@ -1,9 +1,11 @@
-//! How a worker shows itself in Redis, as node-resque does: the `workers` set, its
-//! `started` key and a `worker:ping:NAME` refreshed every ping interval, all removed when it
-//! stops. A worker that stops pinging (or whose process is gone) is found by the others.
+//! How a worker shows itself in Redis, to node-resque and to Ruby Resque alike: the
+//! `workers` set, its `started` key, and two liveness signals refreshed every ping interval,
+//! node-resque's `worker:ping:NAME` and Ruby's `workers:heartbeat` entry, all removed when
+//! it stops. A worker that stops pinging (or whose process is gone) is found by the others.
 
 use super::options::WorkerOptions;
 use crate::client::Queue;
+use crate::wire;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
@@ -14,9 +16,16 @@ pub async fn register(queue: &Queue, options: &WorkerOptions) -> redis::RedisRes
         .atomic()
         .sadd(keys.workers(), &id)
         .ignore()
-        .set(keys.worker_started(&id), chrono::Utc::now().timestamp())
+        // Ruby's `Time#to_s`: resque-web shows it as "started 3 minutes ago" (node-resque
+        // writes Unix seconds here but never reads them back).
+        .set(
+            keys.worker_started(&id),
+            wire::ruby_time(chrono::Utc::now()),
+        )
         .ignore()
         .set(keys.ping(&options.name), ping_value(options))
+        .ignore()
+        .hset(keys.heartbeats(), &id, heartbeat_value())
         .ignore()
         .query_async(&mut queue.connection())
         .await
@@ -36,9 +45,11 @@ pub async fn unregister(queue: &Queue, options: &WorkerOptions) -> redis::RedisR
         .ignore()
         .del(keys.worker_started(&id))
         .ignore()
-        .del(keys.worker_stat("failed", name))
+        .hdel(keys.heartbeats(), &id)
         .ignore()
-        .del(keys.worker_stat("processed", name))
+        .del(&keys.worker_stats("failed", name, &options.queue_list()))
+        .ignore()
+        .del(&keys.worker_stats("processed", name, &options.queue_list()))
         .ignore()
         .query_async(&mut queue.connection())
         .await
@@ -53,6 +64,13 @@ pub fn ping_value(options: &WorkerOptions) -> String {
     .to_string()
 }
 
+/// The time of a `workers:heartbeat` entry. Ruby Resque takes it from Redis's clock and
+/// prunes a worker whose entry is older than its prune interval (5 minutes by default); this
+/// host's clock serves, as the ping's `time` does for node-resque.
+pub fn heartbeat_value() -> String {
+    wire::iso_time(chrono::Utc::now())
+}
+
 pub async fn ping_loop(queue: Queue, options: WorkerOptions, stop: CancellationToken) {
     let keys = queue.keys().clone();
     loop {
@@ -65,6 +83,8 @@ pub async fn ping_loop(queue: Queue, options: WorkerOptions, stop: CancellationT
             .sadd(keys.workers(), options.id())
             .ignore()
             .set(keys.ping(&options.name), ping_value(&options))
+            .ignore()
+            .hset(keys.heartbeats(), options.id(), heartbeat_value())
             .ignore()
             .query_async(&mut queue.connection())
             .await;

@@ -325,14 +325,7 @@ impl Worker {
         // of them are busy.
         self.working.store(true, Ordering::SeqCst);
         let started = Instant::now();
-        let ended = perform(
-            &job,
-            &self.jobs,
-            &self.queue,
-            &self.options.name,
-            &self.events,
-        )
-        .await;
+        let ended = perform(&job, &self.jobs, &self.queue, &self.id(), &self.events).await;
         self.working.store(false, Ordering::SeqCst);
         let finished = FinishedJob {
             job,

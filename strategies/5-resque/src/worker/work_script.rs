@@ -41,17 +41,18 @@ pub(crate) async fn record_and_take(
             job,
             ended: Ended::Failed(error),
             ..
-        }) => failed_entry(name, &job.queue, &job.payload, error, &now),
+        }) => failed_entry(&options.id(), &job.queue, &job.payload, error, &now),
         _ => String::new(),
     };
     // Every key the script touches is passed in KEYS (none is built inside the script), in
     // the order the header of work.lua lists them. That is Redis's rule for scripts: what
     // a call reads and writes can be told from the call alone.
     let mut call = scripts::WORK.key(keys.worker(&options.id()));
+    let queue_list = options.queue_list();
     call.key(keys.stat("processed"))
-        .key(keys.worker_stat("processed", name))
+        .key(&keys.worker_stats("processed", name, &queue_list))
         .key(keys.stat("failed"))
-        .key(keys.worker_stat("failed", name))
+        .key(&keys.worker_stats("failed", name, &queue_list))
         .key(keys.failed())
         // Reliable fetch: the list the last job sits in until its outcome is recorded,
         // then removed from (LREM by its bytes).
