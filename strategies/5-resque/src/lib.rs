@@ -93,6 +93,9 @@
 //!               work.lua call), blocking_wait.rs (BLPOP, CLIENT UNBLOCK), perform.rs,
 //!               outcome.rs, options.rs, presence.rs (registration, pings), job_definitions.rs
 //!               (Jobs, JobDef), multi_worker.rs, lag_probe.rs
+//!  bus/         QueueBus on this Resque: envelope.rs, matcher.rs, subscription.rs,
+//!               subscriptions.rs, publish.rs, driver.rs (the fan-out), rider.rs (the
+//!               QueueBus::Worker job, the handlers), heartbeat.rs
 //!  connect.rs   the two kinds of Redis connection (shared, and one for blocking pops)
 //!  events.rs    what all of them report, logged in node-resque's words
 //!  scripts.rs   the Lua scripts of lua/ (work, promote, leader, release, requeue)
@@ -101,6 +104,7 @@
 //! The binary (`src/main.rs`) adds `app/`: its flags (args.rs), the web front (web.rs), the
 //! `/resque/...` admin routes (admin.rs), the `sendEmail` job (send_email.rs) and the wiring
 //! of the roles (mod.rs).
+pub mod bus;
 pub mod client;
 pub mod connect;
 pub mod events;
