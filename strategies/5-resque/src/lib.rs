@@ -102,8 +102,8 @@
 //! ```
 //!
 //! The binary (`src/main.rs`) adds `app/`: its flags (args.rs), the web front (web.rs), the
-//! `/resque/...` admin routes (admin.rs), the `sendEmail` job (send_email.rs) and the wiring
-//! of the roles (mod.rs).
+//! `/resque/...` admin routes (admin.rs), the `sendEmail` job (send_email.rs), the `--bus`
+//! demo's apps (bus_demo.rs) and the wiring of the roles (mod.rs).
 pub mod bus;
 pub mod client;
 pub mod connect;

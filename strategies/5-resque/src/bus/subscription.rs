@@ -20,6 +20,8 @@ pub struct Subscription {
     /// `bus_class_proxy` of its rider jobs: the handler's name.
     pub class: String,
     pub matcher: Matcher,
+    /// The record as read (for tools that show it).
+    pub record: Value,
 }
 
 impl Subscription {
@@ -28,14 +30,14 @@ impl Subscription {
     pub fn parse(field: &str, raw: &str) -> Result<Subscription, String> {
         let record: Value =
             serde_json::from_str(raw).map_err(|e| format!("the record is not JSON: {e}"))?;
-        let Value::Object(record) = record else {
+        let Some(fields) = record.as_object() else {
             return Err("the record is not a JSON object".into());
         };
-        let text = |name: &str| match record.get(name) {
+        let text = |name: &str| match fields.get(name) {
             Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
             _ => Err(format!("the record has no {name:?} string")),
         };
-        let matcher = match record.get("matcher") {
+        let matcher = match fields.get("matcher") {
             Some(Value::Object(matcher)) => Matcher::compile(matcher)?,
             _ => return Err("the record has no \"matcher\" object".into()),
         };
@@ -44,6 +46,7 @@ impl Subscription {
             key: text("key").unwrap_or_else(|_| field.to_owned()),
             class: text("class")?,
             matcher,
+            record: record.clone(),
         })
     }
 }
