@@ -5,14 +5,14 @@
 //!
 //! `cargo bench -p benches --bench queue_bus` writes target/criterion/queue_bus/report/index.html.
 
+mod common;
+
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use kit::RedisServer;
 use serde_json::{json, Map, Value};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use strategy_5::bus::{worker_job, Bus, Riders, INCOMING_QUEUE, WORKER_CLASS};
-use strategy_5::worker::{MultiWorker, MultiWorkerOptions, WorkerOptions};
-use strategy_5::{EventSender, Jobs, Keys, Queue};
+use strategy_5::{Jobs, Keys, Queue};
 
 /// Events per measured drain.
 const EVENTS: usize = 200;
@@ -105,36 +105,7 @@ async fn prepare(bus: &Bus, apps: usize) -> Vec<String> {
 async fn drain(bus: &Bus, client: &redis::Client, queues: Vec<String>, jobs: usize) -> Duration {
     let riders = Riders::new().with("noop", |_| async { Ok(Value::Null) });
     let definitions = Jobs::new().with(WORKER_CLASS, worker_job(bus.clone(), riders));
-    let mut worker = WorkerOptions::new(&[]);
-    worker.queues = queues;
-    let mut options = MultiWorkerOptions::new(worker);
-    options.min = 1;
-    options.max = 1;
-    let multi = MultiWorker::new(
-        options,
-        bus.queue().clone(),
-        client.clone(),
-        Arc::new(definitions),
-        EventSender::new("bench"),
-    );
-    let stop = multi.stop_token();
-    let started = Instant::now();
-    let task = tokio::spawn(multi.run());
-    let mut con = bus.queue().connection();
-    let processed_key = bus.queue().keys().stat("processed");
-    loop {
-        let processed: Option<usize> = redis::AsyncCommands::get(&mut con, &processed_key)
-            .await
-            .unwrap();
-        if processed.unwrap_or(0) >= jobs {
-            break;
-        }
-        tokio::time::sleep(Duration::from_micros(500)).await;
-    }
-    let elapsed = started.elapsed();
-    stop.cancel();
-    task.await.unwrap();
-    elapsed
+    common::drain(bus.queue(), client, definitions, queues, 1, jobs).await
 }
 
 criterion_group!(benches, queue_bus);

@@ -41,6 +41,14 @@ fn recording(classes: &[&str], seen: &Seen) -> Riders {
     riders
 }
 
+/// Subscribes `app` (priority `default`) to events of `event_type`, handled by `class`.
+async fn subscribe_to(bus: &Bus, app: &str, class: &str, event_type: &str) {
+    let matcher = obj(json!({ "bus_event_type": event_type }));
+    bus.subscribe(app, "default", class, &matcher)
+        .await
+        .unwrap();
+}
+
 fn bus_worker(s: &Setup, queues: &[&str], riders: Riders) -> tokio_util::sync::CancellationToken {
     let mut options = WorkerOptions::new(queues);
     options.block_timeout = Duration::from_millis(200);
@@ -79,14 +87,7 @@ async fn every_subscribed_app_gets_each_event_once_and_others_none() {
     )
     .await
     .unwrap();
-    bus.subscribe(
-        "app_d",
-        "default",
-        "onD",
-        &obj(json!({"bus_event_type": "user_deleted"})),
-    )
-    .await
-    .unwrap();
+    subscribe_to(&bus, "app_d", "onD", "user_deleted").await;
     let mut ids = Vec::new();
     for n in 0..5 {
         let event = bus
@@ -104,7 +105,7 @@ async fn every_subscribed_app_gets_each_event_once_and_others_none() {
     let job = parse(&incoming[0]);
     assert_eq!(job["class"], "QueueBus::Worker");
     assert_eq!(job["queue"], "bus_incoming");
-    let attrs: Value = serde_json::from_str(job["args"][0].as_str().unwrap()).unwrap();
+    let attrs = bus_attributes(&job);
     let names: Vec<&str> = attrs
         .as_object()
         .unwrap()
@@ -223,13 +224,8 @@ async fn unsubscribing_stops_delivery_and_the_last_one_removes_the_app() {
 async fn a_failing_handler_leaves_its_entry_and_the_other_apps_get_the_event() {
     let s = setup().await;
     let bus = Bus::new(s.queue.clone());
-    let created = obj(json!({"bus_event_type": "user_created"}));
-    bus.subscribe("app_ok", "default", "fine", &created)
-        .await
-        .unwrap();
-    bus.subscribe("app_bad", "default", "failing", &created)
-        .await
-        .unwrap();
+    subscribe_to(&bus, "app_ok", "fine", "user_created").await;
+    subscribe_to(&bus, "app_bad", "failing", "user_created").await;
     bus.publish("user_created", &obj(json!({"id": 7})))
         .await
         .unwrap();
@@ -249,7 +245,7 @@ async fn a_failing_handler_leaves_its_entry_and_the_other_apps_get_the_event() {
     assert_eq!(entry["queue"], "app_bad_default");
     assert_eq!(entry["error"], "the handler broke");
     assert_eq!(entry["payload"]["class"], "QueueBus::Worker");
-    let attrs: Value = serde_json::from_str(entry["payload"]["args"][0].as_str().unwrap()).unwrap();
+    let attrs = bus_attributes(&entry["payload"]);
     assert_eq!(attrs["bus_class_proxy"], "failing");
     assert_eq!(attrs["id"], 7);
     // Retrying the entry rides that app again, and only that app.
@@ -262,14 +258,7 @@ async fn a_failing_handler_leaves_its_entry_and_the_other_apps_get_the_event() {
 async fn broken_foreign_subscriptions_are_reported_and_the_rest_still_delivered() {
     let s = setup().await;
     let bus = Bus::new(s.queue.clone());
-    bus.subscribe(
-        "good",
-        "default",
-        "fine",
-        &obj(json!({"bus_event_type": "e"})),
-    )
-    .await
-    .unwrap();
+    subscribe_to(&bus, "good", "fine", "e").await;
     let mut con = s.queue.connection();
     let broken = [
         ("not_json", "{oops"),
@@ -383,14 +372,7 @@ async fn jobs_that_are_not_bus_envelopes_fail_visibly() {
 async fn a_delayed_publish_is_promoted_then_published_with_its_id() {
     let s = setup().await;
     let bus = Bus::new(s.queue.clone());
-    bus.subscribe(
-        "later",
-        "default",
-        "onLater",
-        &obj(json!({"bus_event_type": "tick"})),
-    )
-    .await
-    .unwrap();
+    subscribe_to(&bus, "later", "onLater", "tick").await;
     let delayed = bus
         .publish_in(0, "tick", &obj(json!({"k": "v"})))
         .await
@@ -439,8 +421,7 @@ async fn the_heartbeat_publishes_every_minute_missed_during_a_pause() {
         .await
         .iter()
         .map(|raw| {
-            let attrs: Value =
-                serde_json::from_str(parse(raw)["args"][0].as_str().unwrap()).unwrap();
+            let attrs = bus_attributes(&parse(raw));
             assert_eq!(attrs["bus_event_type"], "heartbeat_minutes");
             attrs["epoch_minutes"].as_i64().unwrap()
         })
@@ -467,14 +448,7 @@ async fn the_heartbeat_publishes_every_minute_missed_during_a_pause() {
 async fn heartbeat_triggers_in_node_and_ruby_shape_are_driven_to_subscribers() {
     let s = setup().await;
     let bus = Bus::new(s.queue.clone());
-    bus.subscribe(
-        "clock",
-        "default",
-        "onMinute",
-        &obj(json!({"bus_event_type": "heartbeat_minutes"})),
-    )
-    .await
-    .unwrap();
+    subscribe_to(&bus, "clock", "onMinute", "heartbeat_minutes").await;
     bus.trigger_heartbeat().await.unwrap();
     let seen = Seen::default();
     let stop = bus_worker(
@@ -501,4 +475,36 @@ async fn heartbeat_triggers_in_node_and_ruby_shape_are_driven_to_subscribers() {
     .await;
     stop.cancel();
     assert!(failed(&s).await.is_empty());
+}
+
+/// A handler that publishes again what it was given passes on the `bus_rider_*` fields of
+/// its own ride; the next ride must still name the subscription that matched it (node and
+/// Ruby let the event's stale fields win).
+#[tokio::test]
+async fn rider_fields_in_an_event_do_not_override_the_drivers() {
+    let s = setup().await;
+    let bus = Bus::new(s.queue.clone());
+    subscribe_to(&bus, "fresh", "onFresh", "again").await;
+    let stale = obj(json!({
+        "bus_rider_app_key": "old_app",
+        "bus_rider_sub_key": "old_app_default_old",
+        "bus_rider_queue": "old_app_default",
+        "bus_rider_class_name": "old",
+        "bus_driven_at": 1,
+    }));
+    bus.publish("again", &stale).await.unwrap();
+    let seen = Seen::default();
+    let stop = bus_worker(
+        &s,
+        &["fresh_default", INCOMING_QUEUE],
+        recording(&["onFresh"], &seen),
+    );
+    wait_until("ridden", || async { count(&seen, "onFresh") == 1 }).await;
+    stop.cancel();
+    let (_, ride) = seen.lock().unwrap()[0].clone();
+    assert_eq!(ride["bus_rider_app_key"], "fresh");
+    assert_eq!(ride["bus_rider_sub_key"], "fresh_default_onFresh");
+    assert_eq!(ride["bus_rider_queue"], "fresh_default");
+    assert_eq!(ride["bus_rider_class_name"], "onFresh");
+    assert_ne!(ride["bus_driven_at"], 1);
 }

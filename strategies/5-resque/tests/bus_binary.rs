@@ -4,10 +4,10 @@
 
 mod common;
 
-use common::DEADLINE;
+use common::{bus_attributes, sink, DEADLINE};
 use kit::client::HttpClient;
 use kit::RedisServer;
-use mailer::{Faults, Sink, SinkConfig};
+use mailer::{Faults, Sink};
 use redis::AsyncCommands;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -17,15 +17,6 @@ use strategy_5::{Keys, Queue};
 use testkit::{wait_until, ChildProcess};
 
 const BIN: &str = env!("CARGO_BIN_EXE_strategy-5");
-
-async fn sink(faults: Faults) -> Sink {
-    Sink::start_local(SinkConfig {
-        faults,
-        ..SinkConfig::default()
-    })
-    .await
-    .unwrap()
-}
 
 async fn all_roles(redis: &RedisServer, sink: &Sink, extra: &[&str]) -> ChildProcess {
     let mut args = vec!["--role", "all", "--bus", "--bus-app", "offload_audit"];
@@ -139,7 +130,7 @@ async fn fan_out_counts(bus: &Bus, ids: &[String]) -> BTreeMap<String, usize> {
     let mut counts: BTreeMap<String, usize> = ids.iter().map(|id| (id.clone(), 0)).collect();
     for queue in ["x1_default", "x2_default", "x3_default"] {
         for job in bus.queue().queued(queue, 0, -1).await.unwrap() {
-            let attrs: Value = serde_json::from_str(job.args[0].as_str().unwrap()).unwrap();
+            let attrs = bus_attributes(&job.to_value());
             *counts.get_mut(attrs["bus_id"].as_str().unwrap()).unwrap() += 1;
         }
     }
@@ -234,8 +225,7 @@ async fn a_killed_driver_loses_whole_events_and_says_so() {
                 .starts_with("Worker Timeout")
         })
         .map(|f| {
-            let attrs: Value =
-                serde_json::from_str(f["payload"]["args"][0].as_str().unwrap()).unwrap();
+            let attrs = bus_attributes(&f["payload"]);
             attrs["bus_id"].as_str().unwrap().to_owned()
         })
         .collect();

@@ -93,10 +93,17 @@ impl Admin {
     }
 
     async fn queue_lengths(&self) -> Result<Map<String, Value>, QueueError> {
+        self.lengths_of(self.queue.queues().await?).await
+    }
+
+    /// Each named queue (once) and its length.
+    async fn lengths_of(&self, names: Vec<String>) -> Result<Map<String, Value>, QueueError> {
         let mut lengths = Map::new();
-        for name in self.queue.queues().await? {
-            let length = self.queue.length(&name).await?;
-            lengths.insert(name, length.into());
+        for name in names {
+            if !lengths.contains_key(&name) {
+                let length = self.queue.length(&name).await?;
+                lengths.insert(name, length.into());
+            }
         }
         Ok(lengths)
     }
@@ -207,14 +214,7 @@ impl Admin {
         for subs in self.bus.subscriptions().await?.into_values() {
             names.extend(subs.into_values().flatten().map(|sub| sub.queue_name));
         }
-        let mut lengths = Map::new();
-        for name in names {
-            if !lengths.contains_key(&name) {
-                let length = self.queue.length(&name).await?;
-                lengths.insert(name, length.into());
-            }
-        }
-        Ok(json!({ "queues": lengths }))
+        Ok(json!({ "queues": self.lengths_of(names).await? }))
     }
 
     async fn retry(&self, body: &[u8]) -> Result<Value, QueueError> {
