@@ -8,25 +8,17 @@
 mod common;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use kit::RedisServer;
 use serde_json::{json, Map, Value};
 use std::time::Duration;
 use strategy_5::bus::{worker_job, Bus, Riders, INCOMING_QUEUE, WORKER_CLASS};
-use strategy_5::{Jobs, Keys, Queue};
+use strategy_5::Jobs;
 
 /// Events per measured drain.
 const EVENTS: usize = 200;
 
 fn queue_bus(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let redis = RedisServer::start().unwrap();
-    let client = redis::Client::open(redis.url()).unwrap();
-    let queue = rt.block_on(async {
-        Queue::new(
-            strategy_5::connect::commands(&client).await.unwrap(),
-            Keys::default(),
-        )
-    });
+    let (_redis, client, queue) = common::private_queue(&rt);
     let bus = Bus::new(queue.clone());
     let attributes = event();
 

@@ -7,23 +7,15 @@
 mod common;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use kit::RedisServer;
 use serde_json::json;
 use std::time::Duration;
-use strategy_5::{JobDef, Jobs, Keys, Queue};
+use strategy_5::{JobDef, Jobs, Queue};
 
 const BULK: usize = 1000;
 
 fn resque(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let redis = RedisServer::start().unwrap();
-    let client = redis::Client::open(redis.url()).unwrap();
-    let queue = rt.block_on(async {
-        Queue::new(
-            strategy_5::connect::commands(&client).await.unwrap(),
-            Keys::default(),
-        )
-    });
+    let (_redis, client, queue) = common::private_queue(&rt);
     let flush = |queue: &Queue| {
         rt.block_on(async {
             let _: () = redis::cmd("FLUSHALL")

@@ -1,9 +1,24 @@
-//! What the Resque benches share: draining queues with a multi-worker.
+//! What the Resque benches share: a private Redis with a queue on it, and draining queues
+//! with a multi-worker.
 
+use kit::RedisServer;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use strategy_5::worker::{MultiWorker, MultiWorkerOptions, WorkerOptions};
-use strategy_5::{EventSender, Jobs, Queue};
+use strategy_5::{EventSender, Jobs, Keys, Queue};
+
+/// A private redis-server (stopped when dropped), a client for it and a queue on it.
+pub fn private_queue(rt: &tokio::runtime::Runtime) -> (RedisServer, redis::Client, Queue) {
+    let redis = RedisServer::start().unwrap();
+    let client = redis::Client::open(redis.url()).unwrap();
+    let queue = rt.block_on(async {
+        Queue::new(
+            strategy_5::connect::commands(&client).await.unwrap(),
+            Keys::default(),
+        )
+    });
+    (redis, client, queue)
+}
 
 /// Runs a multi-worker with `slots` fixed slots on `queues` until `processed` jobs are
 /// recorded as processed; returns how long that took.

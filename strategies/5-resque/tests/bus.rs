@@ -106,12 +106,7 @@ async fn every_subscribed_app_gets_each_event_once_and_others_none() {
     assert_eq!(job["class"], "QueueBus::Worker");
     assert_eq!(job["queue"], "bus_incoming");
     let attrs = bus_attributes(&job);
-    let names: Vec<&str> = attrs
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let names = keys_of(&attrs);
     assert_eq!(
         names,
         [

@@ -126,3 +126,13 @@ pub async fn sink(faults: Faults) -> Sink {
 pub fn bus_attributes(job: &Value) -> Value {
     serde_json::from_str(job["args"][0].as_str().expect("a JSON-string argument")).unwrap()
 }
+
+/// The field names of a JSON object, in their order.
+pub fn keys_of(object: &Value) -> Vec<&str> {
+    object
+        .as_object()
+        .expect("a JSON object")
+        .keys()
+        .map(String::as_str)
+        .collect()
+}
