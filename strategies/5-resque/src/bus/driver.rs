@@ -38,10 +38,15 @@ impl Bus {
     /// usable match, and then the job fails, permanently, naming what was skipped, so the
     /// `failed` list shows it once per event.
     pub(crate) async fn drive(&self, event: &Map<String, Value>) -> Result<Value, JobError> {
+        // 1. The subscriptions as they are now: whoever subscribed since the event was
+        //    published gets it; whoever unsubscribed does not. Not reading them is a plain
+        //    failure (Redis away): nothing was pushed, so a retry cannot duplicate.
         let subscriptions = self
             .subscriptions()
             .await
             .map_err(|e| JobError::named("BusError", format!("reading subscriptions: {e}")))?;
+        // 2. Match in memory. One subscription nobody can use must not cost the others
+        //    their event: it is set aside, to be named at the end.
         let now = chrono::Utc::now().timestamp();
         let mut riders = Vec::new();
         let mut unusable = Vec::new();
@@ -56,6 +61,8 @@ impl Bus {
                 }
             }
         }
+        // 3. Every rider job in one MULTI: Redis runs all of them or none, so a driver that
+        //    dies here leaves no event delivered to some apps and not to others.
         if !riders.is_empty() {
             let keys = self.queue.keys();
             let mut pipe = redis::pipe();
@@ -70,6 +77,9 @@ impl Bus {
                 .await
                 .map_err(|e| JobError::named("BusError", format!("pushing riders: {e}")))?;
         }
+        // 4. The job's outcome: the queues (node-resque's answer), or a permanent failure
+        //    that names what was skipped; permanent, as Retry would drive the event again
+        //    and give every app that got it a second copy.
         let queues: Vec<&str> = riders.iter().map(|(q, _)| q.as_str()).collect();
         if unusable.is_empty() {
             return Ok(json!(queues));

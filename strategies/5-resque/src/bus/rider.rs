@@ -65,6 +65,8 @@ impl Riders {
                         app.unwrap_or("?")
                     ),
                 )
+                // A retry would find no handler either.
+                .permanent()
             })?
             .clone();
         attributes.insert(
