@@ -217,6 +217,20 @@ pub const STRATEGIES: &[Strategy] = &[
                 ],
                 worker_crash: CrashPromise::LosesNothing,
             },
+            Variant {
+                name: "queue-bus",
+                // The web role publishes an event; the worker subscribes the mailer app and
+                // a second app, drives bus_incoming and rides both apps' queues.
+                args: &[
+                    ("web", &["--bus"]),
+                    ("worker", &["--bus", "--bus-app", "offload_audit"]),
+                    ("scheduler", &["--bus"]),
+                ],
+                // As the default: an event or a ride the killed worker held is parked in
+                // `failed` once it is found dead, unless the kill landed after its fan-out
+                // or its send but before the outcome was recorded.
+                worker_crash: CrashPromise::NoPromise,
+            },
         ],
         crash: Crash::Restart("worker"),
     },

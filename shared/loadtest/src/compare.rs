@@ -137,8 +137,9 @@ mod tests {
     fn the_default_matrix_runs_every_variant_and_restarts_redis_only_where_there_is_one() {
         let all: Vec<&'static Strategy> = STRATEGIES.iter().collect();
         let planned = plan(&all, &Scenario::ALL, &[]);
-        // 8 variants (5 and 6 have two) in 3 scenarios, and the 5 variants of 4 to 6 with Redis.
-        assert_eq!(planned.len(), 8 * 3 + 5);
+        // 9 variants (5 has three, 6 two) in 3 scenarios, and the 6 variants of 4 to 6 with
+        // Redis.
+        assert_eq!(planned.len(), 9 * 3 + 6);
         assert!(planned
             .iter()
             .filter(|p| p.scenario == Scenario::RedisRestart)
