@@ -156,11 +156,20 @@ pub const STRATEGIES: &[Strategy] = &[
             args: &["--throttle-ms", "0"],
             ready: Ready::Http,
         }],
-        variants: &[Variant {
-            name: "default",
-            args: &[],
-            worker_crash: CrashPromise::Loses,
-        }],
+        variants: &[
+            Variant {
+                name: "default",
+                args: &[],
+                worker_crash: CrashPromise::Loses,
+            },
+            Variant {
+                name: "ack",
+                args: &[("supervisor", &["--ack"])],
+                // The supervisor keeps what the worker has not acknowledged and hands it
+                // to the next worker: the mail being sent at the kill may arrive twice.
+                worker_crash: CrashPromise::LosesNothing,
+            },
+        ],
         crash: Crash::ReportedPid("worker"),
     },
     Strategy {

@@ -137,14 +137,16 @@ mod tests {
     fn the_default_matrix_runs_every_variant_and_restarts_redis_only_where_there_is_one() {
         let all: Vec<&'static Strategy> = STRATEGIES.iter().collect();
         let planned = plan(&all, &Scenario::ALL, &[]);
-        // 8 variants (5 and 6 have two) in 3 scenarios, and the 5 variants of 4 to 6 with Redis.
-        assert_eq!(planned.len(), 8 * 3 + 5);
+        // 9 variants (3, 5 and 6 have two) in 3 scenarios, and the 5 variants of 4 to 6 with
+        // Redis.
+        assert_eq!(planned.len(), 9 * 3 + 5);
         assert!(planned
             .iter()
             .filter(|p| p.scenario == Scenario::RedisRestart)
             .all(|p| p.strategy.uses_redis));
         let names: Vec<String> = planned.iter().map(Planned::dir_name).collect();
         assert!(names.contains(&"5-reliable-worker-crash".to_string()));
+        assert!(names.contains(&"3-ack-worker-crash".to_string()));
         assert!(names.contains(&"6-at-most-once-redis-restart".to_string()));
     }
 

@@ -156,10 +156,10 @@ fn a_worker_crash_loses_the_sends_in_flight_of_2_and_none_of_1() {
 
 /// Every other strategy of the catalog, each variant held to the promise its catalog entry
 /// makes: loss where work sits in one process's memory (3, 4), none where the queue
-/// survives the worker (5 reliable, 6 at-least-once). Strategies 1 and 2 have the test
-/// above, which looks closer.
+/// survives the worker (5 reliable, 6 at-least-once) or a copy of it does (3 ack).
+/// Strategies 1 and 2 have the test above, which looks closer.
 #[test]
-fn a_worker_crash_loses_mail_of_3_and_4_and_none_of_5_reliable_and_6_at_least_once() {
+fn a_worker_crash_loses_mail_of_3_and_4_and_none_of_3_ack_5_reliable_and_6_at_least_once() {
     let strategies: Vec<_> = STRATEGIES
         .iter()
         .filter(|s| !["1", "2"].contains(&s.id))

@@ -46,7 +46,7 @@
 //! `children_die_with_a_killed_supervisor`), and sit in their own process group so that
 //! Ctrl-C reaches only the supervisor, which stops them in order.
 //!
-//! ## Delivery guarantee: at-most-once; the worker's memory is where mail dies
+//! ## Delivery guarantee: at-most-once (at-least-once with `--ack`); the worker's memory is where mail dies
 //!
 //! `200` means the supervisor has the email; `"held": true` says no worker was ready, and the
 //! supervisor keeps the email until the next worker says it is ready (the original crashed
@@ -69,9 +69,15 @@
 //! * **the worker is killed** (SIGKILL, a crash): every email in its in-memory queue. The
 //!   supervisor knows which (handed over, never reported sent) and logs `lost N emails` with
 //!   their ids, but does not hand them to the next worker: the one being sent may have
-//!   reached the SMTP server already, so replaying would trade loss for duplicates
-//!   (at-least-once, which needs the queue outside the worker: strategy 5's reliable fetch).
-//!   Test: `sigkill_of_the_worker_loses_its_backlog_and_a_new_worker_takes_over`;
+//!   reached the SMTP server already, so replaying would trade loss for duplicates.
+//!   Test: `sigkill_of_the_worker_loses_its_backlog_and_a_new_worker_takes_over`.
+//!   **`--ack` makes that trade** (at-least-once): the supervisor keeps a copy of each email
+//!   until the worker acknowledges it (its `Sent` or `GaveUp` report), and hands a dead
+//!   worker's unacknowledged emails to the next one, ahead of newer mail. Nothing accepted
+//!   is lost with the worker; the email being sent at the kill may arrive twice, and the
+//!   summary counts what was `handed again`. The copies live in the supervisor, so its death
+//!   still loses them (strategy 5's reliable fetch keeps the queue outside every process).
+//!   Test: `with_ack_a_sigkill_of_the_worker_loses_nothing_and_the_next_worker_sends_its_backlog`;
 //! * **SIGTERM**: the web server stops first, then the worker finishes the email it is
 //!   sending and abandons the rest of its queue (logged, with ids); SIGTERM exits 0
 //!   (`sigterm_stops_every_process_in_order_and_exits_zero`);
@@ -147,7 +153,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 /// Strategy 3: a supervisor forks a web server and an email worker and passes emails
-/// between them over socketpairs. The worker's in-memory queue dies with it.
+/// between them over socketpairs. The worker's in-memory queue dies with it (unless --ack).
 #[derive(Parser, Debug)]
 #[command(version, about)]
 pub struct Args {
@@ -174,6 +180,13 @@ pub struct Args {
     #[arg(long, env = "MAX_BACKLOG", default_value_t = 2000,
           value_parser = clap::value_parser!(u32).range(1..))]
     max_backlog: u32,
+    /// Acknowledged delivery: the supervisor keeps a copy of every email it hands to the
+    /// worker until the worker reports it sent or given up (its acknowledgement), and
+    /// hands the unacknowledged ones to the next worker when a worker dies. Nothing
+    /// accepted is lost with a killed worker; the email it was sending at the kill may be
+    /// sent twice (at-least-once). Without it, the worker's queue dies with it.
+    #[arg(long, env = "ACK")]
+    ack: bool,
     /// How often the supervisor re-forks children that died.
     #[arg(long, env = "CHECK_INTERVAL_MS", default_value_t = 1000)]
     check_interval_ms: u64,
@@ -240,6 +253,7 @@ fn prepare(args: &Args) -> anyhow::Result<(Settings, Listeners)> {
         throttle: Duration::from_millis(args.throttle_ms),
         retry_delay: Duration::from_millis(args.retry_delay_ms),
         max_backlog: args.max_backlog as usize,
+        ack: args.ack,
         check_interval: Duration::from_millis(args.check_interval_ms.max(1)),
         stop_timeout: Duration::from_millis(args.stop_timeout_ms),
         embedded_sink,

@@ -16,6 +16,10 @@ pub struct Settings {
     pub retry_delay: Duration,
     /// The most emails held or in the worker at once; past it, new ones are refused.
     pub max_backlog: usize,
+    /// `--ack`: the supervisor keeps a copy of every email the worker has not acknowledged
+    /// (reported sent or given up), and hands those copies to the next worker when this
+    /// one dies. Off by default: the lesson is the loss.
+    pub ack: bool,
     /// How often the supervisor re-forks dead children.
     pub check_interval: Duration,
     /// On shutdown, how long each child may take to stop before it is killed.

@@ -7,7 +7,8 @@
 //! so a dead SMTP server with `--throttle-ms 0` is not hammered in a tight loop.
 //!
 //! **The queue lives in this process's memory and nowhere else.** SIGKILL it and every
-//! email in it is gone; the supervisor counts them and says so, but cannot bring them back.
+//! email in it is gone; the supervisor counts them and says so, but cannot bring them back
+//! (with `--ack` it can: it kept a copy of each until this worker reported on it).
 //! It holds at most `--max-backlog` emails, with no check here: the supervisor hands over
 //! no more than that until the worker reports on them.
 //! SIGTERM is kinder only to the email being sent: it is finished, the rest is abandoned.
