@@ -83,8 +83,12 @@
 //!   (`sigterm_stops_every_process_in_order_and_exits_zero`);
 //! * **the supervisor dies**: everything; the held emails were only in its memory;
 //! * **the SMTP server refuses for good** (5xx): logged as given up. A transient failure
-//!   goes to the back of the queue and is retried forever, as in the original
-//!   (`transient_failures_are_retried_and_permanent_ones_given_up`).
+//!   goes to the back of the queue (`transient_failures_are_retried_and_permanent_ones_given_up`),
+//!   to be tried again after `--retry-delay-ms`, twice as long after each further failure
+//!   (at most `--max-retry-delay-ms`); the original retried at once, forever. After
+//!   `--max-attempts` attempts the email is given up, lost with its last error in the log
+//!   and counted in the summary
+//!   (`a_mail_that_keeps_failing_is_retried_with_growing_delays_then_given_up`).
 //!
 //! A killed web server loses nothing accepted: connections arriving while it is dead wait in
 //! the listen backlog of the socket the supervisor keeps open, and the next web server
@@ -126,7 +130,8 @@
 //! In each child, after the fork:
 //! * `child.rs`: the first steps of every child (die with the supervisor, own process
 //!   group, own runtime);
-//! * `web.rs`, `worker.rs`, `sink.rs`: the three roles;
+//! * `web.rs`, `worker.rs`, `sink.rs`: the three roles; `retry.rs`: when the worker tries
+//!   a failed email again, and when it gives up;
 //! * `link.rs`: the child's end of its socketpair, on the child's tokio runtime; a message
 //!   can be taken back until it is written (how the web server knows a `503` from a `202`).
 //!
@@ -139,6 +144,7 @@ mod child;
 mod link;
 mod logging;
 mod protocol;
+mod retry;
 mod settings;
 mod sink;
 mod supervisor;
@@ -147,6 +153,7 @@ mod worker;
 
 use clap::Parser;
 use kit::{HttpArgs, MailArgs};
+use retry::Backoff;
 use settings::{EmbeddedSink, Listeners, Settings};
 use std::net::{TcpListener, ToSocketAddrs};
 use std::process::ExitCode;
@@ -170,9 +177,17 @@ pub struct Args {
     #[arg(long, env = "THROTTLE_MS", default_value_t = 1000)]
     throttle_ms: u64,
     /// A transient failure sends the email to the back of the queue, to be tried again no
-    /// sooner than this.
+    /// sooner than this; each further failure of the same email waits twice as long.
     #[arg(long, env = "RETRY_DELAY_MS", default_value_t = 1000)]
     retry_delay_ms: u64,
+    /// The longest wait between two attempts of one email, however often it failed.
+    #[arg(long, env = "MAX_RETRY_DELAY_MS", default_value_t = 4000)]
+    max_retry_delay_ms: u64,
+    /// Attempts of one email in all (the first included). After the last transient failure
+    /// the email is given up, with its error, in the log and the summary.
+    #[arg(long, env = "MAX_ATTEMPTS", default_value_t = 5,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    max_attempts: u32,
     /// The most emails in the supervisor's care at once: held while no worker is ready,
     /// plus handed to the worker and not yet reported sent or given up. Past it the web
     /// server answers 503 "backlog full" and the email is refused, not queued. An email is
@@ -251,7 +266,11 @@ fn prepare(args: &Args) -> anyhow::Result<(Settings, Listeners)> {
         smtp_url,
         smtp_pool_size: args.mail.smtp_pool_size,
         throttle: Duration::from_millis(args.throttle_ms),
-        retry_delay: Duration::from_millis(args.retry_delay_ms),
+        retry: Backoff {
+            first: Duration::from_millis(args.retry_delay_ms),
+            max: Duration::from_millis(args.max_retry_delay_ms.max(args.retry_delay_ms)),
+            max_attempts: args.max_attempts,
+        },
         max_backlog: args.max_backlog as usize,
         ack: args.ack,
         check_interval: Duration::from_millis(args.check_interval_ms.max(1)),

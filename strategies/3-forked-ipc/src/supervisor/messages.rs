@@ -171,10 +171,10 @@ impl Supervisor {
     }
 
     /// The worker's reports, logged in the original's words with the email's id, so one
-    /// email can be followed from `got an email` to `email sent!` across processes. `Sent`
-    /// and `GaveUp` close an email's books (they acknowledge it: its `--ack` copy goes);
-    /// `Trying` and `Retrying` leave it in `in_worker`, since it is still in the worker's
-    /// queue and would die with it.
+    /// email can be followed from `got an email` to `email sent!` across processes. `Sent`,
+    /// `GaveUp` and `OutOfAttempts` close an email's books (they acknowledge it: its
+    /// `--ack` copy goes); `Trying` and `Retrying` leave it in `in_worker`, since it is
+    /// still in the worker's queue and would die with it.
     fn on_worker_status(&mut self, pid: Pid, status: ChildMessage) {
         let (level, line) = match status {
             ChildMessage::Trying { id, attempt: 1 } => (
@@ -190,9 +190,17 @@ impl Supervisor {
                 self.tally.sent += 1;
                 (LogLevel::Info, format!("email sent! (#{id}, {message_id})"))
             }
-            ChildMessage::Retrying { id, error } => (
+            ChildMessage::Retrying {
+                id,
+                attempt,
+                error,
+                retry_in_ms,
+            } => (
                 LogLevel::Warn,
-                format!("failed sending email, trying again :( (#{id}: {error})"),
+                format!(
+                    "failed sending email, trying again in {retry_in_ms} ms :( \
+                     (#{id}, attempt {attempt}: {error})"
+                ),
             ),
             ChildMessage::GaveUp { id, error } => {
                 self.in_worker.remove(&id);
@@ -200,6 +208,21 @@ impl Supervisor {
                 (
                     LogLevel::Error,
                     format!("failed sending email, giving up: refused for good (#{id}: {error})"),
+                )
+            }
+            ChildMessage::OutOfAttempts {
+                id,
+                attempts,
+                error,
+            } => {
+                self.in_worker.remove(&id);
+                self.tally.out_of_attempts += 1;
+                (
+                    LogLevel::Error,
+                    format!(
+                        "failed sending email, giving up after {attempts} attempts: \
+                         this email is lost (#{id}: {error})"
+                    ),
                 )
             }
             // Asked to stop, the worker says what it abandons: counted apart from what
@@ -288,11 +311,13 @@ impl Supervisor {
         let t = &self.tally;
         self.master(format!(
             "stopped: {} emails accepted, {} sent, {} refused for good, \
+             {} given up after --max-attempts, \
              {} lost with killed workers, {} handed again to a new worker (--ack), \
              {} abandoned at shutdown, {} turned away (backlog full)",
             t.accepted,
             t.sent,
             t.refused,
+            t.out_of_attempts,
             t.lost_with_worker,
             t.handed_again,
             t.abandoned_at_shutdown,

@@ -122,6 +122,8 @@ struct Tally {
     accepted: u64,
     sent: u64,
     refused: u64,
+    /// Failed transiently on every attempt `--max-attempts` allows, then given up.
+    out_of_attempts: u64,
     /// Refused at the door, backlog full: the web server answered 503, nothing was sent.
     turned_away: u64,
     lost_with_worker: u64,
