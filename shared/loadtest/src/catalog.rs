@@ -128,6 +128,13 @@ const WEB_ROLE: Role = Role {
     ready: Ready::Http,
 };
 
+/// The one variant of a strategy run as it is, whose worker-crash loses what was in flight.
+const DEFAULT_LOSES: Variant = Variant {
+    name: "default",
+    args: &[],
+    worker_crash: CrashPromise::Loses,
+};
+
 /// Every strategy, in the order of the talk.
 pub const STRATEGIES: &[Strategy] = &[
     Strategy {
@@ -150,11 +157,7 @@ pub const STRATEGIES: &[Strategy] = &[
         binary: "strategy-2",
         uses_redis: false,
         roles: &[WEB],
-        variants: &[Variant {
-            name: "default",
-            args: &[],
-            worker_crash: CrashPromise::Loses,
-        }],
+        variants: &[DEFAULT_LOSES],
         crash: Crash::Restart("web"),
     },
     Strategy {
@@ -171,11 +174,7 @@ pub const STRATEGIES: &[Strategy] = &[
             ready: Ready::Http,
         }],
         variants: &[
-            Variant {
-                name: "default",
-                args: &[],
-                worker_crash: CrashPromise::Loses,
-            },
+            DEFAULT_LOSES,
             Variant {
                 name: "ack",
                 args: &[("supervisor", &["--ack"])],
@@ -200,11 +199,7 @@ pub const STRATEGIES: &[Strategy] = &[
             WEB_ROLE,
         ],
         variants: &[
-            Variant {
-                name: "default",
-                args: &[],
-                worker_crash: CrashPromise::Loses,
-            },
+            DEFAULT_LOSES,
             Variant {
                 name: "require-receivers",
                 args: &[("web", &["--require-receivers"])],

@@ -65,6 +65,14 @@ fn find<'a>(report: &'a Report, strategy: &str, variant: &str, scenario: &str) -
     run
 }
 
+/// The run's notes (what the harness did, in words) say `text`.
+fn assert_noted(run: &RunReport, text: &str) {
+    assert!(
+        run.notes.iter().any(|n| n.contains(text)),
+        "no note saying {text:?}: {run:#?}"
+    );
+}
+
 #[test]
 fn steady_loses_nothing_and_a_flaky_mailer_is_refused_by_1_and_lost_by_2() {
     let (report, out) = compare(&[
@@ -141,13 +149,7 @@ fn a_worker_crash_loses_the_sends_in_flight_of_2_and_none_of_1() {
         foreground.tally.rejected > 0,
         "requests in flight at the crash get an error: {foreground:#?}"
     );
-    assert!(
-        foreground
-            .notes
-            .iter()
-            .any(|n| n.contains("SIGKILLed the web")),
-        "{foreground:#?}"
-    );
+    assert_noted(foreground, "SIGKILLed the web");
 
     let fire_and_forget = find(&report, "2", "default", "worker-crash");
     assert!(fire_and_forget.tally.lost > 0, "{fire_and_forget:#?}");
@@ -204,13 +206,7 @@ fn a_late_worker_loses_the_first_half_of_4_refuses_it_with_require_receivers_and
     let pubsub = find(&report, "4", "default", "late-worker");
     assert!(pubsub.tally.lost > 0, "{pubsub:#?}");
     assert_eq!(pubsub.tally.rejected, 0, "{pubsub:#?}");
-    assert!(
-        pubsub
-            .notes
-            .iter()
-            .any(|n| n.contains("started the worker")),
-        "{pubsub:#?}"
-    );
+    assert_noted(pubsub, "started the worker");
 
     let refusing = find(&report, "4", "require-receivers", "late-worker");
     assert_eq!(refusing.tally.lost, 0, "{refusing:#?}");
