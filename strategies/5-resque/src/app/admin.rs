@@ -9,14 +9,14 @@
 //! | `GET /resque/delayed`       | delayed jobs by due time (ms)                         |
 //! | `POST /resque/failed/retry` | body `{"index": N}` retries one, `{}` retries all     |
 //!
-//! Who may ask is [`super::admin_access`]'s to say: GETs from this machine are open; a POST
+//! Who may ask is [`kit::access`]'s to say: GETs from this machine are open; a POST
 //! must be JSON, from this server's own origin, and carry the token when there is one.
 //!
 //! Errors are `{"error": ...}`: 400 for a bad body, 401 without the token, 403 from another
 //! origin, 404 for a failed entry that is not there, 415 for a POST that is not JSON, 503
 //! while Redis does not answer.
 
-use super::admin_access::AdminAccess;
+use kit::access::AdminAccess;
 use bytes::Bytes;
 use hyper::{HeaderMap, Method, StatusCode};
 use kit::BoxFuture;

@@ -1,18 +1,17 @@
 //! The demo binary's own parts: its flags ([`args`]), the web front ([`web`]) with its
-//! admin routes ([`admin`]) and who may use them ([`admin_access`]), the `sendEmail` job
+//! admin routes ([`admin`]) and who may use them (`kit::access`), the `sendEmail` job
 //! ([`send_email`]), and the wiring of the roles below. `--role all` (default) runs the web
 //! front, a multi-worker and the scheduler in one process against a private redis-server;
 //! the other roles run one part each, so the load harness can kill and restart them on
 //! their own.
 
 mod admin;
-mod admin_access;
 pub mod args;
 mod send_email;
 mod web;
 
 use admin::Admin;
-use admin_access::AdminAccess;
+use kit::access::AdminAccess;
 use args::{Args, Role};
 use std::sync::Arc;
 use strategy_5::events::{spawn_logger, EventSender, WorkerEvent};
