@@ -94,6 +94,8 @@ fn head(title: &str, nonce: &str) -> Markup {
         head {
             meta charset="utf-8";
             meta name="viewport" content="width=device-width, initial-scale=1";
+            // No icon: without this line a browser asks for /favicon.ico, a 404.
+            link rel="icon" href="data:,";
             title { (title) }
             style nonce=(nonce) { (PreEscaped(CSS)) }
             noscript { meta http-equiv="refresh" content="5"; }
@@ -168,7 +170,7 @@ table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: .35rem .6rem; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { font-size: .8rem; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); white-space: nowrap; }
 .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-code { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: .85em; word-break: break-all; }
+code { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: .85em; overflow-wrap: anywhere; }
 .tiles { display: grid; grid-template-columns: repeat(auto-fill, minmax(10rem, 1fr)); gap: .6rem; margin: .5rem 0; }
 .tile { border: 1px solid var(--line); border-radius: .5rem; padding: .4rem .8rem; background: var(--panel); }
 .tile b { display: block; font-size: 1.9rem; font-variant-numeric: tabular-nums; }

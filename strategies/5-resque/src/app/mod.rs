@@ -1,5 +1,6 @@
 //! The demo binary's own parts: its flags ([`args`]), the web front ([`web`]) with its
-//! admin routes ([`admin`]) and who may use them (`kit::access`), the `sendEmail` job
+//! admin routes ([`admin`]) and who may use them (`kit::access`), its HTML pages
+//! ([`dashboard`]), the `sendEmail` job
 //! ([`send_email`]), and the wiring of the roles below. `--role all` (default) runs the web
 //! front, a multi-worker and the scheduler in one process against a private redis-server;
 //! the other roles run one part each, so the load harness can kill and restart them on
@@ -7,12 +8,15 @@
 
 mod admin;
 pub mod args;
+mod dashboard;
 mod send_email;
 mod web;
 
 use admin::Admin;
-use kit::access::AdminAccess;
 use args::{Args, Role};
+use dashboard::Dashboard;
+use kit::access::AdminAccess;
+use kit::dashboard::Gate;
 use std::sync::Arc;
 use strategy_5::events::{spawn_logger, EventSender, WorkerEvent};
 use strategy_5::plugins::Retry;
@@ -89,6 +93,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     if let Some(access) = access {
         let web = Arc::new(Web {
             queue: queue.clone(),
+            dashboard: Dashboard::new(Gate::new(access.clone())),
             admin: Admin {
                 queue: queue.clone(),
                 access,

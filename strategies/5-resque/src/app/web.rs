@@ -1,7 +1,9 @@
 //! The web role: each valid email becomes a `sendEmail` job, and the client is told as soon
-//! as Redis holds it. The `/resque/...` admin routes are served next to it (see [`super::admin`]).
+//! as Redis holds it. The `/resque/...` admin routes are served next to it (see [`super::admin`]),
+//! and the `/dashboard` pages (see [`super::dashboard`]).
 
 use super::admin::Admin;
+use super::dashboard::Dashboard;
 use super::send_email::{CLASS, QUEUE};
 use bytes::Bytes;
 use hyper::{HeaderMap, Method, StatusCode};
@@ -14,6 +16,7 @@ use strategy_5::Queue;
 pub struct Web {
     pub queue: Queue,
     pub admin: Admin,
+    pub dashboard: Dashboard,
 }
 
 impl EmailService for Web {
@@ -67,6 +70,13 @@ impl EmailService for Web {
                 .filter_map(|entry| Email::deserialize(&entry["payload"]["args"][0]).ok())
                 .collect())
         })
+    }
+
+    fn dashboard<'a>(
+        &'a self,
+        request: &'a kit::dashboard::Request<'a>,
+    ) -> Option<BoxFuture<'a, kit::dashboard::Reply>> {
+        Some(Box::pin(self.dashboard.serve(&self.admin, request)))
     }
 
     fn extra_route<'a>(
