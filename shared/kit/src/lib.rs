@@ -42,6 +42,6 @@ pub mod redis_server;
 pub mod service;
 pub mod shutdown;
 
-pub use config::{HttpArgs, MailArgs, RedisArgs};
+pub use config::{AdminArgs, HttpArgs, MailArgs, RedisArgs};
 pub use redis_server::{RedisOptions, RedisServer};
 pub use service::{BoxFuture, EmailService, Refusal};

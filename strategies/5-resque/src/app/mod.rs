@@ -27,7 +27,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     // First, before anything starts: an admin API open to the network is not started at all.
     let access = if args.runs_web() {
         let (host, port) = (&args.http.host, args.http.port);
-        Some(AdminAccess::new(host, port, args.admin_token.clone())?)
+        Some(AdminAccess::new(
+            host,
+            port,
+            args.admin.admin_token.clone(),
+        )?)
     } else {
         None
     };
