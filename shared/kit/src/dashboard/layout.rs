@@ -139,8 +139,13 @@ const SCRIPT: &str = r#"(function () {
     fetch(location.href, { credentials: 'same-origin', cache: 'no-store' })
       .then(function (answer) { return answer.ok ? answer.text() : null; })
       .then(function (text) {
-        if (!text) return;
-        var fresh = new DOMParser().parseFromString(text, 'text/html').querySelector('main');
+        // Only <main> is parsed: the fresh page's <style> carries the nonce of another
+        // answer, and parsing it here would be refused by this page's policy.
+        var start = text ? text.indexOf('<main') : -1;
+        var end = text ? text.lastIndexOf('</main>') : -1;
+        if (start < 0 || end < start) return;
+        var fragment = text.slice(start, end + '</main>'.length);
+        var fresh = new DOMParser().parseFromString(fragment, 'text/html').querySelector('main');
         if (fresh) main.innerHTML = fresh.innerHTML;
       })
       .catch(function () { /* the server is away: keep showing the last page */ });

@@ -80,7 +80,8 @@ pub fn multi_worker(admin: &Admin) -> Markup {
     let Some(status) = &admin.multi_worker else {
         return unseen(
             "This web role runs no multi-worker of its own: the slots and runtime lag of \
-             workers in other processes are not visible from here (their registrations above are).",
+             workers in other processes are not visible from here (their registrations \
+             are, on the Workers page).",
         );
     };
     let lag_us = status.lag_us.load(Ordering::Relaxed);
