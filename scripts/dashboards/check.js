@@ -146,6 +146,12 @@ async function shot(page, name) {
   shots.push(file);
 }
 
+// The picture of a strategy for the README and the slides: the top 1280x720 of the page.
+async function slideShot(page, strategy) {
+  fs.mkdirSync(path.join(OUT, 'slides'), { recursive: true });
+  await page.screenshot({ path: path.join(OUT, 'slides', `strategy-${strategy}.png`), clip: { x: 0, y: 0, width: 1280, height: 720 } });
+}
+
 // Presses the first form button `label` on the page and waits for the page it leads to.
 async function press(page, label) {
   const button = page.getByRole('button', { name: label, exact: true }).first();
@@ -184,6 +190,7 @@ async function strategy5(browser) {
     ['--role', 'worker', '--min', '1', '--max', '1', '--reliable'], env);
   await waitFor('4 failed jobs', async () => (await failedCount()) === 4);
   await visit(page, `${base}/failed`, 'strategy-5-failed', ['4\nfailed jobs', 'SMTPError', '<script>alert(1)</script>']);
+  await slideShot(page, 5);
   if (await page.evaluate(() => document.querySelectorAll('main script').length)) fail('a payload became a script element');
   await visit(page, `${base}/workers`, 'strategy-5-workers', ['emailQueue', 'idle']);
   const workerRow = page.locator('tbody tr').filter({ hasText: 'emailQueue' }).first();
@@ -259,6 +266,7 @@ async function strategy6(browser, backend) {
   const name = (page) => `strategy-6-${backend}-${page}`;
   const page = await tab(browser);
   await visit(page, base, name('groups'), ['mailer', 'audit', backend, 'Members']);
+  if (backend === 'lists') await slideShot(page, 6);
   const holders = await page.locator('tbody tr td:nth-child(7)').allInnerTexts();
   if (!holders.some((h) => /\w+-\w+/.test(h))) fail(`no lease holder shown: ${holders}`);
   await visit(page, `${base}/dead`, name('dead'), ['Group mailer', '<b>bold</b>', 'Retry', 'Replay from here']);
@@ -282,6 +290,87 @@ async function strategy6(browser, backend) {
   for (const child of [front, consumer, audit, mail, r.child]) await stop(child);
 }
 
+// A tile's number, as the page shows it now.
+async function tile(page, label) {
+  const tileBox = page.locator('.tile').filter({ has: page.locator('span', { hasText: label }) }).first();
+  return (await tileBox.locator('b').innerText()).trim();
+}
+
+async function waitTile(page, label, value) {
+  await waitFor(`the tile "${label}" says ${value}`, async () => (await tile(page, label)) === value)
+    .catch(async (e) => fail(`${e.message} (it says ${await tile(page, label).catch(() => '?')})`));
+}
+
+async function sendMails(base, count, tag) {
+  for (let i = 0; i < count; i += 1) {
+    const answer = await get(base, `/ada@example.com/${tag}${i}/hello`);
+    if (answer.status !== 200) fail(`send: ${answer.status} ${await answer.text()}`);
+  }
+}
+
+async function strategy2(browser) {
+  const smtpPort = await freePort();
+  const mail = await sink(smtpPort, ['--latency-ms', '3000']);
+  const front = await web('strategy-2', 'strategy-2', [], { SMTP_URL: `smtp://127.0.0.1:${smtpPort}` });
+  const page = await tab(browser);
+  await sendMails(front.url, 3, 'slow');
+  await visit(page, `${front.url}/dashboard`, 'strategy-2-in-flight', ['sends in flight']);
+  await waitTile(page, 'sends in flight', '3');
+  await shot(page, 'strategy-2-in-flight');
+  await waitTile(page, 'sent', '3');
+  // The mail server goes away: the next mails are lost, and the page (refreshing by
+  // itself) counts them.
+  await stop(mail);
+  await sendMails(front.url, 2, 'lost');
+  await waitTile(page, 'lost so far', '2');
+  await expectText(page, 'strategy 2', ['email lost']);
+  await shot(page, 'strategy-2-status');
+  await slideShot(page, 2);
+  await page.close();
+}
+
+async function strategy3(browser) {
+  const smtpPort = await freePort();
+  const mail = await sink(smtpPort);
+  const app = await web('strategy-3', 'strategy-3', [], { SMTP_URL: `smtp://127.0.0.1:${smtpPort}` });
+  await sendMails(app.url, 2, 'ipc');
+  await waitFor('both mails are sent', () => mail.ledger().length === 2);
+  const page = await tab(browser);
+  await visit(page, `${app.url}/dashboard`, 'strategy-3-status', ['email worker', 'web server']);
+  await waitTile(page, 'sent', '2');
+  // SIGKILL the worker: the supervisor re-forks it, and the page counts the restart.
+  const { worker } = await json(`${app.url}/healthz`);
+  process.kill(worker, 'SIGKILL');
+  const workerRow = page.locator('tbody tr').filter({ hasText: 'email worker' });
+  await waitFor('the worker restart is counted', async () => (await workerRow.locator('td').last().innerText()) === '1');
+  await expectText(page, 'strategy 3', ['email worker']);
+  await shot(page, 'strategy-3-status');
+  await slideShot(page, 3);
+  await page.close();
+  await stop(mail);
+}
+
+async function strategy4(browser) {
+  const r = await redis();
+  const smtpPort = await freePort();
+  const mail = await sink(smtpPort);
+  const env = { REDIS_URL: r.url, SMTP_URL: `smtp://127.0.0.1:${smtpPort}` };
+  const front = await web('strategy-4 web', 'strategy-4', ['--role', 'web'], env);
+  await sendMails(front.url, 1, 'nobody');
+  const page = await tab(browser);
+  await visit(page, `${front.url}/dashboard`, 'strategy-4-nobody', ['nobody is subscribed']);
+  await waitTile(page, 'heard by nobody (lost)', '1');
+  start('strategy-4 worker', path.join(BIN, 'strategy-4'), ['--role', 'worker', '--throttle-ms', '0'], env);
+  await waitTile(page, 'subscribed now', '1');
+  await sendMails(front.url, 2, 'heard');
+  await waitFor('both heard mails are sent', () => mail.ledger().length === 2);
+  await waitTile(page, 'published', '3');
+  await expectText(page, 'strategy 4', ['Subscribers, as Redis sees them', '127.0.0.1:']);
+  await shot(page, 'strategy-4-status');
+  await slideShot(page, 4);
+  await page.close();
+}
+
 async function main() {
   if (!BIN || !OUT) {
     console.error('usage: node check.js BIN_DIR OUT_DIR');
@@ -290,6 +379,9 @@ async function main() {
   fs.mkdirSync(OUT, { recursive: true });
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: FLAGS });
   const checks = [
+    ['strategy 2', () => strategy2(browser)],
+    ['strategy 3', () => strategy3(browser)],
+    ['strategy 4', () => strategy4(browser)],
     ['strategy 5', () => strategy5(browser)],
     ['strategy 6 (lists)', () => strategy6(browser, 'lists')],
     ['strategy 6 (streams)', () => strategy6(browser, 'streams')],

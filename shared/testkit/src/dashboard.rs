@@ -22,6 +22,13 @@ impl Page {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The number on the page's tile labelled `label` (`kit::dashboard::widgets::tiles`).
+    pub fn tile(&self, label: &str) -> Option<String> {
+        let end = self.body.find(&format!("</b><span>{label}</span>"))?;
+        let start = self.body[..end].rfind("<b>")? + "<b>".len();
+        Some(self.body[start..end].to_owned())
+    }
+
     /// The value of the first `<input ... name="NAME" value="...">` on the page.
     pub fn hidden_field(&self, name: &str) -> Option<String> {
         let marker = format!("name=\"{name}\" value=\"");

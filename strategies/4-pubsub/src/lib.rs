@@ -76,6 +76,8 @@
 //!
 //! * this file: the flags ([`Args`]) and [`run`], which starts the roles;
 //! * [`publisher`]: the web role's [`kit::EmailService`], one PUBLISH per mail;
+//!   `dashboard.rs`: `/dashboard`, who is subscribed now, what Redis buffers for each, and
+//!   what this web process's PUBLISHes were told;
 //! * [`worker`]: the worker role, two loops side by side until shutdown: `subscriber.rs`
 //!   (the pub/sub connection, resubscribing when Redis drops it; `cut_off.rs` says why it
 //!   was dropped) fills `backlog.rs` (the bounded in-memory queue, the only copy of what
@@ -87,6 +89,7 @@
 
 mod backlog;
 mod cut_off;
+mod dashboard;
 pub mod publisher;
 mod sender;
 mod subscriber;
@@ -188,7 +191,12 @@ async fn run_web(
     client: redis::Client,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let publisher = Arc::new(Publisher::new(client, args.channel.clone())?);
+    let publisher = Publisher::new(client.clone(), args.channel.clone())?;
+    let publisher = Arc::new(dashboard::Watched::new(
+        publisher,
+        &client,
+        args.channel.clone(),
+    )?);
     let listener = kit::http::bind(&args.http.addr()).await?;
     kit::http::serve(listener, publisher, shutdown).await;
     Ok(())

@@ -164,6 +164,26 @@ impl Gate {
     }
 }
 
+/// A status page with nothing to act on (strategies 2 to 4): it shows counts, no address
+/// and no mail, so it is open like `/healthz` to whoever can reach the web front, and sets
+/// no cookie. Only GET (405 otherwise).
+pub fn read_only(request: &Request<'_>) -> Result<Visit, Reply> {
+    let visit = Visit {
+        session: String::new(),
+        new_session: false,
+        nonce: random_hex(),
+        form: Form::default(),
+    };
+    if matches!(*request.method, Method::GET | Method::HEAD) {
+        Ok(visit)
+    } else {
+        Err(visit.refuse(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "this page has nothing to act on: GET it",
+        ))
+    }
+}
+
 impl Visit {
     /// The session's token, for a form's hidden field.
     pub fn token(&self) -> &str {
@@ -212,7 +232,8 @@ impl Visit {
         heading: &str,
         content: Markup,
     ) -> Reply {
-        self.finish(site.render(&self.nonce, request, heading, content))
+        let with_actions = !self.session.is_empty();
+        self.finish(site.render(&self.nonce, with_actions, request, heading, content))
     }
 
     /// An error page: the status and why, for a person (4xx: what to change).

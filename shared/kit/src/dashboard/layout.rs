@@ -27,6 +27,7 @@ impl Site {
     pub fn render(
         &self,
         nonce: &str,
+        with_actions: bool,
         request: &Request<'_>,
         heading: &str,
         content: Markup,
@@ -51,7 +52,10 @@ impl Site {
                         h1 { (heading) }
                         (content)
                     }
-                    footer { "Refreshes every " (REFRESH_MS / 1000) " s. Actions are POSTs that carry this browser's session token." }
+                    footer {
+                        "Refreshes every " (REFRESH_MS / 1000) " s."
+                        @if with_actions { " Actions are POSTs that carry this browser's session token." }
+                    }
                     script nonce=(nonce) { (PreEscaped(SCRIPT)) }
                 }
             }

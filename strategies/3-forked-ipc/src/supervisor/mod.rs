@@ -122,6 +122,8 @@ struct Tally {
     turned_away: u64,
     lost_with_worker: u64,
     abandoned_at_shutdown: u64,
+    /// Re-forked children that came back ready: web, worker, mail sink.
+    restarts: [u64; 3],
 }
 
 impl Supervisor {
