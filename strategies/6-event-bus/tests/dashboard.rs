@@ -263,3 +263,24 @@ async fn bad_actions_are_refused_and_change_nothing() {
         "a refused action sent mail"
     );
 }
+
+/// The web role's dashboard acts on the log: beyond loopback it does not start without a
+/// token, and says which flag is missing.
+#[tokio::test]
+async fn a_web_role_beyond_loopback_needs_an_admin_token() {
+    let redis = RedisServer::start().unwrap();
+    // A documentation address (TEST-NET-1): not loopback, and not this machine's.
+    let mut web = ChildProcess::start(
+        BIN,
+        ["--role", "web", "--host", "192.0.2.1", "--port", "0"],
+        &[("REDIS_URL", &redis.url())],
+    )
+    .unwrap();
+    let status = wait_until("the web role exits", DEADLINE, || {
+        let exited = web.try_wait();
+        async move { exited }
+    })
+    .await;
+    assert!(!status.success(), "{}", web.logs());
+    assert!(web.logs().contains("--admin-token"), "{}", web.logs());
+}
