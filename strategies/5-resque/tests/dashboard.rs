@@ -104,7 +104,10 @@ async fn every_page_shows_what_the_queue_holds_and_markup_from_a_payload_as_text
             "/dashboard/processing",
             &["no job is held in a processing list"],
         ),
-        ("/dashboard/stats", &["processed", "Counters"]),
+        (
+            "/dashboard/stats",
+            &["processed", "Counters", "runtime lag"],
+        ),
     ];
     for (path, expected) in pages {
         let page = browser.get(path).await;
@@ -136,6 +139,21 @@ async fn every_page_shows_what_the_queue_holds_and_markup_from_a_payload_as_text
         "{row}"
     );
     assert_eq!(browser.get("/dashboard/nothing").await.status, 404);
+    // The multi-worker of this process measures its runtime lag; once it has, the stats
+    // page charts it.
+    let base = app.url("");
+    wait_until(
+        "the stats page charts the runtime lag",
+        DEADLINE,
+        || async {
+            let stats = DashboardClient::new(&base).get("/dashboard/stats").await;
+            stats
+                .body
+                .contains("aria-label=\"runtime lag\"")
+                .then_some(())
+        },
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -1,5 +1,6 @@
 //! Every `stat:*` counter, the multi-worker's slots and lag, and processed / failed per
-//! second over the last minutes (as Sidekiq's dashboard draws it). The rates are sampled
+//! second over the last minutes (as Sidekiq's dashboard draws it), with the multi-worker's
+//! runtime lag beside it when this process runs one. The rates are sampled
 //! whenever the overview or this page is drawn (every 2 s while one is open), so the chart
 //! covers the time someone was watching.
 
@@ -16,10 +17,14 @@ use strategy_5::QueueError;
 /// Samples kept: a few minutes at one per refresh.
 const KEPT: usize = 90;
 
-/// The counters `processed` and `failed`, at the moments they were read.
+/// One reading: when, the counters `processed` and `failed`, and the multi-worker's
+/// runtime lag in ms (when there is one and it was measured).
+type Sample = (Instant, i64, i64, Option<f64>);
+
+/// The readings, oldest first.
 #[derive(Default)]
 pub struct Rates {
-    samples: Mutex<VecDeque<(Instant, i64, i64)>>,
+    samples: Mutex<VecDeque<Sample>>,
 }
 
 impl Rates {
@@ -34,7 +39,8 @@ impl Rates {
         {
             return;
         }
-        samples.push_back((now, count("processed"), count("failed")));
+        let lag_ms = stats["multi_worker"]["lag_ms"].as_f64();
+        samples.push_back((now, count("processed"), count("failed"), lag_ms));
         if samples.len() > KEPT {
             samples.pop_front();
         }
@@ -45,7 +51,7 @@ impl Rates {
         let samples = self.samples.lock().unwrap_or_else(|e| e.into_inner());
         let pairs = samples.iter().zip(samples.iter().skip(1));
         pairs
-            .map(|((t0, p0, f0), (t1, p1, f1))| {
+            .map(|((t0, p0, f0, _), (t1, p1, f1, _))| {
                 let seconds = t1.duration_since(*t0).as_secs_f64().max(0.001);
                 (
                     (p1 - p0).max(0) as f64 / seconds,
@@ -53,6 +59,12 @@ impl Rates {
                 )
             })
             .unzip()
+    }
+
+    /// The runtime lag of each reading that has one.
+    fn lag_ms(&self) -> Vec<f64> {
+        let samples = self.samples.lock().unwrap_or_else(|e| e.into_inner());
+        samples.iter().filter_map(|(.., lag)| *lag).collect()
     }
 }
 
@@ -74,6 +86,10 @@ pub async fn page(admin: &Admin, rates: &Rates) -> Result<Markup, QueueError> {
             Series { name: "failed", colour: "#cf222e", values: &failed },
         ]))
         (workers::multi_worker(admin))
+        @let lag = rates.lag_ms();
+        @if !lag.is_empty() {
+            (chart("runtime lag", "ms", &[Series { name: "lag ms", colour: "#8250df", values: &lag }]))
+        }
         h2 { "Counters" }
         (table(&["counter", "value"], rows, "no counters yet"))
     })
