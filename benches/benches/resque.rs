@@ -4,26 +4,18 @@
 //! `cargo bench -p benches --bench resque` writes target/criterion/resque/report/index.html.
 //! For the comparison with node-resque, see scripts/peers/bench-resque.
 
+mod common;
+
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use kit::RedisServer;
 use serde_json::json;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
-use strategy_5::worker::{MultiWorker, MultiWorkerOptions, WorkerOptions};
-use strategy_5::{EventSender, JobDef, Jobs, Keys, Queue};
+use std::time::Duration;
+use strategy_5::{JobDef, Jobs, Queue};
 
 const BULK: usize = 1000;
 
 fn resque(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let redis = RedisServer::start().unwrap();
-    let client = redis::Client::open(redis.url()).unwrap();
-    let queue = rt.block_on(async {
-        Queue::new(
-            strategy_5::connect::commands(&client).await.unwrap(),
-            Keys::default(),
-        )
-    });
+    let (_redis, client, queue) = common::private_queue(&rt);
     let flush = |queue: &Queue| {
         rt.block_on(async {
             let _: () = redis::cmd("FLUSHALL")
@@ -88,33 +80,7 @@ fn resque(c: &mut Criterion) {
 /// Runs a multi-worker with `slots` fixed slots until the queue of no-op jobs is empty.
 async fn drain(queue: &Queue, client: &redis::Client, slots: usize) -> Duration {
     let jobs = Jobs::new().with("noop", JobDef::new(|_| async { Ok(json!(null)) }));
-    let mut options = MultiWorkerOptions::new(WorkerOptions::new(&["bench"]));
-    options.min = slots;
-    options.max = slots;
-    let multi = MultiWorker::new(
-        options,
-        queue.clone(),
-        client.clone(),
-        Arc::new(jobs),
-        EventSender::new("bench"),
-    );
-    let stop = multi.stop_token();
-    let started = Instant::now();
-    let task = tokio::spawn(multi.run());
-    let mut con = queue.connection();
-    loop {
-        let processed: Option<usize> = redis::AsyncCommands::get(&mut con, "resque:stat:processed")
-            .await
-            .unwrap();
-        if processed.unwrap_or(0) >= BULK {
-            break;
-        }
-        tokio::time::sleep(Duration::from_micros(500)).await;
-    }
-    let elapsed = started.elapsed();
-    stop.cancel();
-    task.await.unwrap();
-    elapsed
+    common::drain(queue, client, jobs, vec!["bench".into()], slots, BULK).await
 }
 
 criterion_group!(benches, resque);

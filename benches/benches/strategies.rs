@@ -92,7 +92,13 @@ fn group(c: &mut Criterion, name: &str, mailer_latency_ms: u64) {
 
     for strategy in STRATEGIES {
         let variant = &strategy.variants[0];
-        let started = runtime.block_on(Deployment::start(strategy, variant, &bin_dir, &sink.url()));
+        let started = runtime.block_on(Deployment::start(
+            strategy,
+            variant,
+            &bin_dir,
+            &sink.url(),
+            None,
+        ));
         let deployment = match started {
             Ok(deployment) => deployment,
             Err(e) => {

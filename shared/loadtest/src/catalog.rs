@@ -93,6 +93,20 @@ pub struct Strategy {
 }
 
 impl Strategy {
+    /// The role that does the sending when it is a process of its own, apart from the web
+    /// front (4's `worker`, 6's `consumer`): the one `worker-crash` restarts. `None` where
+    /// the web front sends (1, 2) or the strategy forks its worker itself (3).
+    pub fn worker_role(&self) -> Option<&'static str> {
+        match self.crash {
+            Crash::Restart(name) => self
+                .roles
+                .iter()
+                .find(|r| r.name == name && !matches!(r.ready, Ready::Http))
+                .map(|r| r.name),
+            Crash::ReportedPid(_) => None,
+        }
+    }
+
     /// `"2 fire-and-forget"`, or `"5 resque (reliable)"` for a variant other than the first.
     pub fn label(&self, variant: &Variant) -> String {
         if self.variants.len() > 1 {
@@ -156,11 +170,20 @@ pub const STRATEGIES: &[Strategy] = &[
             args: &["--throttle-ms", "0"],
             ready: Ready::Http,
         }],
-        variants: &[Variant {
-            name: "default",
-            args: &[],
-            worker_crash: CrashPromise::Loses,
-        }],
+        variants: &[
+            Variant {
+                name: "default",
+                args: &[],
+                worker_crash: CrashPromise::Loses,
+            },
+            Variant {
+                name: "ack",
+                args: &[("supervisor", &["--ack"])],
+                // The supervisor keeps what the worker has not acknowledged and hands it
+                // to the next worker: the mail being sent at the kill may arrive twice.
+                worker_crash: CrashPromise::LosesNothing,
+            },
+        ],
         crash: Crash::ReportedPid("worker"),
     },
     Strategy {
@@ -176,11 +199,20 @@ pub const STRATEGIES: &[Strategy] = &[
             },
             WEB_ROLE,
         ],
-        variants: &[Variant {
-            name: "default",
-            args: &[],
-            worker_crash: CrashPromise::Loses,
-        }],
+        variants: &[
+            Variant {
+                name: "default",
+                args: &[],
+                worker_crash: CrashPromise::Loses,
+            },
+            Variant {
+                name: "require-receivers",
+                args: &[("web", &["--require-receivers"])],
+                // A mail nobody heard is refused (503), but the killed worker's backlog is
+                // still only in its memory.
+                worker_crash: CrashPromise::Loses,
+            },
+        ],
         crash: Crash::Restart("worker"),
     },
     Strategy {
@@ -216,6 +248,20 @@ pub const STRATEGIES: &[Strategy] = &[
                     ("scheduler", &["--reliable"]),
                 ],
                 worker_crash: CrashPromise::LosesNothing,
+            },
+            Variant {
+                name: "queue-bus",
+                // The web role publishes an event; the worker subscribes the mailer app and
+                // a second app, drives bus_incoming and rides both apps' queues.
+                args: &[
+                    ("web", &["--bus"]),
+                    ("worker", &["--bus", "--bus-app", "offload_audit"]),
+                    ("scheduler", &["--bus"]),
+                ],
+                // As the default: an event or a ride the killed worker held is parked in
+                // `failed` once it is found dead, unless the kill landed after its fan-out
+                // or its send but before the outcome was recorded.
+                worker_crash: CrashPromise::NoPromise,
             },
         ],
         crash: Crash::Restart("worker"),
@@ -278,6 +324,23 @@ mod tests {
                 .count();
             assert_eq!(web_roles, 1, "strategy {}: one web front", strategy.id);
         }
+    }
+
+    #[test]
+    fn only_4_to_6_have_a_worker_process_of_their_own() {
+        let workers: Vec<(&str, Option<&str>)> =
+            STRATEGIES.iter().map(|s| (s.id, s.worker_role())).collect();
+        assert_eq!(
+            workers,
+            [
+                ("1", None),
+                ("2", None),
+                ("3", None),
+                ("4", Some("worker")),
+                ("5", Some("worker")),
+                ("6", Some("consumer")),
+            ]
+        );
     }
 
     #[test]

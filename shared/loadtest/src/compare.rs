@@ -137,14 +137,21 @@ mod tests {
     fn the_default_matrix_runs_every_variant_and_restarts_redis_only_where_there_is_one() {
         let all: Vec<&'static Strategy> = STRATEGIES.iter().collect();
         let planned = plan(&all, &Scenario::ALL, &[]);
-        // 8 variants (5 and 6 have two) in 3 scenarios, and the 5 variants of 4 to 6 with Redis.
-        assert_eq!(planned.len(), 8 * 3 + 5);
+        // 11 variants (3, 4 and 6 have two, 5 three) in 3 scenarios, and the 7 variants of 4
+        // to 6 (with Redis, and a worker process of their own) in redis-restart and late-worker.
+        assert_eq!(planned.len(), 11 * 3 + 7 + 7);
         assert!(planned
             .iter()
             .filter(|p| p.scenario == Scenario::RedisRestart)
             .all(|p| p.strategy.uses_redis));
+        assert!(planned
+            .iter()
+            .filter(|p| p.scenario == Scenario::LateWorker)
+            .all(|p| p.strategy.worker_role().is_some()));
         let names: Vec<String> = planned.iter().map(Planned::dir_name).collect();
         assert!(names.contains(&"5-reliable-worker-crash".to_string()));
+        assert!(names.contains(&"3-ack-worker-crash".to_string()));
+        assert!(names.contains(&"4-require-receivers-late-worker".to_string()));
         assert!(names.contains(&"6-at-most-once-redis-restart".to_string()));
     }
 

@@ -51,12 +51,14 @@ pub struct Deployment {
 }
 
 impl Deployment {
-    /// Starts Redis (if the strategy uses it) and every role, workers before the web front.
+    /// Starts Redis (if the strategy uses it) and every role but `held_back`, workers
+    /// before the web front. A held-back role is started later by [`Deployment::start_late`].
     pub async fn start(
         strategy: &'static Strategy,
         variant: &'static Variant,
         bin_dir: &Path,
         smtp_url: &str,
+        held_back: Option<&str>,
     ) -> Result<Deployment, StartError> {
         let binary = crate::binaries::find(bin_dir, strategy.binary)
             .ok_or_else(|| StartError::NotBuilt(bin_dir.join(strategy.binary)))?;
@@ -84,7 +86,7 @@ impl Deployment {
             web_port: free_port(),
             redis,
         };
-        for role in strategy.roles {
+        for role in strategy.roles.iter().filter(|r| Some(r.name) != held_back) {
             let process = deployment
                 .start_role(role)
                 .await
@@ -150,6 +152,32 @@ impl Deployment {
                 ))
             }
         }
+    }
+
+    /// The `late-worker` fault: starts the role held back at the start, and waits until it
+    /// is ready. Returns what was done, in words, for the report.
+    pub async fn start_late(&mut self, role_name: &str) -> anyhow::Result<String> {
+        let position = self
+            .strategy
+            .roles
+            .iter()
+            .position(|r| r.name == role_name)
+            .ok_or_else(|| anyhow::anyhow!("no {role_name} role"))?;
+        let role = &self.strategy.roles[position];
+        let started = Instant::now();
+        let process = self.start_role(role).await?;
+        // Kept in role order, so that `stop` still stops the web front first.
+        let order = |role: &Role| self.strategy.roles.iter().position(|r| r.name == role.name);
+        let index = self
+            .parts
+            .iter()
+            .filter(|part| order(part.role) < Some(position))
+            .count();
+        self.parts.insert(index, Part { role, process });
+        Ok(format!(
+            "started the {role_name}, held back until now; it was ready after {} ms",
+            started.elapsed().as_millis()
+        ))
     }
 
     /// The `redis-restart` fault: stop Redis (it flushes its AOF) and start it again on the

@@ -18,7 +18,7 @@
 //!
 //! * [`catalog`]: the table of strategies: their binaries, roles, variants, what to kill.
 //!   Adding a strategy is one entry there.
-//! * [`scenario`]: the four scenarios and the faults each one injects.
+//! * [`scenario`]: the five scenarios and the faults each one injects.
 //! * [`deployment`]: starts one strategy's processes with their own sink and Redis, kills
 //!   and restarts parts of it; [`keeper`] is the thread every child is started from.
 //! * [`load`]: the open-loop load generator.

@@ -38,7 +38,7 @@ struct CompareArgs {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "steady,flaky-mailer,worker-crash,redis-restart"
+        default_value = "steady,flaky-mailer,worker-crash,redis-restart,late-worker"
     )]
     scenarios: Vec<Scenario>,
     /// Variants to run, by name (`reliable`, `at-least-once`, ...; default: every variant

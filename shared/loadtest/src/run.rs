@@ -100,8 +100,9 @@ async fn drive(
     .await?;
 
     progress("starting".into());
+    let held_back = scenario.held_back_role(strategy);
     let mut deployment =
-        Deployment::start(strategy, variant, &settings.bin_dir, &sink.url()).await?;
+        Deployment::start(strategy, variant, &settings.bin_dir, &sink.url(), held_back).await?;
 
     let load = load::start(deployment.url("/emails"), settings.requests, settings.rate);
     if scenario.has_mid_run_fault() {
@@ -119,6 +120,12 @@ async fn drive(
         let injected = match scenario {
             Scenario::WorkerCrash => deployment.crash_worker().await,
             Scenario::RedisRestart => deployment.restart_redis().await,
+            Scenario::LateWorker => match held_back {
+                Some(role) => deployment.start_late(role).await,
+                None => Err(anyhow::anyhow!(
+                    "this strategy has no worker process to hold back"
+                )),
+            },
             Scenario::Steady | Scenario::FlakyMailer => unreachable!("no mid-run fault"),
         };
         report.notes.push(match injected {

@@ -1,4 +1,4 @@
-//! The four scenarios: the same load, with a different fault each.
+//! The five scenarios: the same load, with a different fault each.
 
 use crate::catalog::Strategy;
 use mailer::{Faults, Latency};
@@ -19,14 +19,18 @@ pub enum Scenario {
     WorkerCrash,
     /// Halfway through the load, Redis is stopped and started again (with its AOF).
     RedisRestart,
+    /// The worker part is not running during the first half of the load; it starts halfway.
+    /// Only for strategies whose worker is a process of its own (4 to 6).
+    LateWorker,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 4] = [
+    pub const ALL: [Scenario; 5] = [
         Scenario::Steady,
         Scenario::FlakyMailer,
         Scenario::WorkerCrash,
         Scenario::RedisRestart,
+        Scenario::LateWorker,
     ];
 
     pub fn name(self) -> &'static str {
@@ -35,6 +39,7 @@ impl Scenario {
             Scenario::FlakyMailer => "flaky-mailer",
             Scenario::WorkerCrash => "worker-crash",
             Scenario::RedisRestart => "redis-restart",
+            Scenario::LateWorker => "late-worker",
         }
     }
 
@@ -55,17 +60,38 @@ impl Scenario {
                  file brings back what it had acknowledged. Only the strategies that use Redis \
                  (4 to 6) run this scenario."
             }
+            Scenario::LateWorker => {
+                "Only the web front runs during the first half of the load; the worker part \
+                 starts halfway. A queue keeps what arrived meanwhile; pub/sub reaches nobody. \
+                 Only the strategies whose worker is a process of its own (4 to 6) run this \
+                 scenario."
+            }
         }
     }
 
     /// Whether this scenario means anything for `strategy` (no Redis, no Redis restart).
     pub fn applies_to(self, strategy: &Strategy) -> bool {
-        self != Scenario::RedisRestart || strategy.uses_redis
+        match self {
+            Scenario::RedisRestart => strategy.uses_redis,
+            Scenario::LateWorker => strategy.worker_role().is_some(),
+            Scenario::Steady | Scenario::FlakyMailer | Scenario::WorkerCrash => true,
+        }
     }
 
     /// Whether the fault happens once, in the middle of the load.
     pub fn has_mid_run_fault(self) -> bool {
-        matches!(self, Scenario::WorkerCrash | Scenario::RedisRestart)
+        matches!(
+            self,
+            Scenario::WorkerCrash | Scenario::RedisRestart | Scenario::LateWorker
+        )
+    }
+
+    /// The role not started with the others, for a scenario that starts it mid-run.
+    pub fn held_back_role(self, strategy: &Strategy) -> Option<&'static str> {
+        match self {
+            Scenario::LateWorker => strategy.worker_role(),
+            _ => None,
+        }
     }
 
     /// What the sink does to each message in this scenario.

@@ -156,10 +156,10 @@ fn a_worker_crash_loses_the_sends_in_flight_of_2_and_none_of_1() {
 
 /// Every other strategy of the catalog, each variant held to the promise its catalog entry
 /// makes: loss where work sits in one process's memory (3, 4), none where the queue
-/// survives the worker (5 reliable, 6 at-least-once). Strategies 1 and 2 have the test
-/// above, which looks closer.
+/// survives the worker (5 reliable, 6 at-least-once) or a copy of it does (3 ack).
+/// Strategies 1 and 2 have the test above, which looks closer.
 #[test]
-fn a_worker_crash_loses_mail_of_3_and_4_and_none_of_5_reliable_and_6_at_least_once() {
+fn a_worker_crash_loses_mail_of_3_and_4_and_none_of_3_ack_5_reliable_and_6_at_least_once() {
     let strategies: Vec<_> = STRATEGIES
         .iter()
         .filter(|s| !["1", "2"].contains(&s.id))
@@ -187,6 +187,46 @@ fn a_worker_crash_loses_mail_of_3_and_4_and_none_of_5_reliable_and_6_at_least_on
     }
 }
 
+/// While no worker runs, a queue keeps the mail (5) and pub/sub reaches nobody (4): the
+/// client is told 200 for mail nobody heard, unless `--require-receivers` refuses it.
+#[test]
+fn a_late_worker_loses_the_first_half_of_4_refuses_it_with_require_receivers_and_5_keeps_it() {
+    let (report, _out) = compare(&[
+        "--strategies",
+        "4,5",
+        "--variants",
+        "default,require-receivers",
+        "--scenarios",
+        "late-worker",
+        "--requests",
+        "100",
+    ]);
+    let pubsub = find(&report, "4", "default", "late-worker");
+    assert!(pubsub.tally.lost > 0, "{pubsub:#?}");
+    assert_eq!(pubsub.tally.rejected, 0, "{pubsub:#?}");
+    assert!(
+        pubsub
+            .notes
+            .iter()
+            .any(|n| n.contains("started the worker")),
+        "{pubsub:#?}"
+    );
+
+    let refusing = find(&report, "4", "require-receivers", "late-worker");
+    assert_eq!(refusing.tally.lost, 0, "{refusing:#?}");
+    assert!(refusing.tally.rejected > 0, "{refusing:#?}");
+    assert_eq!(refusing.tally.rejected_but_delivered, 0, "{refusing:#?}");
+    assert_eq!(refusing.tally.delivered, refusing.tally.accepted);
+
+    let resque = find(&report, "5", "default", "late-worker");
+    assert_eq!(
+        (resque.tally.lost, resque.tally.rejected),
+        (0, 0),
+        "{resque:#?}"
+    );
+    assert_eq!(resque.tally.delivered, 100, "{resque:#?}");
+}
+
 #[test]
 fn a_strategy_that_is_not_built_gets_a_row_that_says_so() {
     let empty = tempfile::tempdir().unwrap();
@@ -203,8 +243,8 @@ fn a_strategy_that_is_not_built_gets_a_row_that_says_so() {
     let report: Report =
         serde_json::from_str(&std::fs::read_to_string(out.path().join("report.json")).unwrap())
             .unwrap();
-    // Strategy 1, and both variants of 5.
-    assert_eq!(report.runs.len(), 3);
+    // Strategy 1, and the three variants of 5.
+    assert_eq!(report.runs.len(), 4);
     for run in &report.runs {
         let error = run.error.as_deref().unwrap_or_default();
         assert!(error.starts_with("not built"), "{run:#?}");

@@ -20,7 +20,7 @@ use std::process::Command;
 use std::time::Duration;
 
 /// A build of a few packages in debug, incremental, on 2 shared cores.
-const BUILD_LIMIT: Duration = Duration::from_secs(20 * 60);
+pub const BUILD_LIMIT: Duration = Duration::from_secs(20 * 60);
 /// The named tests of one exercise.
 const TEST_LIMIT: Duration = Duration::from_secs(5 * 60);
 /// One harness run of a few hundred requests, settling included.
@@ -228,22 +228,34 @@ pub fn check(
     Ok(card)
 }
 
+/// The two cargo runs that build what the checks of `exercises` need: the harness and the
+/// packages' binaries, then their named test targets. With several packages, `--lib` would
+/// build the unit tests of all of them, so `with_lib: false` leaves those to each check.
+pub fn build_args(exercises: &[&Exercise], with_lib: bool) -> [Vec<String>; 2] {
+    let mut binaries: Vec<String> = vec!["build".into(), "-p".into(), "loadtest".into()];
+    let mut tests: Vec<String> = vec!["test".into(), "--no-run".into()];
+    for exercise in exercises {
+        binaries.extend(["-p".into(), exercise.package.clone()]);
+        tests.extend(["-p".into(), exercise.package.clone()]);
+        for target in &exercise.fast {
+            match target.test.as_str() {
+                "lib" if with_lib => tests.push("--lib".into()),
+                "lib" => {}
+                test => tests.extend(["--test".into(), test.into()]),
+            }
+        }
+    }
+    binaries.push("--bins".into());
+    [binaries, tests]
+}
+
 /// Builds the package's binaries and tests and the harness. `Ok(Err(_))`: the code does
 /// not build (or the build ran out of time), which the scorecard reports.
 fn build(exercise: &Exercise, place: &Place, logs: &Path) -> anyhow::Result<Result<(), Trouble>> {
-    let binaries = ["build", "-p", "loadtest", "-p", &exercise.package, "--bins"];
-    let mut tests = vec!["test", "-p", &exercise.package, "--no-run"];
-    for target in &exercise.fast {
-        match target.test.as_str() {
-            "lib" => tests.push("--lib"),
-            test => tests.extend(["--test", test]),
-        }
-    }
-    for (args, log) in [
-        (&binaries[..], "build.log"),
-        (&tests[..], "build-tests.log"),
-    ] {
-        let finished = logged::run(place.cargo(args), &logs.join(log), BUILD_LIMIT)?;
+    let [binaries, tests] = build_args(&[exercise], true);
+    for (args, log) in [(binaries, "build.log"), (tests, "build-tests.log")] {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let finished = logged::run(place.cargo(&args), &logs.join(log), BUILD_LIMIT)?;
         if finished.timed_out {
             return Ok(Err(Trouble::TimedOut("the build")));
         }

@@ -80,6 +80,19 @@ pub fn commit(root: &Path, files: &[PathBuf], message: &str) -> anyhow::Result<S
     head(root)
 }
 
+/// The oldest commit of `branch` whose message begins with `text`, if any.
+pub fn oldest_commit_saying(
+    root: &Path,
+    branch: &str,
+    text: &str,
+) -> anyhow::Result<Option<String>> {
+    let log = git(root, &["log", "--reverse", "--format=%H %s", branch])?;
+    Ok(log.lines().find_map(|line| {
+        let (hash, subject) = line.split_once(' ')?;
+        subject.starts_with(text).then(|| hash.to_string())
+    }))
+}
+
 /// Puts `files` in the working tree as they are in `commit`, leaving `HEAD` and the index
 /// alone, so `git diff` shows the change.
 pub fn restore(root: &Path, commit: &str, files: &[PathBuf]) -> anyhow::Result<()> {

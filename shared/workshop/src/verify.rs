@@ -10,8 +10,12 @@
 //!                                  no harness run when only tests are expected to fail
 //! ```
 //!
-//! The finished code is checked first for every exercise, so one build serves them all;
-//! then each starter in turn, which rebuilds only its own package.
+//! The finished code is checked first for every exercise, after one build of everything
+//! their checks need; then the starters, in rounds: the starters of different packages are
+//! put in place together and built in one cargo run (the packages compile side by side on
+//! both cores, and no package has two starters in one build), then each is linted and
+//! checked on its own. Strategies never import each other and a check runs only its own
+//! package's tests and strategy, so the starters of one round cannot meet.
 
 use crate::check::{self, Place, Scorecard, TestOutcome, Tiers};
 use crate::context::{self, Workshop};
@@ -52,6 +56,13 @@ pub fn verify(workshop: &Workshop, options: &Options) -> anyhow::Result<bool> {
         target_dir: context::target_dir(&workshop.root),
     };
     let mut timings = Vec::new();
+    let clock = Instant::now();
+    prebuild(
+        &selected,
+        &place,
+        &verify_dir.join("logs").join("build-finished"),
+    )?;
+    timings.push(("build, finished".to_string(), clock.elapsed()));
     for exercise in &selected {
         for round in 1..=options.repeat {
             let clock = Instant::now();
@@ -67,31 +78,45 @@ pub fn verify(workshop: &Workshop, options: &Options) -> anyhow::Result<bool> {
             timings.push((format!("{} finished", exercise.id), clock.elapsed()));
         }
     }
-    for exercise in &selected {
+    for (number, group) in rounds(&selected).iter().enumerate() {
         let clock = Instant::now();
-        sources::put_in_place(&tree, &exercise.id, Version::Starter)?;
-        let logs = verify_dir.join("logs").join(&exercise.id).join("starter");
-        problems.extend(lint(exercise, &place, &logs.join("lint"))?);
-        let tiers = if exercise.starter_fails.behaviour.is_empty() {
-            Tiers::FastOnly
-        } else {
-            Tiers::Both
-        };
-        for round in 1..=options.repeat {
-            let card = check::check(exercise, &place, &logs.join("check"), tiers)?;
-            report(exercise, "starter", round, &card);
-            if let Err(why) = fails_as_expected(exercise, &card) {
-                problems.push(format!("{}: the starter {why}", exercise.id));
+        for exercise in group {
+            sources::put_in_place(&tree, &exercise.id, Version::Starter)?;
+        }
+        let build_logs = verify_dir
+            .join("logs")
+            .join(format!("build-starters-{}", number + 1));
+        prebuild(group, &place, &build_logs)?;
+        let ids: Vec<&str> = group.iter().map(|e| e.id.as_str()).collect();
+        timings.push((
+            format!("build, starters {}", ids.join(" ")),
+            clock.elapsed(),
+        ));
+        for exercise in group {
+            let clock = Instant::now();
+            let logs = verify_dir.join("logs").join(&exercise.id).join("starter");
+            problems.extend(lint(exercise, &place, &logs.join("lint"))?);
+            let tiers = if exercise.starter_fails.behaviour.is_empty() {
+                Tiers::FastOnly
+            } else {
+                Tiers::Both
+            };
+            for round in 1..=options.repeat {
+                let card = check::check(exercise, &place, &logs.join("check"), tiers)?;
+                report(exercise, "starter", round, &card);
+                if let Err(why) = fails_as_expected(exercise, &card) {
+                    problems.push(format!("{}: the starter {why}", exercise.id));
+                }
             }
+            timings.push((format!("{} starter", exercise.id), clock.elapsed()));
         }
         git::git(&tree, &["checkout", "--quiet", "--", "."])?;
-        timings.push((format!("{} starter", exercise.id), clock.elapsed()));
     }
     git::remove_worktree(&workshop.root, &tree);
 
     println!("\nverify took {}", minutes(started.elapsed()));
     for (what, took) in &timings {
-        println!("  {what:<16} {}", minutes(*took));
+        println!("  {what:<30} {}", minutes(*took));
     }
     if problems.is_empty() {
         println!("every exercise: the starter fails as expected and the finished code passes.");
@@ -102,6 +127,42 @@ pub fn verify(workshop: &Workshop, options: &Options) -> anyhow::Result<bool> {
         println!("  {problem}");
     }
     Ok(false)
+}
+
+/// The exercises in rounds of at most one per package, each round in the exercises' order:
+/// `1.1 2.1 3.1 ... 6.1`, then `3.2 5.2 6.2`.
+fn rounds<'a>(exercises: &[&'a Exercise]) -> Vec<Vec<&'a Exercise>> {
+    let mut rounds: Vec<Vec<&Exercise>> = Vec::new();
+    for &exercise in exercises {
+        let free = rounds
+            .iter_mut()
+            .find(|round| round.iter().all(|e| e.package != exercise.package));
+        match free {
+            Some(round) => round.push(exercise),
+            None => rounds.push(vec![exercise]),
+        }
+    }
+    rounds
+}
+
+/// Builds what the checks of `exercises` need in one cargo run per kind (binaries, then
+/// test targets), so cargo compiles their packages side by side; each check's own build
+/// then finds it done. A failure here is not the verdict: each check builds again and
+/// reports its own package's error, so this only says where the log is.
+fn prebuild(exercises: &[&Exercise], place: &Place, logs: &Path) -> anyhow::Result<()> {
+    let [binaries, tests] = check::build_args(exercises, false);
+    for (args, log) in [(binaries, "build.log"), (tests, "build-tests.log")] {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let log = logs.join(log);
+        let finished = logged::run(place.cargo(&args), &log, check::BUILD_LIMIT)?;
+        if !finished.success {
+            println!(
+                "a shared build failed (log: {}); each check builds again and says which package",
+                log.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 fn minutes(d: Duration) -> String {
@@ -293,4 +354,39 @@ fn audit_one(exercise: &Exercise) -> Vec<String> {
         }
     }
     problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exercise(id: &str) -> Exercise {
+        let strategy = &id[..1];
+        serde_json::from_value(serde_json::json!({
+            "id": id, "title": "t", "strategy": strategy,
+            "package": format!("strategy-{strategy}"), "slide": "s", "minutes": 1,
+            "fast": [],
+            "behaviour": {"scenario": "steady", "variant": "default", "requests": 2,
+                          "seed": 1, "pass": []},
+            "starter_fails": {"fast": [], "behaviour": []}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn starters_are_built_in_rounds_of_one_per_package_in_the_exercises_order() {
+        let all: Vec<Exercise> = ["1.1", "3.1", "3.2", "3.3", "5.1", "5.2"]
+            .into_iter()
+            .map(exercise)
+            .collect();
+        let selected: Vec<&Exercise> = all.iter().collect();
+        let ids: Vec<Vec<&str>> = rounds(&selected)
+            .iter()
+            .map(|round| round.iter().map(|e| e.id.as_str()).collect())
+            .collect();
+        assert_eq!(
+            ids,
+            [vec!["1.1", "3.1", "5.1"], vec!["3.2", "5.2"], vec!["3.3"]]
+        );
+    }
 }

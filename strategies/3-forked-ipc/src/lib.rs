@@ -46,7 +46,7 @@
 //! `children_die_with_a_killed_supervisor`), and sit in their own process group so that
 //! Ctrl-C reaches only the supervisor, which stops them in order.
 //!
-//! ## Delivery guarantee: at-most-once; the worker's memory is where mail dies
+//! ## Delivery guarantee: at-most-once (at-least-once with `--ack`); the worker's memory is where mail dies
 //!
 //! `200` means the supervisor has the email; `"held": true` says no worker was ready, and the
 //! supervisor keeps the email until the next worker says it is ready (the original crashed
@@ -69,16 +69,26 @@
 //! * **the worker is killed** (SIGKILL, a crash): every email in its in-memory queue. The
 //!   supervisor knows which (handed over, never reported sent) and logs `lost N emails` with
 //!   their ids, but does not hand them to the next worker: the one being sent may have
-//!   reached the SMTP server already, so replaying would trade loss for duplicates
-//!   (at-least-once, which needs the queue outside the worker: strategy 5's reliable fetch).
-//!   Test: `sigkill_of_the_worker_loses_its_backlog_and_a_new_worker_takes_over`;
+//!   reached the SMTP server already, so replaying would trade loss for duplicates.
+//!   Test: `sigkill_of_the_worker_loses_its_backlog_and_a_new_worker_takes_over`.
+//!   **`--ack` makes that trade** (at-least-once): the supervisor keeps a copy of each email
+//!   until the worker acknowledges it (its `Sent` or `GaveUp` report), and hands a dead
+//!   worker's unacknowledged emails to the next one, ahead of newer mail. Nothing accepted
+//!   is lost with the worker; the email being sent at the kill may arrive twice, and the
+//!   summary counts what was `handed again`. The copies live in the supervisor, so its death
+//!   still loses them (strategy 5's reliable fetch keeps the queue outside every process).
+//!   Test: `with_ack_a_sigkill_of_the_worker_loses_nothing_and_the_next_worker_sends_its_backlog`;
 //! * **SIGTERM**: the web server stops first, then the worker finishes the email it is
 //!   sending and abandons the rest of its queue (logged, with ids); SIGTERM exits 0
 //!   (`sigterm_stops_every_process_in_order_and_exits_zero`);
 //! * **the supervisor dies**: everything; the held emails were only in its memory;
 //! * **the SMTP server refuses for good** (5xx): logged as given up. A transient failure
-//!   goes to the back of the queue and is retried forever, as in the original
-//!   (`transient_failures_are_retried_and_permanent_ones_given_up`).
+//!   goes to the back of the queue (`transient_failures_are_retried_and_permanent_ones_given_up`),
+//!   to be tried again after `--retry-delay-ms`, twice as long after each further failure
+//!   (at most `--max-retry-delay-ms`); the original retried at once, forever. After
+//!   `--max-attempts` attempts the email is given up, lost with its last error in the log
+//!   and counted in the summary
+//!   (`a_mail_that_keeps_failing_is_retried_with_growing_delays_then_given_up`).
 //!
 //! A killed web server loses nothing accepted: connections arriving while it is dead wait in
 //! the listen backlog of the socket the supervisor keeps open, and the next web server
@@ -120,7 +130,8 @@
 //! In each child, after the fork:
 //! * `child.rs`: the first steps of every child (die with the supervisor, own process
 //!   group, own runtime);
-//! * `web.rs`, `worker.rs`, `sink.rs`: the three roles; `dashboard.rs`: the web server's
+//! * `web.rs`, `worker.rs`, `sink.rs`: the three roles; `retry.rs`: when the worker tries
+//!   a failed email again, and when it gives up; `dashboard.rs`: the web server's
 //!   `/dashboard`, the supervisor's books (children, restarts, held and in-worker emails);
 //! * `link.rs`: the child's end of its socketpair, on the child's tokio runtime; a message
 //!   can be taken back until it is written (how the web server knows a `503` from a `202`).
@@ -135,6 +146,7 @@ mod dashboard;
 mod link;
 mod logging;
 mod protocol;
+mod retry;
 mod settings;
 mod sink;
 mod supervisor;
@@ -143,13 +155,14 @@ mod worker;
 
 use clap::Parser;
 use kit::{HttpArgs, MailArgs};
+use retry::Backoff;
 use settings::{EmbeddedSink, Listeners, Settings};
 use std::net::{TcpListener, ToSocketAddrs};
 use std::process::ExitCode;
 use std::time::Duration;
 
 /// Strategy 3: a supervisor forks a web server and an email worker and passes emails
-/// between them over socketpairs. The worker's in-memory queue dies with it.
+/// between them over socketpairs. The worker's in-memory queue dies with it (unless --ack).
 #[derive(Parser, Debug)]
 #[command(version, about)]
 pub struct Args {
@@ -166,9 +179,17 @@ pub struct Args {
     #[arg(long, env = "THROTTLE_MS", default_value_t = 1000)]
     throttle_ms: u64,
     /// A transient failure sends the email to the back of the queue, to be tried again no
-    /// sooner than this.
+    /// sooner than this; each further failure of the same email waits twice as long.
     #[arg(long, env = "RETRY_DELAY_MS", default_value_t = 1000)]
     retry_delay_ms: u64,
+    /// The longest wait between two attempts of one email, however often it failed.
+    #[arg(long, env = "MAX_RETRY_DELAY_MS", default_value_t = 4000)]
+    max_retry_delay_ms: u64,
+    /// Attempts of one email in all (the first included). After the last transient failure
+    /// the email is given up, with its error, in the log and the summary.
+    #[arg(long, env = "MAX_ATTEMPTS", default_value_t = 5,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    max_attempts: u32,
     /// The most emails in the supervisor's care at once: held while no worker is ready,
     /// plus handed to the worker and not yet reported sent or given up. Past it the web
     /// server answers 503 "backlog full" and the email is refused, not queued. An email is
@@ -176,6 +197,13 @@ pub struct Args {
     #[arg(long, env = "MAX_BACKLOG", default_value_t = 2000,
           value_parser = clap::value_parser!(u32).range(1..))]
     max_backlog: u32,
+    /// Acknowledged delivery: the supervisor keeps a copy of every email it hands to the
+    /// worker until the worker reports it sent or given up (its acknowledgement), and
+    /// hands the unacknowledged ones to the next worker when a worker dies. Nothing
+    /// accepted is lost with a killed worker; the email it was sending at the kill may be
+    /// sent twice (at-least-once). Without it, the worker's queue dies with it.
+    #[arg(long, env = "ACK")]
+    ack: bool,
     /// How often the supervisor re-forks children that died.
     #[arg(long, env = "CHECK_INTERVAL_MS", default_value_t = 1000)]
     check_interval_ms: u64,
@@ -240,8 +268,13 @@ fn prepare(args: &Args) -> anyhow::Result<(Settings, Listeners)> {
         smtp_url,
         smtp_pool_size: args.mail.smtp_pool_size,
         throttle: Duration::from_millis(args.throttle_ms),
-        retry_delay: Duration::from_millis(args.retry_delay_ms),
+        retry: Backoff {
+            first: Duration::from_millis(args.retry_delay_ms),
+            max: Duration::from_millis(args.max_retry_delay_ms.max(args.retry_delay_ms)),
+            max_attempts: args.max_attempts,
+        },
         max_backlog: args.max_backlog as usize,
+        ack: args.ack,
         check_interval: Duration::from_millis(args.check_interval_ms.max(1)),
         stop_timeout: Duration::from_millis(args.stop_timeout_ms),
         embedded_sink,

@@ -27,10 +27,22 @@ pub enum ChildMessage {
     Trying { id: u64, attempt: u32 },
     /// Worker: the SMTP server accepted email `id`.
     Sent { id: u64, message_id: String },
-    /// Worker: a transient failure; email `id` went to the back of the queue.
-    Retrying { id: u64, error: String },
+    /// Worker: a transient failure; email `id` went to the back of the queue, to be tried
+    /// again in `retry_in_ms` at the earliest.
+    Retrying {
+        id: u64,
+        attempt: u32,
+        error: String,
+        retry_in_ms: u64,
+    },
     /// Worker: a permanent failure (5xx); email `id` is dropped.
     GaveUp { id: u64, error: String },
+    /// Worker: email `id` failed its last allowed attempt (`--max-attempts`) and is dropped.
+    OutOfAttempts {
+        id: u64,
+        attempts: u32,
+        error: String,
+    },
     /// Worker, asked to stop: the email in progress is finished, these ids were still queued
     /// and die with the process.
     Stopping { abandoned: Vec<u64> },

@@ -1,6 +1,7 @@
 //! What every process needs to know, decided once by the supervisor before it forks: a
 //! forked child starts with a copy of the supervisor's memory, so it simply reads these.
 
+use crate::retry::Backoff;
 use mailer::Faults;
 use std::net::TcpListener;
 use std::time::Duration;
@@ -12,10 +13,14 @@ pub struct Settings {
     pub smtp_pool_size: u32,
     /// The worker's pause after each email.
     pub throttle: Duration,
-    /// The least time a failed email waits at the back of the queue before its next attempt.
-    pub retry_delay: Duration,
+    /// When a failed email is tried again, and how many times at most.
+    pub retry: Backoff,
     /// The most emails held or in the worker at once; past it, new ones are refused.
     pub max_backlog: usize,
+    /// `--ack`: the supervisor keeps a copy of every email the worker has not acknowledged
+    /// (reported sent or given up), and hands those copies to the next worker when this
+    /// one dies. Off by default: the lesson is the loss.
+    pub ack: bool,
     /// How often the supervisor re-forks dead children.
     pub check_interval: Duration,
     /// On shutdown, how long each child may take to stop before it is killed.

@@ -3,11 +3,13 @@
 //! As in the original demo: take the first email, send it, pause `--throttle-ms`. A
 //! transient failure (4xx, connection trouble) puts the email at the back of the queue,
 //! behind newer mail. Two changes: a permanent failure (5xx) gives up with an error instead
-//! of cycling forever, and a failed email waits `--retry-delay-ms` before its next attempt,
-//! so a dead SMTP server with `--throttle-ms 0` is not hammered in a tight loop.
+//! of cycling forever, and a failed email waits before its next attempt, twice as long
+//! after each failure and at most `--max-attempts` times (`retry.rs`), so a dead SMTP
+//! server is not hammered in a tight loop and a mail it never takes does not cycle forever.
 //!
 //! **The queue lives in this process's memory and nowhere else.** SIGKILL it and every
-//! email in it is gone; the supervisor counts them and says so, but cannot bring them back.
+//! email in it is gone; the supervisor counts them and says so, but cannot bring them back
+//! (with `--ack` it can: it kept a copy of each until this worker reported on it).
 //! It holds at most `--max-backlog` emails, with no check here: the supervisor hands over
 //! no more than that until the worker reports on them.
 //! SIGTERM is kinder only to the email being sent: it is finished, the rest is abandoned.
@@ -53,14 +55,27 @@ pub async fn run(link: Link, incoming: Incoming, settings: &Settings) -> anyhow:
                     message_id,
                 });
             }
-            Err(e) if e.is_transient() => {
-                link.send(ChildMessage::Retrying {
-                    id: mail.id,
-                    error: e.to_string(),
-                });
-                mail.not_before = Instant::now() + settings.retry_delay;
-                queue.push(mail);
-            }
+            // A transient failure (4xx, a connection that broke): the back of the queue,
+            // after a wait that grows with each failure, until the last attempt allowed.
+            Err(e) if e.is_transient() => match settings.retry.delay_after(mail.attempts) {
+                Some(delay) => {
+                    link.send(ChildMessage::Retrying {
+                        id: mail.id,
+                        attempt: mail.attempts,
+                        error: e.to_string(),
+                        retry_in_ms: delay.as_millis() as u64,
+                    });
+                    mail.not_before = Instant::now() + delay;
+                    queue.push(mail);
+                }
+                None => {
+                    link.send(ChildMessage::OutOfAttempts {
+                        id: mail.id,
+                        attempts: mail.attempts,
+                        error: e.to_string(),
+                    });
+                }
+            },
             Err(e) => {
                 link.send(ChildMessage::GaveUp {
                     id: mail.id,

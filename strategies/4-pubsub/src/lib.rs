@@ -28,7 +28,10 @@
 //!   restarting, or between a worker losing its connection and resubscribing): `receivers`
 //!   is 0 and the web logs a warning, but nothing else happens. A worker that subscribes a
 //!   second later hears nothing of it. Tests: `zero_workers_mean_zero_receivers_and_no_mail`,
-//!   `mail_published_while_the_worker_is_not_subscribed_is_lost`.
+//!   `mail_published_while_the_worker_is_not_subscribed_is_lost`. **`--require-receivers`**
+//!   turns that silent loss into a refusal: the web answers `503` with a JSON error, so the
+//!   client knows (test: `with_require_receivers_a_mail_nobody_heard_is_a_503`). It cannot
+//!   help a worker that heard the mail and then died with it.
 //! * **a worker dies with a backlog**: its queue was only in its memory. Test:
 //!   `killed_worker_loses_its_backlog`.
 //! * **a worker is stopped** (SIGTERM/SIGINT): it finishes the mail in progress and logs how
@@ -127,6 +130,11 @@ pub struct Args {
     #[arg(long, env = "MAX_BACKLOG", default_value_t = worker::DEFAULT_MAX_BACKLOG as u32,
           value_parser = clap::value_parser!(u32).range(1..))]
     max_backlog: u32,
+    /// Web: a PUBLISH that reached no subscriber answers 503 with a JSON error, so the
+    /// client knows the mail will not be sent and can try again. Without it the client is
+    /// told 200 (with `"receivers": 0`) for a mail nobody heard, as in the original.
+    #[arg(long, env = "REQUIRE_RECEIVERS")]
+    require_receivers: bool,
     #[command(flatten)]
     http: HttpArgs,
     #[command(flatten)]
@@ -191,7 +199,8 @@ async fn run_web(
     client: redis::Client,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let publisher = Publisher::new(client.clone(), args.channel.clone())?;
+    let publisher = Publisher::new(client.clone(), args.channel.clone())?
+        .require_receivers(args.require_receivers);
     let publisher = Arc::new(dashboard::Watched::new(
         publisher,
         &client,

@@ -4,6 +4,11 @@
 //! number is the whole promise: Redis keeps nothing. With 0 the mail is gone the moment the
 //! client is told 200. The answer carries the number as `receivers` so the client can see
 //! it, and the log says it out loud.
+//!
+//! With `--require-receivers` a PUBLISH that reached nobody is answered `503` with a JSON
+//! error instead: the mail is just as gone, but the client knows, and can try again once a
+//! worker listens. It cannot unsend a PUBLISH that did reach someone, so a client that
+//! retries a timed-out one may still get the mail twice.
 
 use kit::{BoxFuture, EmailService, Refusal};
 use mailer::Email;
@@ -18,6 +23,8 @@ pub struct Publisher {
     /// after a couple of quick reconnect attempts, and the client gets a 503.
     redis: ConnectionManager,
     channel: String,
+    /// `--require-receivers`: a PUBLISH nobody heard is a 503, not a 200.
+    require_receivers: bool,
 }
 
 impl Publisher {
@@ -33,7 +40,17 @@ impl Publisher {
             // redis crate's default 500 ms.
             .set_response_timeout(Some(Duration::from_secs(2)));
         let redis = client.get_connection_manager_lazy(config)?;
-        Ok(Publisher { redis, channel })
+        Ok(Publisher {
+            redis,
+            channel,
+            require_receivers: false,
+        })
+    }
+
+    /// Refuses (503) a mail whose PUBLISH reached no subscriber, instead of answering 200.
+    pub fn require_receivers(mut self, require: bool) -> Publisher {
+        self.require_receivers = require;
+        self
     }
 
     /// Runs `cmd`, and once more if the first try found no connection at all.
@@ -69,6 +86,27 @@ impl EmailService for Publisher {
                         format!("Redis is unreachable, the mail was not published: {e}")
                     })
                 })?;
+            // workshop 4.1: solution begin
+            if receivers == 0 && self.require_receivers {
+                // Redis has already dropped the message: refusing is all that is left, and
+                // it is enough, because the client can send it again.
+                tracing::warn!(
+                    to = %email.to,
+                    channel = %self.channel,
+                    "nobody is subscribed to {}: the mail is gone, and the client was told 503",
+                    self.channel
+                );
+                return Err(Refusal::unavailable(format!(
+                    "no worker is subscribed to {}: the mail was heard by nobody and will not \
+                     be sent; try again later",
+                    self.channel
+                )));
+            }
+            // workshop 4.1: solution end
+            // workshop 4.1: starter
+            // // --require-receivers is accepted, and a mail nobody heard still gets a 200.
+            // let _ = self.require_receivers;
+            // workshop 4.1: starter end
             if receivers == 0 {
                 tracing::warn!(
                     to = %email.to,

@@ -68,6 +68,40 @@ async fn zero_workers_mean_zero_receivers_and_no_mail() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_require_receivers_a_mail_nobody_heard_is_a_503() {
+    let redis = redis();
+    let sink = sink().await;
+    let web = ChildProcess::start_http(
+        BIN,
+        ["--role", "web", "--require-receivers"],
+        &[("REDIS_URL", &redis.url())],
+    )
+    .await
+    .expect("starting the web role");
+
+    // Nobody listens: the client is told so, with the reason, and nothing is sent.
+    let answer = send(&web, "unheard").await;
+    assert_eq!(answer.status, 503, "{:?}", answer.json);
+    let error = answer.json["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("no worker is subscribed to emailz"),
+        "{:?}",
+        answer.json
+    );
+    expect_log(&web, "the client was told 503").await;
+
+    // Once a worker listens, the same web front answers 200 and the mail arrives.
+    let _worker = worker(&redis, &sink, 0).await;
+    assert_eq!(publish(&web, "heard").await, 1);
+    assert!(sink.wait_for(1, DEADLINE).await, "the heard mail arrives");
+    assert!(
+        !sink.wait_for(2, QUIET_PERIOD).await,
+        "the refused mail is never sent"
+    );
+    assert_eq!(sink.deliveries()[0].subject, "heard");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_workers_deliver_every_mail_twice() {
     let redis = redis();
     let sink = sink().await;

@@ -75,6 +75,49 @@
 //!   `the_scheduler_and_resque_scheduler_never_lead_together` (tests/ruby_resque.rs), and
 //!   `scripts/peers/interop-ruby` against Ruby Resque itself.
 //!
+//! ## QueueBus on top (`bus/`, the binary's `--bus`)
+//!
+//! The talk's "meet in the middle" of Resque and an event bus: publish an *event* once,
+//! and each subscribed application gets a Resque job of its own. node-queue-bus's wire
+//! (`bus_apps`, `bus_app:<app>`, `QueueBus::Worker` jobs whose one argument is a JSON
+//! string), so node-queue-bus, py-queue-bus and resque-bus share the Redis.
+//!
+//! ```text
+//!  web ─publish─► queue:bus_incoming {"class":"QueueBus::Worker","args":["{..proxy Driver..}"]}
+//!  driver (a worker on bus_incoming): SMEMBERS bus_apps, HGETALL bus_app:<app> (one trip)
+//!    │ match every subscription (bus/matcher.rs: one semantics, tabled there)
+//!    └─ MULTI  SADD queues + RPUSH queue:<app>_<priority> <rider job>  ..per match..  EXEC
+//!  rider (a worker on <app>_<priority>): the handler named by bus_class_proxy runs
+//! ```
+//!
+//! **Delivery guarantee.** Each rider job is an ordinary job here, with everything above:
+//! per app, at-most-once by default, at-least-once with `--reliable`, failures in `failed`
+//! under the app's own queue (retrying one rides that app only). The fan-out is one
+//! transaction, so an event reaches every matching app or none.
+//!
+//! **Where it loses.** A driver killed while it holds an event: nothing was pushed, and the
+//! event is lost for every app (seen as a `Worker Timeout` in `failed`); with `--reliable`
+//! it is driven again, and if its fan-out had gone through before the kill, every app gets
+//! it twice. An event that no subscription matches when it is driven is dropped (there is
+//! no log to replay: a subscriber added later never sees it). A subscription a foreign
+//! client wrote that this driver cannot use (not JSON, a regex it cannot run) is skipped;
+//! the event still goes to the others, and its driver job fails, naming what it skipped.
+//!
+//! The tests that prove it:
+//! * every app once, others none: `every_subscribed_app_gets_each_event_once_and_others_none`
+//!   (tests/bus.rs); unsubscribe: `unsubscribing_stops_delivery_and_the_last_one_removes_the_app`;
+//! * a failing app: `a_failing_handler_leaves_its_entry_and_the_other_apps_get_the_event`;
+//! * foreign bytes: `broken_foreign_subscriptions_are_reported_and_the_rest_still_delivered`,
+//!   `jobs_that_are_not_bus_envelopes_fail_visibly`;
+//! * delayed publish and heartbeat: `a_delayed_publish_is_promoted_then_published_with_its_id`,
+//!   `the_heartbeat_publishes_every_minute_missed_during_a_pause`,
+//!   `heartbeat_triggers_in_node_and_ruby_shape_are_driven_to_subscribers`;
+//! * a driver SIGKILLed mid-fan-out: `a_killed_driver_loses_whole_events_and_says_so`,
+//!   `a_killed_reliable_driver_loses_nothing_and_may_deliver_an_event_twice_to_every_app`
+//!   (tests/bus_binary.rs);
+//! * the matcher table: the unit tests of `bus/matcher.rs`; and against node-queue-bus and
+//!   py-queue-bus themselves, `scripts/peers/interop-bus`.
+//!
 //! See ARCHITECTURE.md, section "Strategy 5: Resque".
 //!
 //! ## Module map
@@ -98,14 +141,18 @@
 //!               work.lua call), blocking_wait.rs (BLPOP, CLIENT UNBLOCK), perform.rs,
 //!               outcome.rs, options.rs, presence.rs (registration, pings), job_definitions.rs
 //!               (Jobs, JobDef), multi_worker.rs, lag_probe.rs
+//!  bus/         QueueBus on this Resque: envelope.rs, matcher.rs, subscription.rs,
+//!               subscriptions.rs, publish.rs, driver.rs (the fan-out), rider.rs (the
+//!               QueueBus::Worker job, the handlers), heartbeat.rs
 //!  connect.rs   the two kinds of Redis connection (shared, and one for blocking pops)
 //!  events.rs    what all of them report, logged in node-resque's words
 //!  scripts.rs   the Lua scripts of lua/ (work, promote, leader, release, requeue)
 //! ```
 //!
 //! The binary (`src/main.rs`) adds `app/`: its flags (args.rs), the web front (web.rs), the
-//! `/resque/...` admin routes (admin.rs), the `sendEmail` job (send_email.rs) and the wiring
-//! of the roles (mod.rs).
+//! `/resque/...` admin routes (admin.rs), the `sendEmail` job (send_email.rs), the `--bus`
+//! demo's apps (bus_demo.rs) and the wiring of the roles (mod.rs).
+pub mod bus;
 pub mod client;
 pub mod connect;
 pub mod events;

@@ -4,10 +4,10 @@
 
 mod common;
 
-use common::DEADLINE;
+use common::{sink, DEADLINE};
 use kit::client::HttpClient;
 use kit::{RedisOptions, RedisServer};
-use mailer::{Faults, Latency, Sink, SinkConfig};
+use mailer::{Faults, Latency, Sink};
 use serde_json::json;
 use std::time::Duration;
 use testkit::{wait_until, ChildProcess};
@@ -19,15 +19,6 @@ fn failing() -> Faults {
         failure_rate: 1.0,
         ..Faults::default()
     }
-}
-
-async fn sink(faults: Faults) -> Sink {
-    Sink::start_local(SinkConfig {
-        faults,
-        ..SinkConfig::default()
-    })
-    .await
-    .unwrap()
 }
 
 async fn start(redis: &RedisServer, sink: &Sink, extra: &[&str]) -> ChildProcess {

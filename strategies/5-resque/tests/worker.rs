@@ -84,12 +84,7 @@ async fn registers_runs_and_records_like_node_resque() {
     let failed = s.raw_list("resque:failed").await;
     assert_eq!(failed.len(), 1);
     let entry = parse(&failed[0]);
-    let keys: Vec<&str> = entry
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let keys = keys_of(&entry);
     assert_eq!(
         keys,
         [

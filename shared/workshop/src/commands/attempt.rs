@@ -13,6 +13,7 @@ use crate::git;
 use crate::markers::Version;
 use crate::progress::{Entry, Progress, Status};
 use crate::sources;
+use std::path::Path;
 
 /// Puts exercise `id`'s starter in place on a new branch `ex/ID`, committed, so that
 /// `git diff` shows only your work from there on. Started before: switches back to it.
@@ -49,7 +50,7 @@ pub fn start(workshop: &Workshop, id: &str) -> anyhow::Result<()> {
     let starter = git::commit(
         root,
         &files,
-        &format!("workshop {id}: the starter of \"{}\"", exercise.title),
+        &format!("{} \"{}\"", starter_message(id), exercise.title),
     )?;
     progress.exercises.insert(
         id.to_string(),
@@ -66,6 +67,31 @@ pub fn start(workshop: &Workshop, id: &str) -> anyhow::Result<()> {
         println!("  starter in place: {}", file.display());
     }
     introduce(exercise)
+}
+
+/// How the starter commit of exercise `id` begins; [`entry_from_branch`] finds it by this.
+fn starter_message(id: &str) -> String {
+    format!("workshop {id}: the starter of")
+}
+
+/// The progress entry of exercise `id`, read from its branch when the progress file lost
+/// it (`cargo clean`): the starter is the branch's commit that put it in place, the base is
+/// that commit's parent. `None` without a branch, or on a branch with no starter commit.
+pub fn entry_from_branch(root: &Path, id: &str) -> anyhow::Result<Option<Entry>> {
+    let branch = branch_of(id);
+    if !git::branch_exists(root, &branch) {
+        return Ok(None);
+    }
+    let Some(starter) = git::oldest_commit_saying(root, &branch, &starter_message(id))? else {
+        return Ok(None);
+    };
+    let base = git::git(root, &["rev-parse", &format!("{starter}^")])?;
+    Ok(Some(Entry {
+        status: Status::Started,
+        base,
+        starter,
+        hints_shown: 0,
+    }))
 }
 
 fn introduce(exercise: &Exercise) -> anyhow::Result<()> {
@@ -135,15 +161,18 @@ pub fn solution(workshop: &Workshop) -> anyhow::Result<()> {
 }
 
 fn entry_of(workshop: &Workshop, exercise: &Exercise) -> anyhow::Result<Entry> {
-    Progress::load(&workshop.root)?
+    if let Some(entry) = Progress::load(&workshop.root)?
         .exercises
         .remove(&exercise.id)
-        .ok_or_else(|| {
-            anyhow::anyhow!(
-                "no progress for {} (was target/ cleaned?): its branch's first commit is the starter",
-                exercise.id
-            )
-        })
+    {
+        return Ok(entry);
+    }
+    entry_from_branch(&workshop.root, &exercise.id)?.ok_or_else(|| {
+        anyhow::anyhow!(
+            "no progress for {}, and no starter commit on its branch",
+            exercise.id
+        )
+    })
 }
 
 /// Stashes uncommitted work before a command overwrites it, and says where it went.
@@ -153,4 +182,38 @@ fn save_work(workshop: &Workshop, exercise: &Exercise, command: &str) -> anyhow:
         println!("your uncommitted work is saved: `git stash list` shows it, `git stash pop` brings it back.");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lost_progress_entry_is_read_back_from_the_branch() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let file = std::path::PathBuf::from("a.rs");
+        let write = |text: &str| std::fs::write(root.join(&file), text).unwrap();
+        git::git(root, &["init", "--quiet", "--initial-branch=main"]).unwrap();
+        write("finished");
+        let base = git::commit(root, std::slice::from_ref(&file), "the finished code").unwrap();
+        assert!(
+            entry_from_branch(root, "9.1").unwrap().is_none(),
+            "no branch yet"
+        );
+
+        git::git(root, &["checkout", "--quiet", "-b", "ex/9.1"]).unwrap();
+        write("starter");
+        let message = format!("{} \"a demo\"", starter_message("9.1"));
+        let starter = git::commit(root, std::slice::from_ref(&file), &message).unwrap();
+        write("my work");
+        git::commit(root, std::slice::from_ref(&file), "my work").unwrap();
+
+        let entry = entry_from_branch(root, "9.1").unwrap().expect("an entry");
+        assert_eq!((entry.base, entry.starter), (base, starter));
+        assert_eq!(entry.status, Status::Started);
+        // The id is matched whole: 9.1's starter is not 9.10's.
+        git::git(root, &["branch", "ex/9.10"]).unwrap();
+        assert!(entry_from_branch(root, "9.10").unwrap().is_none());
+    }
 }

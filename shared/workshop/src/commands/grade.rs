@@ -1,6 +1,8 @@
 //! `check` and `check --all`: grade the current exercise, or every exercise you started,
-//! and keep the verdict in the progress file.
+//! and keep the verdict in the progress file (computed again from the branches when the
+//! file was lost).
 
+use super::attempt;
 use crate::check::{self, Place, Scorecard, Tiers};
 use crate::context::{branch_of, Workshop};
 use crate::exercise::Exercise;
@@ -60,6 +62,12 @@ fn grade(workshop: &Workshop, exercise: &Exercise, place: &Place) -> anyhow::Res
     let card = check::check(exercise, place, &logs, Tiers::Both)?;
     print!("{}", card.render());
     let mut progress = Progress::load(&workshop.root)?;
+    // Lost with `cargo clean`: the branch still knows where the exercise started.
+    if !progress.exercises.contains_key(&exercise.id) {
+        if let Some(entry) = attempt::entry_from_branch(&workshop.root, &exercise.id)? {
+            progress.exercises.insert(exercise.id.clone(), entry);
+        }
+    }
     if let Some(entry) = progress.exercises.get_mut(&exercise.id) {
         entry.status = if card.passed() {
             Status::Passed

@@ -6,12 +6,19 @@
 //! silence.
 //!
 //! ```text
-//!  Submit ─► accept: id ─┬─ a worker is ready ─► in_worker ─┬─ Sent / GaveUp: done
+//!  Submit ─► accept: id ─┬─ a worker is ready ─► in_worker ─┬─ Sent / GaveUp: done (acked)
 //!     │                  │                                  ├─ Stopping: abandoned
-//!     │                  │                                  └─ worker died: lost
-//!     │                  └─ none is ready ───► held ─── next worker ready ─► in_worker
+//!     │                  │                                  └─ worker died: lost, or with
+//!     │                  │                                     --ack back to held ──┐
+//!     │                  └─ none is ready ───► held ◄───────────────────────────────┘
+//!     │                                         └── next worker ready ─► in_worker
 //!     └─ held + in_worker = --max-backlog ─► Refused: the web server answers 503
 //! ```
+//!
+//! The worker's `Sent` and `GaveUp` reports are its acknowledgements: until one arrives,
+//! the email may still die with the worker. With `--ack` the supervisor keeps a copy of
+//! each email until then, so a dead worker's unacknowledged emails go to the next one
+//! (at-least-once: the one being sent at the kill may reach the SMTP server twice).
 
 use super::{say, Supervisor};
 use crate::protocol::{Books, ChildMessage, LogLevel, Pids, SupervisorMessage};
@@ -142,10 +149,18 @@ impl Supervisor {
                 // death of the worker takes with it.
                 // The send never blocks: what the socket does not take now waits in the
                 // channel's outbox, so a frozen worker cannot freeze the supervisor.
+                // workshop 3.1: solution begin
+                // With --ack a copy stays here until the worker acknowledges the email:
+                // the one copy that outlives the worker.
+                let copy = self.settings.ack.then(|| email.clone());
+                // workshop 3.1: solution end
+                // workshop 3.1: starter
+                // let copy = None;
+                // workshop 3.1: starter end
                 worker
                     .channel
                     .send(&SupervisorMessage::Deliver { id, email });
-                self.in_worker.insert(id);
+                self.in_worker.insert(id, copy);
                 true
             }
             None => {
@@ -161,9 +176,10 @@ impl Supervisor {
     }
 
     /// The worker's reports, logged in the original's words with the email's id, so one
-    /// email can be followed from `got an email` to `email sent!` across processes. `Sent`
-    /// and `GaveUp` close an email's books; `Trying` and `Retrying` leave it in `in_worker`,
-    /// since it is still in the worker's queue and would die with it.
+    /// email can be followed from `got an email` to `email sent!` across processes. `Sent`,
+    /// `GaveUp` and `OutOfAttempts` close an email's books (they acknowledge it: its
+    /// `--ack` copy goes); `Trying` and `Retrying` leave it in `in_worker`, since it is
+    /// still in the worker's queue and would die with it.
     fn on_worker_status(&mut self, pid: Pid, status: ChildMessage) {
         let (level, line) = match status {
             ChildMessage::Trying { id, attempt: 1 } => (
@@ -179,9 +195,17 @@ impl Supervisor {
                 self.tally.sent += 1;
                 (LogLevel::Info, format!("email sent! (#{id}, {message_id})"))
             }
-            ChildMessage::Retrying { id, error } => (
+            ChildMessage::Retrying {
+                id,
+                attempt,
+                error,
+                retry_in_ms,
+            } => (
                 LogLevel::Warn,
-                format!("failed sending email, trying again :( (#{id}: {error})"),
+                format!(
+                    "failed sending email, trying again in {retry_in_ms} ms :( \
+                     (#{id}, attempt {attempt}: {error})"
+                ),
             ),
             ChildMessage::GaveUp { id, error } => {
                 self.in_worker.remove(&id);
@@ -189,6 +213,21 @@ impl Supervisor {
                 (
                     LogLevel::Error,
                     format!("failed sending email, giving up: refused for good (#{id}: {error})"),
+                )
+            }
+            ChildMessage::OutOfAttempts {
+                id,
+                attempts,
+                error,
+            } => {
+                self.in_worker.remove(&id);
+                self.tally.out_of_attempts += 1;
+                (
+                    LogLevel::Error,
+                    format!(
+                        "failed sending email, giving up after {attempts} attempts: \
+                         this email is lost (#{id}: {error})"
+                    ),
                 )
             }
             // Asked to stop, the worker says what it abandons: counted apart from what
@@ -214,15 +253,30 @@ impl Supervisor {
 
     /// The worker is gone, and with it every email it had and did not report on.
     ///
-    /// They are named and counted, not replayed: the email being sent at the instant of
-    /// death may have reached the SMTP server, and a replay would send it twice. Making
-    /// the other way safe (at-least-once) needs the queue outside the worker, which is
-    /// what strategy 5's reliable fetch does.
+    /// By default they are named and counted, not replayed: the email being sent at the
+    /// instant of death may have reached the SMTP server, and a replay would send it
+    /// twice. With `--ack` the supervisor has a copy of each, and replays them: nothing
+    /// accepted is lost, and that one email may be sent twice (at-least-once).
     pub(super) fn worker_took_its_queue(&mut self) {
-        if self.in_worker.is_empty() {
+        let gone = std::mem::take(&mut self.in_worker);
+        // workshop 3.1: solution begin
+        let mut lost = Vec::new();
+        let mut again = Vec::new();
+        for (id, copy) in gone {
+            match copy {
+                Some(email) => again.push((id, email)),
+                None => lost.push(id),
+            }
+        }
+        self.hand_to_the_next_worker(again);
+        // workshop 3.1: solution end
+        // workshop 3.1: starter
+        // // Every email the dead worker had is gone with it.
+        // let lost: Vec<u64> = gone.into_keys().collect();
+        // workshop 3.1: starter end
+        if lost.is_empty() {
             return;
         }
-        let lost = std::mem::take(&mut self.in_worker);
         self.tally.lost_with_worker += lost.len() as u64;
         tracing::error!(
             "[master @ {}] the email worker's in-memory queue died with it: lost {} emails ({}); \
@@ -233,18 +287,44 @@ impl Supervisor {
         );
     }
 
+    // workshop 3.1: solution begin
+    /// With `--ack`: a dead worker's unacknowledged emails, back at the head of `held` in
+    /// their order, ahead of anything accepted since; the next worker gets them first,
+    /// as soon as it is ready (`on_ready`).
+    fn hand_to_the_next_worker(&mut self, again: Vec<(u64, Email)>) {
+        if again.is_empty() {
+            return;
+        }
+        self.tally.handed_again += again.len() as u64;
+        let ids: Vec<u64> = again.iter().map(|(id, _)| *id).collect();
+        for held in again.into_iter().rev() {
+            self.held.push_front(held);
+        }
+        tracing::warn!(
+            "[master @ {}] the email worker died before acknowledging {} emails ({}): holding \
+             them for the next worker; the one it was sending may reach the SMTP server twice",
+            self.pid,
+            ids.len(),
+            id_list(&ids)
+        );
+    }
+    // workshop 3.1: solution end
+
     pub(super) fn log_summary(&mut self) {
         // Held emails never reached a worker: at shutdown they die with the supervisor.
         self.tally.abandoned_at_shutdown += self.held.len() as u64;
         let t = &self.tally;
         self.master(format!(
             "stopped: {} emails accepted, {} sent, {} refused for good, \
-             {} lost with killed workers, {} abandoned at shutdown, \
-             {} turned away (backlog full)",
+             {} given up after --max-attempts, \
+             {} lost with killed workers, {} handed again to a new worker (--ack), \
+             {} abandoned at shutdown, {} turned away (backlog full)",
             t.accepted,
             t.sent,
             t.refused,
+            t.out_of_attempts,
             t.lost_with_worker,
+            t.handed_again,
             t.abandoned_at_shutdown,
             t.turned_away
         ));

@@ -42,7 +42,7 @@ use nix::sys::signal::{kill, SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt::Display;
 use std::io;
 use std::os::fd::AsRawFd;
@@ -75,20 +75,24 @@ pub struct Supervisor {
     ///
     /// Between a worker's death and its replacement's `ready`, this is the only copy of
     /// those emails, and it is safe: no worker ever saw them, so none of them can have
-    /// reached the SMTP server. They go to the next worker as soon as it is ready, in order.
+    /// reached the SMTP server (with `--ack`, but for one: a dead worker's unacknowledged
+    /// emails come back here, and the one it was sending may have). They go to the next
+    /// worker as soon as it is ready, in order.
     /// Bounded with `in_worker` by `--max-backlog` (`messages.rs`).
     held: VecDeque<(u64, Email)>,
-    /// Ids handed to the current worker and not yet reported sent or refused: exactly what a
-    /// SIGKILL of the worker loses.
+    /// Emails handed to the current worker and not yet acknowledged (reported sent or
+    /// refused): exactly what a SIGKILL of the worker loses, by default.
     ///
-    /// Only ids: the emails themselves are in the worker's memory, and die with it. Keeping
-    /// a copy here to hand to the next worker would trade loss for duplicates, since the
-    /// email being sent at the instant of the kill may already be at the SMTP server.
+    /// By default only the ids (the value is `None`): the emails themselves are in the
+    /// worker's memory, and die with it. With `--ack` the value is a copy of the email,
+    /// kept until the worker's report, and the next worker gets the copies of whatever a
+    /// dead one never reported on. That trades loss for duplicates: the email being sent
+    /// at the instant of the kill may already be at the SMTP server.
     ///
     /// Its size is also an upper bound of what the worker has in memory (its queue, and the
     /// frames still in the socket or in the channel's outbox on their way there): the
     /// worker gets nothing but what is counted here.
-    in_worker: BTreeSet<u64>,
+    in_worker: BTreeMap<u64, Option<Email>>,
     /// Emails refused in a row because the backlog was full: the first refusal of a streak
     /// is logged, and the end of the streak, not each one.
     refused_in_a_row: u64,
@@ -118,9 +122,13 @@ struct Tally {
     accepted: u64,
     sent: u64,
     refused: u64,
+    /// Failed transiently on every attempt `--max-attempts` allows, then given up.
+    out_of_attempts: u64,
     /// Refused at the door, backlog full: the web server answered 503, nothing was sent.
     turned_away: u64,
     lost_with_worker: u64,
+    /// With `--ack`: handed to a worker again after the previous one died unacknowledged.
+    handed_again: u64,
     abandoned_at_shutdown: u64,
     /// Re-forked children that came back ready: web, worker, mail sink.
     restarts: [u64; 3],
@@ -152,7 +160,7 @@ impl Supervisor {
             dead: Vec::new(),
             restarting: HashMap::new(),
             held: VecDeque::new(),
-            in_worker: BTreeSet::new(),
+            in_worker: BTreeMap::new(),
             refused_in_a_row: 0,
             next_id: 1,
             tally: Tally::default(),
@@ -162,7 +170,11 @@ impl Supervisor {
 
     /// Runs until every child has stopped after a SIGTERM/SIGINT. Returns the exit code.
     pub fn run(mut self) -> i32 {
-        self.master("started master");
+        self.master(if self.settings.ack {
+            "started master (--ack: what a dead worker did not acknowledge goes to the next one)"
+        } else {
+            "started master"
+        });
         // The web server may be ready before the worker: what it accepts meanwhile is held.
         for role in self.roles() {
             self.start(role);

@@ -8,6 +8,9 @@
 //! | `GET /resque/workers`       | each worker: queues, its job (null when idle), start  |
 //! | `GET /resque/delayed`       | delayed jobs by due time (ms)                         |
 //! | `POST /resque/failed/retry` | body `{"index": N}` retries one, `{}` retries all     |
+//! | `GET /resque/bus/apps`      | the QueueBus applications (`bus_apps`)                |
+//! | `GET /resque/bus/subscriptions` | each app's subscriptions, or why one is unusable  |
+//! | `GET /resque/bus/queues`    | `bus_incoming` and each subscription's queue, lengths |
 //!
 //! Who may ask is [`kit::access`]'s to say: GETs from this machine are open; a POST
 //! must be JSON, from this server's own origin, and carry the token when there is one.
@@ -25,11 +28,14 @@ use kit::BoxFuture;
 use serde_json::{json, Map, Value};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use strategy_5::bus::{Bus, INCOMING_QUEUE};
 use strategy_5::worker::MultiWorkerStatus;
 use strategy_5::{Queue, QueueError};
 
 pub struct Admin {
     pub queue: Queue,
+    /// The bus on the same Redis (its keys are there whether or not `--bus` is on).
+    pub bus: Bus,
     /// Checked before any admin route runs.
     pub access: AdminAccess,
     /// The multi-worker in this process, if any: its slots and runtime lag are shown.
@@ -58,12 +64,21 @@ impl Admin {
                 (&Method::GET, "/resque/workers") => self.workers().await,
                 (&Method::GET, "/resque/delayed") => self.delayed().await,
                 (&Method::POST, "/resque/failed/retry") => self.retry(&body).await,
+                (&Method::GET, "/resque/bus/apps") => self.bus_apps().await,
+                (&Method::GET, "/resque/bus/subscriptions") => self.bus_subscriptions().await,
+                (&Method::GET, "/resque/bus/queues") => self.bus_queues().await,
                 // A known route asked with the wrong method: say so, rather than "not found".
                 (_, "/resque/failed/retry") => return method_not_allowed("POST", path),
                 (
                     _,
-                    "/resque/stats" | "/resque/queues" | "/resque/failed" | "/resque/workers"
-                    | "/resque/delayed",
+                    "/resque/stats"
+                    | "/resque/queues"
+                    | "/resque/failed"
+                    | "/resque/workers"
+                    | "/resque/delayed"
+                    | "/resque/bus/apps"
+                    | "/resque/bus/subscriptions"
+                    | "/resque/bus/queues",
                 ) => return method_not_allowed("GET", path),
                 _ => {
                     return (
@@ -80,10 +95,17 @@ impl Admin {
     }
 
     async fn queue_lengths(&self) -> Result<Map<String, Value>, QueueError> {
+        self.lengths_of(self.queue.queues().await?).await
+    }
+
+    /// Each named queue (once) and its length.
+    async fn lengths_of(&self, names: Vec<String>) -> Result<Map<String, Value>, QueueError> {
         let mut lengths = Map::new();
-        for name in self.queue.queues().await? {
-            let length = self.queue.length(&name).await?;
-            lengths.insert(name, length.into());
+        for name in names {
+            if !lengths.contains_key(&name) {
+                let length = self.queue.length(&name).await?;
+                lengths.insert(name, length.into());
+            }
         }
         Ok(lengths)
     }
@@ -161,6 +183,40 @@ impl Admin {
             .map(|(ts, jobs)| (ts.to_string(), jobs.iter().map(|j| j.to_value()).collect()))
             .collect();
         Ok(json!({ "delayed": delayed }))
+    }
+
+    async fn bus_apps(&self) -> Result<Value, QueueError> {
+        Ok(json!({ "apps": self.bus.apps().await? }))
+    }
+
+    /// Each record as Redis holds it, or `{"error": why}` where the driver cannot use it.
+    async fn bus_subscriptions(&self) -> Result<Value, QueueError> {
+        let apps: Map<String, Value> = self
+            .bus
+            .subscriptions()
+            .await?
+            .into_iter()
+            .map(|(app, subs)| {
+                let subs: Map<String, Value> = subs
+                    .into_iter()
+                    .map(|(field, sub)| {
+                        let shown = sub.map_or_else(|why| json!({ "error": why }), |s| s.record);
+                        (field, shown)
+                    })
+                    .collect();
+                (app, Value::Object(subs))
+            })
+            .collect();
+        Ok(json!({ "subscriptions": apps }))
+    }
+
+    /// `bus_incoming`, then every queue a subscription names, with their lengths.
+    async fn bus_queues(&self) -> Result<Value, QueueError> {
+        let mut names = vec![INCOMING_QUEUE.to_owned()];
+        for subs in self.bus.subscriptions().await?.into_values() {
+            names.extend(subs.into_values().flatten().map(|sub| sub.queue_name));
+        }
+        Ok(json!({ "queues": self.lengths_of(names).await? }))
     }
 
     async fn retry(&self, body: &[u8]) -> Result<Value, QueueError> {

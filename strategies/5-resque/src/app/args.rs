@@ -20,7 +20,8 @@ pub enum Role {
 }
 
 /// Strategy 5: a Resque-compatible queue. The web front enqueues `sendEmail` jobs on
-/// `emailQueue`; workers send them; failures land in Redis's `failed` list.
+/// `emailQueue` (with --bus: publishes `email_requested` events, which QueueBus fans out to
+/// the subscribed applications); workers send them; failures land in Redis's `failed` list.
 #[derive(Parser, Debug)]
 #[command(version, about)]
 pub struct Args {
@@ -82,6 +83,22 @@ pub struct Args {
     /// TTL of the scheduler leader lock (how long a killed leader blocks the others).
     #[arg(long, env = "LEADER_LOCK_TIMEOUT_S", default_value_t = 180)]
     pub leader_lock_timeout_s: u64,
+    /// The demo on QueueBus: the web role publishes an `email_requested` event on
+    /// `bus_incoming`; the worker role subscribes application `offload_mailer` (which sends
+    /// the mail), drives `bus_incoming` and rides the apps' queues (--queues is not used);
+    /// the scheduler role also triggers the bus heartbeat once a minute.
+    #[arg(long, env = "BUS")]
+    pub bus: bool,
+    /// With --bus: one more subscribing application per name (comma-separated), whose
+    /// handler logs each event, to show the fan-out. Names are made lower case, with `_`
+    /// for anything but letters, digits and `_`.
+    #[arg(
+        long = "bus-app",
+        env = "BUS_APPS",
+        value_delimiter = ',',
+        requires = "bus"
+    )]
+    pub bus_apps: Vec<String>,
 }
 
 impl Args {

@@ -8,6 +8,7 @@
 
 mod admin;
 pub mod args;
+mod bus_demo;
 mod dashboard;
 mod send_email;
 mod web;
@@ -18,9 +19,10 @@ use dashboard::Dashboard;
 use kit::access::AdminAccess;
 use kit::dashboard::Gate;
 use std::sync::Arc;
+use strategy_5::bus::{self, Bus};
 use strategy_5::events::{spawn_logger, EventSender, WorkerEvent};
 use strategy_5::plugins::Retry;
-use strategy_5::{Jobs, Keys, MultiWorker, Queue, Scheduler};
+use strategy_5::{JobDef, Jobs, Keys, MultiWorker, Queue, Scheduler};
 use web::Web;
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
@@ -47,22 +49,42 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     } else {
         None
     };
+    // The bus job needs the queue it pushes riders through, and the queue needs the jobs
+    // (for their enqueue plugins): a queue without them serves the bus.
+    let keys = Keys::new(&args.namespace);
+    let bus = Bus::new(Queue::new(connection.clone(), keys.clone()));
+    let with_retry = |job: JobDef| match args.retry {
+        0 => job,
+        attempts => job.with_plugin(Retry::new(attempts, args.retry_delay_ms)),
+    };
     let mut jobs = Jobs::new();
     if let Some(mail) = &_mail {
-        let mut job = send_email::job(mail.mailer.clone());
-        if args.retry > 0 {
-            job = job.with_plugin(Retry::new(args.retry, args.retry_delay_ms));
+        jobs = jobs.with(
+            send_email::CLASS,
+            with_retry(send_email::job(mail.mailer.clone())),
+        );
+        if args.bus {
+            let riders = bus_demo::riders(mail.mailer.clone());
+            jobs = jobs.with(
+                bus::WORKER_CLASS,
+                with_retry(bus::worker_job(bus.clone(), riders)),
+            );
         }
-        jobs = jobs.with(send_email::CLASS, job);
     }
     let jobs = Arc::new(jobs);
-    let queue = Queue::new(connection, Keys::new(&args.namespace)).with_jobs(jobs.clone());
+    let queue = Queue::new(connection, keys).with_jobs(jobs.clone());
 
     let mut tasks = tokio::task::JoinSet::new();
     let mut multi_status = None;
     if args.runs_workers() {
+        let mut options = args.multi_worker_options();
+        if args.bus {
+            // Subscribed before the first event is driven: the driver matches what is in
+            // Redis when it takes an event, and an event no one subscribes to is dropped.
+            options.worker.queues = bus_demo::subscribe(&bus, &args.bus_apps).await?;
+        }
         let multi = MultiWorker::new(
-            args.multi_worker_options(),
+            options,
             queue.clone(),
             client.clone(),
             jobs.clone(),
@@ -93,13 +115,18 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             );
         }
         tasks.spawn(scheduler.run());
+        if args.bus {
+            tasks.spawn(trigger_heartbeats(bus.clone(), shutdown.clone()));
+        }
     }
     if let Some(access) = access {
         let web = Arc::new(Web {
             queue: queue.clone(),
             dashboard: Dashboard::new(Gate::new(access.clone())),
+            bus: args.bus.then(|| bus.clone()),
             admin: Admin {
                 queue: queue.clone(),
+                bus: bus.clone(),
                 access,
                 multi_worker: multi_status,
             },
@@ -111,6 +138,22 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     while tasks.join_next().await.is_some() {}
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The bus heartbeat's trigger, once a minute (node's `publishHeartbeat`): the heartbeat
+/// job's lock makes a trigger from every scheduler harmless, and the job publishes every
+/// minute that passed since the last one, so a pause loses none.
+async fn trigger_heartbeats(bus: Bus, shutdown: tokio_util::sync::CancellationToken) {
+    let mut every_minute = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = every_minute.tick() => {}
+        }
+        if let Err(e) = bus.trigger_heartbeat().await {
+            tracing::warn!("bus heartbeat trigger: {e}");
+        }
+    }
 }
 
 /// Logs `worker ready` once the first worker slot has registered in Redis.

@@ -3,7 +3,7 @@
 
 use mailer::{Email, Mailer};
 use serde_json::{json, Value};
-use strategy_5::{JobDef, JobError};
+use strategy_5::{JobDef, JobError, JobResult};
 
 pub const CLASS: &str = "sendEmail";
 pub const QUEUE: &str = "emailQueue";
@@ -15,24 +15,30 @@ pub fn job(mailer: Mailer) -> JobDef {
     JobDef::new(move |args: Vec<Value>| {
         let mailer = mailer.clone();
         async move {
-            let email = email_from_args(&args)?;
-            let message_id = mailer.send(&email).await.map_err(|e| {
-                let error = JobError::named("SMTPError", e.to_string());
-                if e.is_transient() {
-                    error
-                } else {
-                    error.permanent()
-                }
+            let data = args.first().ok_or_else(|| {
+                JobError::named("InvalidEmail", "sendEmail needs one argument").permanent()
             })?;
-            Ok(json!({ "email": email, "message_id": message_id }))
+            send(&mailer, data).await
         }
     })
 }
 
-fn email_from_args(args: &[Value]) -> Result<Email, JobError> {
-    let data = args.first().ok_or_else(|| {
-        JobError::named("InvalidEmail", "sendEmail needs one argument").permanent()
+/// Sends the mail whose `to`, `subject` and `text` are fields of `data` (the job's
+/// argument, or a bus event's attributes).
+pub async fn send(mailer: &Mailer, data: &Value) -> JobResult {
+    let email = email_from(data)?;
+    let message_id = mailer.send(&email).await.map_err(|e| {
+        let error = JobError::named("SMTPError", e.to_string());
+        if e.is_transient() {
+            error
+        } else {
+            error.permanent()
+        }
     })?;
+    Ok(json!({ "email": email, "message_id": message_id }))
+}
+
+fn email_from(data: &Value) -> Result<Email, JobError> {
     let field = |name: &str| data.get(name).and_then(Value::as_str).unwrap_or_default();
     Email::new(field("to"), field("subject"), field("text"))
         .map_err(|e| JobError::named("InvalidEmail", e.to_string()).permanent())

@@ -106,6 +106,26 @@ impl Keys {
     pub fn processing(&self, queue: &str, name: &str) -> String {
         self.key(&format!("processing:{queue}:{name}"))
     }
+
+    // ----- QueueBus (the `bus` module): the names node-queue-bus, resque-bus and
+    // py-queue-bus all use under the same namespace -----
+
+    /// The set of application keys that have subscriptions.
+    pub fn bus_apps(&self) -> String {
+        self.key("bus_apps")
+    }
+    /// One application's subscriptions: field = subscription key, value = its record.
+    pub fn bus_app(&self, app: &str) -> String {
+        self.key(&format!("bus_app:{app}"))
+    }
+    /// Who runs the heartbeat now: a lock holding its expiry (Unix seconds).
+    pub fn bus_heartbeat_lock(&self) -> String {
+        self.key("bus:heartbeat:lock")
+    }
+    /// The last epoch minute the heartbeat published.
+    pub fn bus_heartbeat_timestamp(&self) -> String {
+        self.key("bus:heartbeat:timestamp")
+    }
 }
 
 #[cfg(test)]
@@ -132,6 +152,12 @@ mod tests {
         assert_eq!(
             Keys::default().worker_stats("processed", "h:1", "a,b"),
             ["resque:stat:processed:h:1", "resque:stat:processed:h:1:a,b"]
+        );
+        assert_eq!(Keys::default().bus_app("my_app"), "resque:bus_app:my_app");
+        assert_eq!(Keys::default().bus_apps(), "resque:bus_apps");
+        assert_eq!(
+            Keys::default().bus_heartbeat_timestamp(),
+            "resque:bus:heartbeat:timestamp"
         );
     }
 }

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 use kit::{RedisOptions, RedisServer};
+use mailer::{Faults, Sink, SinkConfig};
 use redis::AsyncCommands;
 use serde_json::Value;
 use std::future::Future;
@@ -109,4 +110,29 @@ pub fn counting(runs: &Arc<AtomicUsize>, outcome: fn() -> JobResult) -> JobDef {
 
 pub fn succeed() -> JobResult {
     Ok(Value::Null)
+}
+
+/// A real SMTP sink on a free port, misbehaving as `faults` say.
+pub async fn sink(faults: Faults) -> Sink {
+    Sink::start_local(SinkConfig {
+        faults,
+        ..SinkConfig::default()
+    })
+    .await
+    .unwrap()
+}
+
+/// The attributes of a bus job (its one argument, a JSON string), given the job as JSON.
+pub fn bus_attributes(job: &Value) -> Value {
+    serde_json::from_str(job["args"][0].as_str().expect("a JSON-string argument")).unwrap()
+}
+
+/// The field names of a JSON object, in their order.
+pub fn keys_of(object: &Value) -> Vec<&str> {
+    object
+        .as_object()
+        .expect("a JSON object")
+        .keys()
+        .map(String::as_str)
+        .collect()
 }
