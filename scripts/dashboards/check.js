@@ -232,6 +232,10 @@ async function strategy5(browser) {
   await expectText(page, 'the stats page after two refreshes', ['processed']);
   await shot(page, 'strategy-5-stats');
   await phone(browser, `${base}/failed`, 'strategy-5-phone');
+  // A worker on the bus subscribes the demo's applications: the bus page lists them.
+  start('strategy-5 bus worker', path.join(BIN, 'strategy-5'), ['--role', 'worker', '--bus', '--min', '1', '--max', '1'], env);
+  await waitFor('the bus has its apps', async () => (await json(`${front.url}/resque/bus/apps`)).apps.length > 0);
+  await visit(page, `${base}/bus`, 'strategy-5-bus', ['offload_mailer', 'bus_incoming', 'email_requested']);
   await page.close();
   for (const child of [front, worker, r.child]) await stop(child);
 }

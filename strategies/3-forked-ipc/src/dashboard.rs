@@ -56,7 +56,9 @@ pub fn page(request: &Request<'_>, books: Result<Books, String>) -> Reply {
             ("sent", books.sent.to_string()),
             ("dropped (5xx)", books.refused.to_string()),
             ("turned away (503)", books.turned_away.to_string()),
+            ("out of attempts", books.out_of_attempts.to_string()),
             ("lost with a worker", books.lost_with_worker.to_string()),
+            ("handed again (--ack)", books.handed_again.to_string()),
         ]))
         (unseen("The worker's in-memory queue lives in the worker process: \"in the worker\" \
                  counts what the supervisor handed it and has not heard back about, an upper \

@@ -101,6 +101,10 @@ pub struct Books {
     pub turned_away: u64,
     /// Handed to a worker that died before it reported them.
     pub lost_with_worker: u64,
+    /// Failed transiently on every attempt `--max-attempts` allows, then given up.
+    pub out_of_attempts: u64,
+    /// With `--ack`: handed to a worker again after the previous one died unacknowledged.
+    pub handed_again: u64,
 }
 
 /// The level a child logged at; the supervisor logs the line again at the same level.

@@ -345,3 +345,33 @@ async fn with_an_admin_token_actions_need_a_signed_in_browser() {
     assert_eq!(cleared.status, 303, "{}", cleared.body);
     assert_eq!(failed_count(&app).await, 0);
 }
+
+/// With `--bus`, the bus page lists the demo's applications, their subscriptions and the
+/// bus queues, as `/resque/bus/...` reads them.
+#[tokio::test]
+async fn the_bus_page_shows_the_apps_subscriptions_and_queues() {
+    let redis = RedisServer::start().unwrap();
+    let sink = Sink::start_local(SinkConfig::default()).await.unwrap();
+    let app = ChildProcess::start_http(
+        BIN,
+        ["--role", "all", "--bus", "--bus-app", "offload_audit"],
+        &[("REDIS_URL", &redis.url()), ("SMTP_URL", &sink.url())],
+    )
+    .await
+    .unwrap();
+    let mut browser = DashboardClient::new(&app.url(""));
+    let page = browser.get("/dashboard/bus").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    for text in [
+        "offload_audit, offload_mailer",
+        "bus_incoming",
+        "offload_mailer_default",
+        "email_requested",
+    ] {
+        assert!(
+            page.body.contains(text),
+            "the bus page lacks {text:?}: {}",
+            page.body
+        );
+    }
+}

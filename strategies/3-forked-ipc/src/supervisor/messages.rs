@@ -368,6 +368,8 @@ impl Supervisor {
             refused: t.refused,
             turned_away: t.turned_away,
             lost_with_worker: t.lost_with_worker,
+            out_of_attempts: t.out_of_attempts,
+            handed_again: t.handed_again,
         }
     }
 }

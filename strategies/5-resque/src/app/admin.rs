@@ -185,12 +185,12 @@ impl Admin {
         Ok(json!({ "delayed": delayed }))
     }
 
-    async fn bus_apps(&self) -> Result<Value, QueueError> {
+    pub(crate) async fn bus_apps(&self) -> Result<Value, QueueError> {
         Ok(json!({ "apps": self.bus.apps().await? }))
     }
 
     /// Each record as Redis holds it, or `{"error": why}` where the driver cannot use it.
-    async fn bus_subscriptions(&self) -> Result<Value, QueueError> {
+    pub(crate) async fn bus_subscriptions(&self) -> Result<Value, QueueError> {
         let apps: Map<String, Value> = self
             .bus
             .subscriptions()
@@ -211,7 +211,7 @@ impl Admin {
     }
 
     /// `bus_incoming`, then every queue a subscription names, with their lengths.
-    async fn bus_queues(&self) -> Result<Value, QueueError> {
+    pub(crate) async fn bus_queues(&self) -> Result<Value, QueueError> {
         let mut names = vec![INCOMING_QUEUE.to_owned()];
         for subs in self.bus.subscriptions().await?.into_values() {
             names.extend(subs.into_values().flatten().map(|sub| sub.queue_name));

@@ -12,6 +12,7 @@
 //! | `/dashboard/delayed`   | delayed jobs by due time                                       |
 //! | `/dashboard/processing`| reliable fetch's processing lists (not in resque-web)          |
 //! | `/dashboard/stats`     | every counter, the multi-worker's slots and lag, a rate chart  |
+//! | `/dashboard/bus`       | QueueBus: its apps, their subscriptions, the bus queues        |
 //!
 //! The actions are the failed page's buttons: form POSTs to `/dashboard/failed/retry`
 //! (`index=N`), `/failed/remove` (`index=N`), `/failed/retry-all` and `/failed/clear`, each
@@ -20,6 +21,7 @@
 //! An index that is not in the list is a 404 page, a malformed form a 400, a missing token
 //! a 403; nothing changes.
 
+mod bus;
 mod failed;
 mod overview;
 mod queues;
@@ -43,6 +45,7 @@ const SITE: Site = Site {
         ("/delayed", "Delayed"),
         ("/processing", "Processing"),
         ("/stats", "Stats"),
+        ("/bus", "Bus"),
     ],
 };
 
@@ -77,6 +80,7 @@ impl Dashboard {
             (_, "/delayed") => queues::delayed(admin).await.map(|c| ("Delayed", c)),
             (_, "/processing") => queues::processing(admin).await.map(|c| ("Processing", c)),
             (_, "/stats") => stats::page(admin, &self.rates).await.map(|c| ("Stats", c)),
+            (_, "/bus") => bus::page(admin).await.map(|c| ("Bus", c)),
             (_, other) => {
                 return visit.refuse(StatusCode::NOT_FOUND, &format!("no page {other:?} here"))
             }
