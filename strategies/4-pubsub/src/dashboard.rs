@@ -6,6 +6,7 @@
 //! [`Watched`] wraps the web role's [`Publisher`]: every call goes to it unchanged, and the
 //! answer to each PUBLISH is counted on the way back. A status page: nothing to act on.
 
+use crate::backlog::Backlog;
 use crate::publisher::Publisher;
 use bytes::Bytes;
 use hyper::{HeaderMap, Method, StatusCode};
@@ -16,6 +17,7 @@ use mailer::Email;
 use redis::aio::ConnectionManager;
 use serde_json::{Map, Value};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 const SITE: Site = Site {
     name: "Strategy 4 · pub/sub",
@@ -32,6 +34,8 @@ pub struct Watched {
     to_nobody: AtomicU64,
     last_receivers: AtomicU64,
     refused: AtomicU64,
+    /// The worker's backlog, when it runs in this process (`--role all`).
+    backlog: Option<Arc<Backlog>>,
 }
 
 impl Watched {
@@ -51,7 +55,14 @@ impl Watched {
             to_nobody: AtomicU64::new(0),
             last_receivers: AtomicU64::new(0),
             refused: AtomicU64::new(0),
+            backlog: None,
         })
+    }
+
+    /// Shows `backlog` too: the worker of this very process.
+    pub fn with_backlog(mut self, backlog: Option<Arc<Backlog>>) -> Watched {
+        self.backlog = backlog;
+        self
     }
 
     async fn page(&self, request: &Request<'_>) -> Reply {
@@ -112,9 +123,17 @@ impl Watched {
             p.muted { "Channel " code { (self.channel) } ". The counts are this web process's own PUBLISHes since it started." }
             h2 { "Subscribers, as Redis sees them" }
             (table(&["client", "connected", "channels", "waiting in Redis"], rows, "nobody is subscribed: every mail published now is lost"))
-            (unseen("Each worker's backlog (mails it heard and has not sent) is in that worker's \
-                     memory, not in Redis: this web role cannot see it. \"Waiting in Redis\" is \
-                     what Redis buffered for a subscriber that has not read it yet."))
+            @if let Some(backlog) = &self.backlog {
+                h2 { "The worker in this process" }
+                (tiles(&[
+                    ("backlog (heard, not sent)", backlog.len().to_string()),
+                    ("dropped (backlog full)", backlog.dropped().to_string()),
+                ]))
+            }
+            (unseen("A worker's backlog (mails it heard and has not sent) is in that worker's \
+                     memory, not in Redis: this web role sees only the worker of its own process \
+                     (--role all). \"Waiting in Redis\" is what Redis buffered for a subscriber \
+                     that has not read it yet."))
         })
     }
 }

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use testkit::DashboardClient;
+use testkit::{ChildProcess, DashboardClient};
 
 #[tokio::test]
 async fn the_page_shows_subscribers_and_mails_heard_by_nobody() {
@@ -38,5 +38,39 @@ async fn the_page_shows_subscribers_and_mails_heard_by_nobody() {
     assert_eq!(page.tile("receivers, last PUBLISH").as_deref(), Some("1"));
     assert!(page.body.contains("waiting in Redis"));
     assert!(!page.body.contains("nobody is subscribed"));
+    assert!(
+        !page.body.contains("The worker in this process"),
+        "a web role has no worker"
+    );
     assert_eq!(browser.post_form("/dashboard", "").await.status, 405);
+}
+
+/// With `--role all` the worker runs in the web role's process, so the page shows its
+/// backlog: the mails it heard and has not sent (here: held up by a long throttle).
+#[tokio::test]
+async fn with_role_all_the_page_shows_the_workers_backlog() {
+    let sink = sink().await;
+    let app = ChildProcess::start_http(
+        BIN,
+        ["--role", "all", "--throttle-ms", "60000"],
+        &[("SMTP_URL", &sink.url())],
+    )
+    .await
+    .unwrap();
+    for subject in ["a", "b", "c", "d"] {
+        assert_eq!(publish(&app, subject).await, 1);
+    }
+    let base = app.url("");
+    testkit::wait_until("3 mails wait in the backlog", DEADLINE, || async {
+        let page = DashboardClient::new(&base).get("/dashboard").await;
+        (page.tile("backlog (heard, not sent)").as_deref() == Some("3")).then_some(())
+    })
+    .await;
+    let page = DashboardClient::new(&base).get("/dashboard").await;
+    assert_eq!(page.tile("dropped (backlog full)").as_deref(), Some("0"));
+    assert_eq!(
+        sink.deliveries().len(),
+        1,
+        "the throttle let more than one mail through"
+    );
 }
