@@ -29,6 +29,25 @@ impl Page {
         Some(self.body[start..end].to_owned())
     }
 
+    /// The hidden fields of the first form on the page that posts to `action`, in order.
+    pub fn form_fields(&self, action: &str) -> Vec<(String, String)> {
+        let Some(start) = self.body.find(&format!("action=\"{action}\"")) else {
+            return Vec::new();
+        };
+        let end = self.body[start..]
+            .find("</form>")
+            .map_or(self.body.len(), |e| start + e);
+        self.body[start..end]
+            .split("<input type=\"hidden\" ")
+            .skip(1)
+            .filter_map(|input| {
+                let name = input.strip_prefix("name=\"")?.split('"').next()?;
+                let value = input.split("value=\"").nth(1)?.split('"').next()?;
+                Some((name.to_owned(), value.to_owned()))
+            })
+            .collect()
+    }
+
     /// The value of the first `<input ... name="NAME" value="...">` on the page.
     pub fn hidden_field(&self, name: &str) -> Option<String> {
         let marker = format!("name=\"{name}\" value=\"");
@@ -76,6 +95,13 @@ impl DashboardClient {
             body.push_str(&format!("&{name}={value}"));
         }
         self.post_form(path, &body).await
+    }
+
+    /// Presses the button of the first form on `page` that posts to `action`, as a browser
+    /// does: its hidden fields (the token among them), form-encoded.
+    pub async fn submit(&mut self, page: &Page, action: &str) -> Page {
+        let body = encode_form(&page.form_fields(action));
+        self.post_form(action, &body).await
     }
 
     /// A form POST with exactly this body (and this browser's cookies and origin).
@@ -148,4 +174,20 @@ impl DashboardClient {
             body: body.to_owned(),
         }
     }
+}
+
+/// `a=1&b=two%20words`: fields as a form sends them (HTML-escaped values decoded first).
+pub fn encode_form(fields: &[(String, String)]) -> String {
+    let pairs: Vec<String> = fields
+        .iter()
+        .map(|(name, value)| {
+            let value = value
+                .replace("&quot;", "\"")
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&amp;", "&");
+            format!("{name}={}", kit::dashboard::form::encode(&value))
+        })
+        .collect();
+    pairs.join("&")
 }

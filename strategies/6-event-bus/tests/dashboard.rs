@@ -11,7 +11,8 @@ use kit::client::HttpClient;
 use kit::RedisServer;
 use mailer::{Faults, Sink, SinkConfig};
 use std::time::Duration;
-use testkit::{wait_until, ChildProcess, DashboardClient, Page};
+use testkit::dashboard::encode_form;
+use testkit::{wait_until, ChildProcess, DashboardClient};
 
 const BIN: &str = env!("CARGO_BIN_EXE_strategy-6");
 
@@ -80,31 +81,6 @@ async fn dead_letters(run: &Running, n: usize) {
         (parked(&run.web).await == n).then_some(())
     })
     .await;
-}
-
-/// The hidden fields of the first form on `page` that posts to `action`.
-fn form_fields(page: &Page, action: &str) -> Vec<(String, String)> {
-    let start = page
-        .body
-        .find(&format!("action=\"{action}\""))
-        .expect(action);
-    let form = &page.body[start..start + page.body[start..].find("</form>").unwrap()];
-    form.split("<input type=\"hidden\" ")
-        .skip(1)
-        .filter_map(|input| {
-            let name = input.strip_prefix("name=\"")?.split('"').next()?;
-            let value = input.split("value=\"").nth(1)?.split('"').next()?;
-            Some((name.to_owned(), value.to_owned()))
-        })
-        .collect()
-}
-
-fn encode(fields: &[(String, String)]) -> String {
-    let pairs: Vec<String> = fields
-        .iter()
-        .map(|(n, v)| format!("{n}={}", kit::dashboard::form::encode(v)))
-        .collect();
-    pairs.join("&")
 }
 
 async fn pages_show_the_groups_and_dead_letters(backend: &str) {
@@ -177,9 +153,9 @@ async fn retry_sends_a_dead_letter_and_replay_reads_again(backend: &str) {
     run.sink.set_faults(Faults::default());
     let mut browser = DashboardClient::new(&run.web.url(""));
     let dead = browser.get("/dashboard/dead").await;
-    let retry = form_fields(&dead, "/dashboard/dead/retry");
+    let retry = dead.form_fields("/dashboard/dead/retry");
     let done = browser
-        .post_form("/dashboard/dead/retry", &encode(&retry))
+        .post_form("/dashboard/dead/retry", &encode_form(&retry))
         .await;
     assert_eq!(done.status, 303, "{}", done.body);
     assert!(
@@ -193,16 +169,13 @@ async fn retry_sends_a_dead_letter_and_replay_reads_again(backend: &str) {
     );
     // The same form again: that letter is gone, so nothing is published.
     let again = browser
-        .post_form("/dashboard/dead/retry", &encode(&retry))
+        .post_form("/dashboard/dead/retry", &encode_form(&retry))
         .await;
     assert_eq!(again.status, 404, "{}", again.body);
 
     // Replay the other letter's partition from its event: the group reads it again.
     let dead = browser.get("/dashboard/dead").await;
-    let replay = form_fields(&dead, "/dashboard/replay");
-    let done = browser
-        .post_form("/dashboard/replay", &encode(&replay))
-        .await;
+    let done = browser.submit(&dead, "/dashboard/replay").await;
     assert_eq!(done.status, 303, "{}", done.body);
     assert!(
         run.sink.wait_for(2, DEADLINE).await,
@@ -228,14 +201,14 @@ async fn bad_actions_are_refused_and_change_nothing() {
     run.sink.set_faults(Faults::default());
     let mut browser = DashboardClient::new(&run.web.url(""));
     let dead = browser.get("/dashboard/dead").await;
-    let fields = form_fields(&dead, "/dashboard/dead/retry");
+    let fields = dead.form_fields("/dashboard/dead/retry");
     let with = |name: &str, value: &str| {
         let mut changed = fields.clone();
         changed.retain(|(n, _)| n != name);
         if !value.is_empty() {
             changed.push((name.to_owned(), value.to_owned()));
         }
-        encode(&changed)
+        encode_form(&changed)
     };
     let cases = [
         ("/dashboard/dead/retry", with("index", "7"), 404),
