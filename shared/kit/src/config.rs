@@ -22,6 +22,17 @@ impl HttpArgs {
     }
 }
 
+/// Who may act through a web front's admin routes and dashboard (see [`crate::access`]).
+#[derive(clap::Args, Debug, Clone)]
+pub struct AdminArgs {
+    /// Token the admin routes and the /dashboard actions ask for (`Authorization: Bearer
+    /// <token>`, or a browser signed in at /dashboard/login): on every action, and on every
+    /// request when --host is not a loopback address (which needs a token: the web role
+    /// refuses to start without one).
+    #[arg(long, env = "ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+}
+
 /// Where mail goes, and how the embedded sink misbehaves when there is no SMTP server.
 #[derive(clap::Args, Debug, Clone)]
 pub struct MailArgs {

@@ -19,6 +19,9 @@
 //! * [`redis_server`]: the launcher that starts `redis-server` on a free port (tests, demos, harness).
 //! * [`logging`], [`shutdown`]: tracing setup, and SIGINT/SIGTERM as a cancellation token.
 //! * [`ready`]: the one line a role without a web front logs when it can take work.
+//! * [`dashboard`]: the base of every strategy's `/dashboard` pages (layout, live refresh,
+//!   escaping, the session token every action must carry); [`access`]: who may use the
+//!   admin routes and the dashboards' actions (loopback, `--admin-token`, same origin).
 //! * [`client`]: a small HTTP client, for the load harness and the tests (whose helpers live
 //!   in `shared/testkit`, so that this runtime crate ships no test code).
 //!
@@ -27,8 +30,10 @@
 //!
 //! See ARCHITECTURE.md, section "shared/kit".
 
+pub mod access;
 pub mod client;
 pub mod config;
+pub mod dashboard;
 pub mod embedded;
 pub mod http;
 pub mod logging;
@@ -37,6 +42,6 @@ pub mod redis_server;
 pub mod service;
 pub mod shutdown;
 
-pub use config::{HttpArgs, MailArgs, RedisArgs};
+pub use config::{AdminArgs, HttpArgs, MailArgs, RedisArgs};
 pub use redis_server::{RedisOptions, RedisServer};
 pub use service::{BoxFuture, EmailService, Refusal};

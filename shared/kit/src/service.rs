@@ -60,6 +60,15 @@ pub trait EmailService: Send + Sync + 'static {
     /// tried before the email route. `None` means "not mine". The request's headers are
     /// given too: a route that changes something must tell who is asking (a token, the
     /// `Origin` a browser sends) and what the body is (`Content-Type`).
+    /// `/dashboard` and every page below it: the strategy's HTML pages (see
+    /// [`crate::dashboard`]). `None` (the default) means this strategy has no dashboard: 404.
+    fn dashboard<'a>(
+        &'a self,
+        _request: &'a crate::dashboard::Request<'a>,
+    ) -> Option<BoxFuture<'a, crate::dashboard::Reply>> {
+        None
+    }
+
     fn extra_route<'a>(
         &'a self,
         _method: &'a Method,

@@ -115,6 +115,12 @@ async fn bad_input_is_a_400_and_sends_nothing() {
         StatusCode::NOT_FOUND
     );
     assert!(sink.deliveries().is_empty(), "the favicon became a mail");
+    // Nothing runs in the background here, so there is no dashboard: a 404 that says so,
+    // not an email to a recipient called "dashboard".
+    let dashboard = client.get(&web.url("/dashboard")).await.unwrap();
+    assert_eq!(dashboard.status, StatusCode::NOT_FOUND);
+    assert_eq!(dashboard.json["error"], "this strategy has no dashboard");
+    assert!(sink.deliveries().is_empty(), "/dashboard became a mail");
 }
 
 #[tokio::test]

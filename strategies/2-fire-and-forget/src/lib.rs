@@ -43,10 +43,12 @@
 //!   [`FireAndForget`] (the [`EmailService`] that spawns the send and answers) and [`run`]
 //!   (serve until SIGTERM, then drain what is in flight and abandon the rest);
 //! * `tally.rs`: what became of each mail, counted where its log line is written;
+//! * `dashboard.rs`: `/dashboard`, the sends in flight and the mails lost so far;
 //! * `main.rs`: the binary, which parses the flags and calls [`run`].
 //!
 //! See ARCHITECTURE.md, section "Strategy 2: fire and forget"
 
+mod dashboard;
 mod tally;
 
 use clap::Parser;
@@ -128,6 +130,14 @@ impl EmailService for FireAndForget {
             fields.insert("in_flight".into(), json!(in_flight));
             Ok(fields)
         })
+    }
+
+    /// `/dashboard`: sends in flight, sent, lost so far (see [`dashboard`]).
+    fn dashboard<'a>(
+        &'a self,
+        request: &'a kit::dashboard::Request<'a>,
+    ) -> Option<BoxFuture<'a, kit::dashboard::Reply>> {
+        Some(Box::pin(async move { dashboard::page(self, request) }))
     }
 }
 

@@ -4,7 +4,7 @@ use hyper::StatusCode;
 use kit::client::HttpClient;
 use mailer::{Faults, Latency, Sink, SinkConfig};
 use std::time::Duration;
-use testkit::{check_bad_requests, wait_until, ChildProcess};
+use testkit::{check_bad_requests, wait_until, ChildProcess, DashboardClient};
 
 /// Ends a stuck test; never what makes one pass (CI is a loaded 2-core machine).
 const DEADLINE: Duration = Duration::from_secs(30);
@@ -222,4 +222,39 @@ async fn past_max_in_flight_the_web_answers_503_and_starts_no_send() {
     let subjects: Vec<String> = sink.deliveries().into_iter().map(|d| d.subject).collect();
     assert!(!subjects.contains(&"over".to_string()), "{subjects:?}");
     assert_eq!(sink.stats().data_started, 4, "a 503 started a send");
+}
+
+/// `/dashboard` shows the sends in flight while the mail server is slow, and the mails lost
+/// so far when it refuses them.
+#[tokio::test]
+async fn the_dashboard_shows_sends_in_flight_and_mails_lost() {
+    let (sink, web) = start(slow(60_000), &["--max-in-flight", "50"]).await;
+    send_and_wait_in_flight(&sink, &web, 3).await;
+    let mut browser = DashboardClient::new(&web.url(""));
+    let page = browser.get("/dashboard").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(
+        page.tile("sends in flight").as_deref(),
+        Some("3"),
+        "{}",
+        page.body
+    );
+    assert_eq!(page.tile("most at once").as_deref(), Some("50"));
+    assert_eq!(page.tile("lost so far").as_deref(), Some("0"));
+    assert_eq!(browser.post_form("/dashboard", "").await.status, 405);
+    assert_eq!(browser.get("/dashboard/other").await.status, 404);
+
+    let refusing = Faults {
+        permanent_failure_rate: 1.0,
+        ..Faults::default()
+    };
+    let (_sink, web) = start(refusing, &[]).await;
+    send(&web, "a", "x").await;
+    send(&web, "b", "x").await;
+    let base = web.url("");
+    wait_until("2 mails are lost", DEADLINE, || async {
+        let page = DashboardClient::new(&base).get("/dashboard").await;
+        (page.tile("lost so far").as_deref() == Some("2")).then_some(())
+    })
+    .await;
 }

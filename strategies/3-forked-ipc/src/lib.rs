@@ -131,7 +131,8 @@
 //! * `child.rs`: the first steps of every child (die with the supervisor, own process
 //!   group, own runtime);
 //! * `web.rs`, `worker.rs`, `sink.rs`: the three roles; `retry.rs`: when the worker tries
-//!   a failed email again, and when it gives up;
+//!   a failed email again, and when it gives up; `dashboard.rs`: the web server's
+//!   `/dashboard`, the supervisor's books (children, restarts, held and in-worker emails);
 //! * `link.rs`: the child's end of its socketpair, on the child's tokio runtime; a message
 //!   can be taken back until it is written (how the web server knows a `503` from a `202`).
 //!
@@ -141,6 +142,7 @@
 
 mod channel;
 mod child;
+mod dashboard;
 mod link;
 mod logging;
 mod protocol;

@@ -20,6 +20,9 @@ pub enum ChildMessage {
     Submit { request: u64, email: Email },
     /// Web server: which processes are alive? Answered by [`SupervisorMessage::Pids`].
     Health { request: u64 },
+    /// Web server: the supervisor's books, for `/dashboard`. Answered by
+    /// [`SupervisorMessage::Books`].
+    Books { request: u64 },
     /// Worker: about to send email `id` (attempt 1, 2, ...).
     Trying { id: u64, attempt: u32 },
     /// Worker: the SMTP server accepted email `id`.
@@ -59,6 +62,8 @@ pub enum SupervisorMessage {
     Refused { request: u64, reason: String },
     /// To the web server: the answer to a health request.
     Pids { request: u64, pids: Pids },
+    /// To the web server: the answer to a books request.
+    Books { request: u64, books: Books },
     /// To the worker: one email to queue and send.
     Deliver { id: u64, email: Email },
 }
@@ -73,6 +78,33 @@ pub struct Pids {
     /// Only when the embedded mail sink runs (no SMTP_URL).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mail_sink: Option<i32>,
+}
+
+/// What the supervisor knows, for `/dashboard`: who is alive, how often each child was
+/// re-forked, and where the emails in its care are. The worker's own queue is not asked
+/// for: `in_worker` (handed to the worker, not yet reported) bounds it from above.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Books {
+    pub pids: Pids,
+    /// Re-forks that came back ready, per child: `[web, worker, mail sink]`.
+    pub restarts: [u64; 3],
+    /// Accepted while no worker was ready, waiting for the next one.
+    pub held: usize,
+    /// Handed to the worker and not yet reported sent or dropped.
+    pub in_worker: usize,
+    pub max_backlog: usize,
+    pub accepted: u64,
+    pub sent: u64,
+    /// Dropped by the worker for a permanent failure.
+    pub refused: u64,
+    /// Refused at the door, backlog full (the client got 503).
+    pub turned_away: u64,
+    /// Handed to a worker that died before it reported them.
+    pub lost_with_worker: u64,
+    /// Failed transiently on every attempt `--max-attempts` allows, then given up.
+    pub out_of_attempts: u64,
+    /// With `--ack`: handed to a worker again after the previous one died unacknowledged.
+    pub handed_again: u64,
 }
 
 /// The level a child logged at; the supervisor logs the line again at the same level.

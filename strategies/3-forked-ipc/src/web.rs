@@ -115,7 +115,8 @@ impl WebFront {
         let request = match &reply {
             SupervisorMessage::Accepted { request, .. }
             | SupervisorMessage::Refused { request, .. }
-            | SupervisorMessage::Pids { request, .. } => *request,
+            | SupervisorMessage::Pids { request, .. }
+            | SupervisorMessage::Books { request, .. } => *request,
             SupervisorMessage::Deliver { .. } => {
                 tracing::warn!("got an email to deliver, but this is the web server");
                 return;
@@ -184,6 +185,22 @@ impl EmailService for WebFront {
                 other => Err(unexpected(other)),
             }
         })
+    }
+
+    /// `/dashboard`: the supervisor's books, asked for like `/healthz` asks for the pids.
+    fn dashboard<'a>(
+        &'a self,
+        request: &'a kit::dashboard::Request<'a>,
+    ) -> Option<BoxFuture<'a, kit::dashboard::Reply>> {
+        Some(Box::pin(async move {
+            let asked = self.ask(|request| ChildMessage::Books { request }).await;
+            let books = match asked {
+                Ok(SupervisorMessage::Books { books, .. }) => Ok(books),
+                Ok(other) => Err(format!("unexpected answer from the supervisor: {other:?}")),
+                Err(no_reply) => Err(no_reply.why),
+            };
+            crate::dashboard::page(request, books)
+        }))
     }
 
     fn health(&self) -> BoxFuture<'_, Result<Value, Refusal>> {

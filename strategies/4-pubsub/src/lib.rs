@@ -79,6 +79,8 @@
 //!
 //! * this file: the flags ([`Args`]) and [`run`], which starts the roles;
 //! * [`publisher`]: the web role's [`kit::EmailService`], one PUBLISH per mail;
+//!   `dashboard.rs`: `/dashboard`, who is subscribed now, what Redis buffers for each, and
+//!   what this web process's PUBLISHes were told;
 //! * [`worker`]: the worker role, two loops side by side until shutdown: `subscriber.rs`
 //!   (the pub/sub connection, resubscribing when Redis drops it; `cut_off.rs` says why it
 //!   was dropped) fills `backlog.rs` (the bounded in-memory queue, the only copy of what
@@ -90,6 +92,7 @@
 
 mod backlog;
 mod cut_off;
+mod dashboard;
 pub mod publisher;
 mod sender;
 mod subscriber;
@@ -158,7 +161,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let (redis_url, _private_redis) = kit::embedded::redis(&args.redis)?;
     let client = redis::Client::open(redis_url.as_str())?;
     match args.role {
-        Role::Web => run_web(&args, client, shutdown).await,
+        Role::Web => run_web(&args, client, None, shutdown).await,
         Role::Worker => {
             let mail = kit::embedded::mail(&args.mail).await?;
             let config = worker_config(&args, client, mail.mailer.clone());
@@ -169,19 +172,19 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             let mail = kit::embedded::mail(&args.mail).await?;
             let config = worker_config(&args, client.clone(), mail.mailer.clone());
             let (ready, subscribed) = oneshot::channel();
-            let worker = tokio::spawn(worker::run_bounded(
-                config,
-                args.max_backlog as usize,
-                Some(ready),
-                shutdown.clone(),
-            ));
+            // One process: the web role's dashboard can show this worker's backlog.
+            let backlog = Arc::new(backlog::Backlog::new(args.max_backlog as usize));
+            let worker = tokio::spawn({
+                let (backlog, shutdown) = (backlog.clone(), shutdown.clone());
+                async move { worker::run_on(config, &backlog, Some(ready), shutdown).await }
+            });
             // Open the web front only once the worker listens: otherwise the demo's first
             // mails would be published to nobody.
             tokio::select! {
                 _ = subscribed => {}
                 _ = shutdown.cancelled() => {}
             }
-            let served = run_web(&args, client, shutdown.clone()).await;
+            let served = run_web(&args, client, Some(backlog), shutdown.clone()).await;
             // Also when the web front could not start (its port taken): a worker alone
             // would keep the demo running with no way in.
             shutdown.cancel();
@@ -191,14 +194,17 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
 }
 
+/// The web role; `backlog` is the worker's when both run in this process (`--role all`).
 async fn run_web(
     args: &Args,
     client: redis::Client,
+    backlog: Option<Arc<backlog::Backlog>>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let publisher =
-        Publisher::new(client, args.channel.clone())?.require_receivers(args.require_receivers);
-    let publisher = Arc::new(publisher);
+    let publisher = Publisher::new(client.clone(), args.channel.clone())?
+        .require_receivers(args.require_receivers);
+    let watched = dashboard::Watched::new(publisher, &client, args.channel.clone())?;
+    let publisher = Arc::new(watched.with_backlog(backlog));
     let listener = kit::http::bind(&args.http.addr()).await?;
     kit::http::serve(listener, publisher, shutdown).await;
     Ok(())

@@ -40,9 +40,18 @@ pub async fn run_bounded(
     ready: Option<oneshot::Sender<()>>,
     shutdown: CancellationToken,
 ) {
-    // Shared by the two loops below, and owned by this function: when it returns, whatever
-    // is still in it is gone.
-    let backlog = Backlog::new(max_backlog);
+    run_on(config, &Backlog::new(max_backlog), ready, shutdown).await
+}
+
+/// [`run_bounded`] on a backlog the caller made: `--role all` shows it on the web role's
+/// `/dashboard`, since both parts run in this one process.
+pub(crate) async fn run_on(
+    config: WorkerConfig,
+    // Shared by the two loops below: when they return, whatever is still in it is gone.
+    backlog: &Backlog,
+    ready: Option<oneshot::Sender<()>>,
+    shutdown: CancellationToken,
+) {
     // Two loops, because listening must never wait for sending: the subscriber pushes each
     // mail into the backlog as Redis hands it over, while the sender takes them one at a
     // time at SMTP speed (see `subscriber::listen` for what a subscriber that stops reading
@@ -50,11 +59,11 @@ pub async fn run_bounded(
     let listening = subscriber::run(
         config.client,
         config.channel,
-        &backlog,
+        backlog,
         ready,
         shutdown.clone(),
     );
-    let sending = sender::run(config.mailer, &backlog, config.throttle, &shutdown);
+    let sending = sender::run(config.mailer, backlog, config.throttle, &shutdown);
     // Both run on this task (no spawn), so they can borrow the backlog. On shutdown the
     // subscriber stops at once; the sender finishes the mail it is sending first.
     let ((), stats) = tokio::join!(listening, sending);

@@ -43,6 +43,18 @@ pub struct Placed {
     pub published_at: u64,
 }
 
+/// Where one group stands in one partition, whichever the engine.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct GroupPosition {
+    pub group: String,
+    /// What it reads next (lists: an offset) or what it was last given (streams: an entry ID).
+    pub position: Position,
+    /// Events retained after its position, not yet given to the group.
+    pub lag: Option<u64>,
+    /// Given to a member and not yet acknowledged (streams; lists keep nothing in flight).
+    pub pending: u64,
+}
+
 /// The storage of a partitioned event log: what `Log` needs, one partition at a time.
 pub trait Engine: Send + Sync {
     /// Appends `events` (JSON objects without `published_at`, in order) to `partition` in
@@ -75,6 +87,10 @@ pub trait Engine: Send + Sync {
         group: &'a str,
         partition: u32,
     ) -> BoxFuture<'a, Result<Vec<DeadLetter>>>;
+
+    /// Every group that has a place in `partition`, and that place: what an operator's
+    /// view shows (see [`crate::inspect`]).
+    fn positions(&self, partition: u32) -> BoxFuture<'_, Result<Vec<GroupPosition>>>;
 
     /// A reader of `partition` for `member` of `group`. `blocking` is a connection of its
     /// own for blocking reads (see [`crate::connection`] for why it cannot be shared).

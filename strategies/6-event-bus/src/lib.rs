@@ -104,8 +104,11 @@
 //! * [`log`]: [`Log`], the producer and operator API (publish, replay, trim, range, dead
 //!   letters). `Log::connect` picks the engine from [`options`] ([`Backend`]): the one
 //!   place that branches on it.
+//! * [`inspect`]: the operator's view (per partition: range, each group's place, lag,
+//!   lease holder and expiry; a group's members) and retrying a dead letter, for the web's
+//!   `/dashboard`.
 //! * [`engine`]: the [`Engine`](engine::Engine) trait (append, range, replay, trim, dead
-//!   letters, open a cursor) and its per-partition half,
+//!   letters, a group's positions, open a cursor) and its per-partition half,
 //!   [`EngineCursor`](engine::EngineCursor) (next batch, commit, dead letter). Why boxed
 //!   futures: see there.
 //! * Its two engines, each in a folder of the same shape (`mod.rs`: the engine's log-wide
@@ -130,7 +133,7 @@
 //! inside a layer there is no circle either.
 //!
 //! ```text
-//! consumer                        the group member runtime
+//! consumer, inspect               the group member runtime, the operator's view
 //! log                             picks the engine, spreads calls over the partitions
 //! lists, streams, cursor, lease   the two engines, the reader handle, partition ownership
 //! engine, scripts                 the trait, the Lua
@@ -147,6 +150,7 @@ pub mod dead_letter;
 pub mod engine;
 pub mod error;
 pub mod event;
+pub mod inspect;
 pub mod keys;
 pub mod lease;
 pub mod lists;

@@ -215,6 +215,11 @@ impl Log {
         self.engine.range(partition).await
     }
 
+    /// Each group's place in `partition` (see [`crate::inspect`] for the whole view).
+    pub async fn positions(&self, partition: u32) -> Result<Vec<crate::engine::GroupPosition>> {
+        self.engine.positions(partition).await
+    }
+
     /// `PING`: is Redis there?
     pub async fn ping(&self) -> Result<()> {
         let mut conn = self.conn.clone();

@@ -9,6 +9,7 @@
 //! | `GET /healthz`             | 200 when the strategy can accept work                   |
 //! | `GET /parked`              | `{"parked": [emails]}`: accepted, given up on, visible   |
 //! | `GET /favicon.ico`         | 404: a browser's icon request is not an email           |
+//! | `/dashboard...`            | the strategy's HTML pages, or 404 when it has none      |
 //! | anything malformed         | 400 `{"error": "..."}`; nothing is sent                  |
 //!
 //! Shutdown is graceful: on cancellation the listener closes, and requests already being
@@ -216,12 +217,55 @@ async fn handle(
     service: Arc<dyn EmailService>,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
-    let (status, body) = route(service.as_ref(), req).await;
+    let (head, body) = req.into_parts();
+    if crate::dashboard::is_dashboard_path(head.uri.path()) {
+        return Ok(dashboard(service.as_ref(), head, body).await);
+    }
+    let (status, body) = route(service.as_ref(), head, body).await;
     Ok(json_response(status, &body))
 }
 
-async fn route(service: &dyn EmailService, req: Request<Incoming>) -> (StatusCode, Value) {
-    let (head, body) = req.into_parts();
+/// `/dashboard...`: the strategy's page, or a JSON 404 when it has no dashboard.
+async fn dashboard(
+    service: &dyn EmailService,
+    head: hyper::http::request::Parts,
+    body: Incoming,
+) -> Response<Full<Bytes>> {
+    let body = match Limited::new(body, MAX_BODY).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => {
+            let (status, value) = error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &format!("request body over {MAX_BODY} bytes"),
+            );
+            return json_response(status, &value);
+        }
+    };
+    let request = crate::dashboard::Request {
+        method: &head.method,
+        path: head.uri.path(),
+        query: head.uri.query(),
+        headers: &head.headers,
+        body: &body,
+    };
+    let Some(answer) = service.dashboard(&request) else {
+        let (status, value) = error(StatusCode::NOT_FOUND, "this strategy has no dashboard");
+        return json_response(status, &value);
+    };
+    let reply = answer.await;
+    let mut response = Response::new(Full::new(reply.body));
+    *response.status_mut() = reply.status;
+    for (name, value) in reply.headers {
+        response.headers_mut().append(name, value);
+    }
+    response
+}
+
+async fn route(
+    service: &dyn EmailService,
+    head: hyper::http::request::Parts,
+    body: Incoming,
+) -> (StatusCode, Value) {
     let (method, path) = (&head.method, head.uri.path());
     match (method, path) {
         (&Method::GET, "/healthz") => {

@@ -21,7 +21,7 @@
 //! (at-least-once: the one being sent at the kill may reach the SMTP server twice).
 
 use super::{say, Supervisor};
-use crate::protocol::{ChildMessage, LogLevel, Pids, SupervisorMessage};
+use crate::protocol::{Books, ChildMessage, LogLevel, Pids, SupervisorMessage};
 use crate::settings::Role;
 use mailer::Email;
 use nix::unistd::Pid;
@@ -47,6 +47,10 @@ impl Supervisor {
                 let pids = self.pids();
                 self.send_to(pid, &SupervisorMessage::Pids { request, pids });
             }
+            (Role::Web, ChildMessage::Books { request }) => {
+                let books = self.books();
+                self.send_to(pid, &SupervisorMessage::Books { request, books });
+            }
             (Role::Worker, status) => self.on_worker_status(pid, status),
             (_, other) => tracing::warn!(
                 "[master @ {}] unexpected message from the {}: {other:?}",
@@ -65,6 +69,7 @@ impl Supervisor {
         // one check interval, plus the time to fork and start (a few milliseconds: a forked
         // child needs no exec and loads nothing, it is a copy of the supervisor).
         if let Some(died_at) = self.restarting.remove(&role) {
+            self.tally.restarts[role as usize] += 1;
             self.master(format!(
                 "the {} is back, {} ms after the previous one died",
                 role.name(),
@@ -346,6 +351,25 @@ impl Supervisor {
             web: pid_of(Role::Web),
             worker: pid_of(Role::Worker),
             mail_sink: pid_of(Role::Sink),
+        }
+    }
+
+    /// The books, for the web server's `/dashboard`.
+    fn books(&self) -> Books {
+        let t = &self.tally;
+        Books {
+            pids: self.pids(),
+            restarts: t.restarts,
+            held: self.held.len(),
+            in_worker: self.in_worker.len(),
+            max_backlog: self.settings.max_backlog,
+            accepted: t.accepted,
+            sent: t.sent,
+            refused: t.refused,
+            turned_away: t.turned_away,
+            lost_with_worker: t.lost_with_worker,
+            out_of_attempts: t.out_of_attempts,
+            handed_again: t.handed_again,
         }
     }
 }

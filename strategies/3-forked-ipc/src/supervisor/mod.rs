@@ -130,6 +130,8 @@ struct Tally {
     /// With `--ack`: handed to a worker again after the previous one died unacknowledged.
     handed_again: u64,
     abandoned_at_shutdown: u64,
+    /// Re-forked children that came back ready: web, worker, mail sink.
+    restarts: [u64; 3],
 }
 
 impl Supervisor {

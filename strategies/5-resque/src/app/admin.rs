@@ -12,16 +12,18 @@
 //! | `GET /resque/bus/subscriptions` | each app's subscriptions, or why one is unusable  |
 //! | `GET /resque/bus/queues`    | `bus_incoming` and each subscription's queue, lengths |
 //!
-//! Who may ask is [`super::admin_access`]'s to say: GETs from this machine are open; a POST
+//! Who may ask is [`kit::access`]'s to say: GETs from this machine are open; a POST
 //! must be JSON, from this server's own origin, and carry the token when there is one.
+//!
+//! `/dashboard` ([`super::dashboard`]) draws its pages from the same calls.
 //!
 //! Errors are `{"error": ...}`: 400 for a bad body, 401 without the token, 403 from another
 //! origin, 404 for a failed entry that is not there, 415 for a POST that is not JSON, 503
 //! while Redis does not answer.
 
-use super::admin_access::AdminAccess;
 use bytes::Bytes;
 use hyper::{HeaderMap, Method, StatusCode};
+use kit::access::AdminAccess;
 use kit::BoxFuture;
 use serde_json::{json, Map, Value};
 use std::sync::atomic::Ordering;
@@ -111,7 +113,7 @@ impl Admin {
     /// Numbers only, and one meaning per name: `stats.failed` is Resque's counter of failed
     /// jobs (attempts the Retry plugin took over included), `failed_entries` the length of
     /// the failed list (what `/resque/failed` lists; a retry takes an entry out).
-    async fn stats(&self) -> Result<Value, QueueError> {
+    pub(crate) async fn stats(&self) -> Result<Value, QueueError> {
         // Redis keeps the counters as strings; a value that is not a number (another
         // client's key under `stat:`) shows as null rather than as a string.
         let counters: Map<String, Value> = self
@@ -139,11 +141,11 @@ impl Admin {
         Ok(answer)
     }
 
-    async fn queues(&self) -> Result<Value, QueueError> {
+    pub(crate) async fn queues(&self) -> Result<Value, QueueError> {
         Ok(json!({ "queues": self.queue_lengths().await? }))
     }
 
-    async fn failed(&self) -> Result<Value, QueueError> {
+    pub(crate) async fn failed(&self) -> Result<Value, QueueError> {
         Ok(json!({
             "count": self.queue.failed_count().await?,
             "failed": self.queue.failed(0, 99).await?,
@@ -153,7 +155,7 @@ impl Admin {
     /// Each worker's queues, its job (`null` when idle: node-resque's `allWorkingOn` says
     /// `"started"`, which reads like a job's state) and when it started, in a field of its
     /// own (RFC 3339).
-    async fn workers(&self) -> Result<Value, QueueError> {
+    pub(crate) async fn workers(&self) -> Result<Value, QueueError> {
         let mut workers = Map::new();
         for (name, queues) in self.queue.workers().await? {
             let working_on = self.queue.working_on(&name, &queues).await?;
@@ -172,7 +174,7 @@ impl Admin {
         Ok(json!({ "workers": workers }))
     }
 
-    async fn delayed(&self) -> Result<Value, QueueError> {
+    pub(crate) async fn delayed(&self) -> Result<Value, QueueError> {
         let delayed: Map<String, Value> = self
             .queue
             .all_delayed()
@@ -183,12 +185,12 @@ impl Admin {
         Ok(json!({ "delayed": delayed }))
     }
 
-    async fn bus_apps(&self) -> Result<Value, QueueError> {
+    pub(crate) async fn bus_apps(&self) -> Result<Value, QueueError> {
         Ok(json!({ "apps": self.bus.apps().await? }))
     }
 
     /// Each record as Redis holds it, or `{"error": why}` where the driver cannot use it.
-    async fn bus_subscriptions(&self) -> Result<Value, QueueError> {
+    pub(crate) async fn bus_subscriptions(&self) -> Result<Value, QueueError> {
         let apps: Map<String, Value> = self
             .bus
             .subscriptions()
@@ -209,7 +211,7 @@ impl Admin {
     }
 
     /// `bus_incoming`, then every queue a subscription names, with their lengths.
-    async fn bus_queues(&self) -> Result<Value, QueueError> {
+    pub(crate) async fn bus_queues(&self) -> Result<Value, QueueError> {
         let mut names = vec![INCOMING_QUEUE.to_owned()];
         for subs in self.bus.subscriptions().await?.into_values() {
             names.extend(subs.into_values().flatten().map(|sub| sub.queue_name));
@@ -252,7 +254,7 @@ fn method_not_allowed(allowed: &str, path: &str) -> (StatusCode, Value) {
 
 /// The client's mistake is a 4xx; Redis being away is a 503 (try again later); a plugin
 /// that broke is the server's fault.
-fn status_of(error: &QueueError) -> StatusCode {
+pub(crate) fn status_of(error: &QueueError) -> StatusCode {
     match error {
         QueueError::Redis(_) => StatusCode::SERVICE_UNAVAILABLE,
         QueueError::NotInFailedQueue => StatusCode::NOT_FOUND,

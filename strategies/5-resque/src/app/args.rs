@@ -11,7 +11,7 @@ use strategy_5::{MultiWorkerOptions, SchedulerOptions, WorkerOptions};
 pub enum Role {
     /// Web front, multi-worker and scheduler in one process.
     All,
-    /// Web front only: enqueues jobs, serves /resque/... admin routes.
+    /// Web front only: enqueues jobs, serves /resque/... admin routes and /dashboard.
     Web,
     /// Multi-worker only: runs jobs.
     Worker,
@@ -77,11 +77,9 @@ pub struct Args {
     /// leaving it in `failed`.
     #[arg(long, env = "RETRY_STUCK_JOBS")]
     pub retry_stuck_jobs: bool,
-    /// Token the admin routes (/resque/...) ask for, as `Authorization: Bearer <token>`: on
-    /// every POST, and on every request when --host is not a loopback address (which needs
-    /// a token: the web role refuses to start without one).
-    #[arg(long, env = "ADMIN_TOKEN", hide_env_values = true)]
-    pub admin_token: Option<String>,
+    /// `--admin-token`, for the /resque/... admin routes and the /dashboard actions.
+    #[command(flatten)]
+    pub admin: kit::AdminArgs,
     /// TTL of the scheduler leader lock (how long a killed leader blocks the others).
     #[arg(long, env = "LEADER_LOCK_TIMEOUT_S", default_value_t = 180)]
     pub leader_lock_timeout_s: u64,

@@ -1,20 +1,23 @@
 //! The demo binary's own parts: its flags ([`args`]), the web front ([`web`]) with its
-//! admin routes ([`admin`]) and who may use them ([`admin_access`]), the `sendEmail` job
+//! admin routes ([`admin`]) and who may use them (`kit::access`), its HTML pages
+//! ([`dashboard`]), the `sendEmail` job
 //! ([`send_email`]), and the wiring of the roles below. `--role all` (default) runs the web
 //! front, a multi-worker and the scheduler in one process against a private redis-server;
 //! the other roles run one part each, so the load harness can kill and restart them on
 //! their own.
 
 mod admin;
-mod admin_access;
 pub mod args;
 mod bus_demo;
+mod dashboard;
 mod send_email;
 mod web;
 
 use admin::Admin;
-use admin_access::AdminAccess;
 use args::{Args, Role};
+use dashboard::Dashboard;
+use kit::access::AdminAccess;
+use kit::dashboard::Gate;
 use std::sync::Arc;
 use strategy_5::bus::{self, Bus};
 use strategy_5::events::{spawn_logger, EventSender, WorkerEvent};
@@ -26,7 +29,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     // First, before anything starts: an admin API open to the network is not started at all.
     let access = if args.runs_web() {
         let (host, port) = (&args.http.host, args.http.port);
-        Some(AdminAccess::new(host, port, args.admin_token.clone())?)
+        Some(AdminAccess::new(
+            host,
+            port,
+            args.admin.admin_token.clone(),
+        )?)
     } else {
         None
     };
@@ -115,6 +122,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     if let Some(access) = access {
         let web = Arc::new(Web {
             queue: queue.clone(),
+            dashboard: Dashboard::new(Gate::new(access.clone())),
             bus: args.bus.then(|| bus.clone()),
             admin: Admin {
                 queue: queue.clone(),

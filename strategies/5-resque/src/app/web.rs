@@ -1,8 +1,11 @@
 //! The web role: each valid email becomes a `sendEmail` job (with `--bus`, an
-//! `email_requested` event), and the client is told as soon as Redis holds it. The `/resque/...` admin routes are served next to it (see [`super::admin`]).
+//! `email_requested` event), and the client is told as soon as Redis holds it. The
+//! `/resque/...` admin routes are served next to it (see [`super::admin`]), and the
+//! `/dashboard` pages (see [`super::dashboard`]).
 
 use super::admin::Admin;
 use super::bus_demo;
+use super::dashboard::Dashboard;
 use super::send_email::{CLASS, QUEUE};
 use bytes::Bytes;
 use hyper::{HeaderMap, Method, StatusCode};
@@ -17,6 +20,7 @@ pub struct Web {
     /// `--bus`: publish events instead of enqueueing jobs.
     pub bus: Option<Bus>,
     pub admin: Admin,
+    pub dashboard: Dashboard,
 }
 
 impl EmailService for Web {
@@ -83,6 +87,13 @@ impl EmailService for Web {
                 .map_err(|e| Refusal::unavailable(format!("could not read failed: {e}")))?;
             Ok(entries.iter().filter_map(bus_demo::parked_email).collect())
         })
+    }
+
+    fn dashboard<'a>(
+        &'a self,
+        request: &'a kit::dashboard::Request<'a>,
+    ) -> Option<BoxFuture<'a, kit::dashboard::Reply>> {
+        Some(Box::pin(self.dashboard.serve(&self.admin, request)))
     }
 
     fn extra_route<'a>(

@@ -34,6 +34,27 @@ impl Queue {
             .await?)
     }
 
+    /// Removes the entry at `index` of the failed list; `Ok(false)` if there is none.
+    pub async fn remove_failed_at(&self, index: isize) -> Result<bool> {
+        let raw: Option<String> = self.con.clone().lindex(self.keys.failed(), index).await?;
+        let Some(raw) = raw else { return Ok(false) };
+        let removed: usize = self.con.clone().lrem(self.keys.failed(), 1, &raw).await?;
+        Ok(removed == 1)
+    }
+
+    /// Deletes the whole failed list (resque-web's "Clear Failed Jobs"); returns how many
+    /// entries it held.
+    pub async fn clear_failed(&self) -> Result<usize> {
+        let (count,): (usize,) = redis::pipe()
+            .atomic()
+            .llen(self.keys.failed())
+            .del(self.keys.failed())
+            .ignore()
+            .query_async(&mut self.con.clone())
+            .await?;
+        Ok(count)
+    }
+
     /// Removes the entry and enqueues its job again (node-resque's `retryAndRemoveFailed`).
     pub async fn retry_and_remove_failed(&self, entry: &Value) -> Result<()> {
         let (queue, class, args) = failed_job(entry)?;

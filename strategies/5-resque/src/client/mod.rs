@@ -6,6 +6,7 @@
 //! * [`failed_list`]: the `failed` list: list, remove, retry.
 //! * [`registered_workers`]: the workers as seen from outside, and cleaning up after one.
 //! * [`overview`]: counters, plugin locks, the scheduler leader.
+//! * [`processing`]: reliable fetch's processing lists (the jobs workers hold).
 //! * [`error`]: what a call can fail with, [`QueueError`].
 //!
 //! Every write keeps node-resque's wire format ([`crate::wire`]), so node-resque's own Queue
@@ -15,6 +16,7 @@ pub mod delayed;
 pub mod error;
 pub mod failed_list;
 pub mod overview;
+pub mod processing;
 pub mod queue;
 pub mod registered_workers;
 

@@ -67,6 +67,9 @@ pub struct Args {
     pub redis_cluster: bool,
     #[command(flatten)]
     pub http: HttpArgs,
+    /// `--admin-token`, for the /dashboard actions (replay, retry a dead letter).
+    #[command(flatten)]
+    pub admin: kit::AdminArgs,
     #[command(flatten)]
     pub mail: MailArgs,
     #[command(flatten)]

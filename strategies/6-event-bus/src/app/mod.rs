@@ -1,6 +1,7 @@
 //! Wiring of the binary's roles.
 
 pub mod args;
+mod dashboard;
 mod handlers;
 mod web;
 
@@ -104,6 +105,8 @@ async fn announce_cluster(connector: &Connector, log: &Log) {
 }
 
 async fn serve(args: &Args, log: Log, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let (host, port) = (&args.http.host, args.http.port);
+    let access = kit::access::AdminAccess::new(host, port, args.admin.admin_token.clone())?;
     let listener = kit::http::bind(&args.http.addr()).await?;
     let retention = (args.retain_secs > 0 || args.retain_max > 0).then(|| {
         tokio::spawn(retention(
@@ -113,7 +116,15 @@ async fn serve(args: &Args, log: Log, shutdown: CancellationToken) -> anyhow::Re
             shutdown.clone(),
         ))
     });
-    kit::http::serve(listener, Arc::new(web::Publisher { log }), shutdown).await;
+    let dashboard = dashboard::Dashboard {
+        log: log.clone(),
+        gate: kit::dashboard::Gate::new(access),
+        groups: vec![MAILER_GROUP.to_string()],
+        retain_secs: args.retain_secs,
+        retain_max: args.retain_max,
+    };
+    let publisher = web::Publisher { log, dashboard };
+    kit::http::serve(listener, Arc::new(publisher), shutdown).await;
     // Serving ends with the shutdown, which ends retention too; a trim in progress still
     // finishes before the web role returns (and so before a private Redis stops under it).
     if let Some(retention) = retention {

@@ -1,6 +1,7 @@
 //! The web front: each valid email becomes one `emailEvent` in the log. The client's 200
 //! means "it is in Redis, at this partition and offset": every group will see it.
 
+use super::dashboard::Dashboard;
 use super::handlers::MAILER_GROUP;
 use kit::{BoxFuture, EmailService, Refusal};
 use mailer::Email;
@@ -10,6 +11,8 @@ use strategy_6::{Log, NewEvent};
 
 pub struct Publisher {
     pub log: Log,
+    /// `/dashboard`: groups, lag, leases, dead letters (see [`super::dashboard`]).
+    pub dashboard: Dashboard,
 }
 
 impl EmailService for Publisher {
@@ -38,6 +41,13 @@ impl EmailService for Publisher {
                 }
             }
         })
+    }
+
+    fn dashboard<'a>(
+        &'a self,
+        request: &'a kit::dashboard::Request<'a>,
+    ) -> Option<BoxFuture<'a, kit::dashboard::Reply>> {
+        Some(Box::pin(self.dashboard.serve(request)))
     }
 
     /// The mails the `mailer` group gave up on: its dead letters, whose events carry the

@@ -16,7 +16,7 @@ pub mod cursor;
 
 use crate::connection::RedisConn;
 use crate::dead_letter::{self, DeadLetter};
-use crate::engine::{Engine, EngineCursor, Placed};
+use crate::engine::{Engine, EngineCursor, GroupPosition, Placed};
 use crate::error::{LogError, Result};
 use crate::event::Position;
 use crate::keys::Keys;
@@ -140,6 +140,31 @@ impl Engine for ListEngine {
             group,
             partition,
         ))
+    }
+
+    /// `{P}:offsets` holds each group's next offset; its lag is what lies between that
+    /// offset (or the oldest retained event, if retention passed it) and the end.
+    fn positions(&self, partition: u32) -> BoxFuture<'_, Result<Vec<GroupPosition>>> {
+        Box::pin(async move {
+            let (first, end) = self.range(partition).await?;
+            let offsets: Vec<(String, String)> = self
+                .conn
+                .clone()
+                .hgetall(self.keys.offsets(partition))
+                .await?;
+            Ok(offsets
+                .into_iter()
+                .map(|(group, next)| {
+                    let next = next.parse::<u64>().ok();
+                    GroupPosition {
+                        group,
+                        position: Position::Offset(next.unwrap_or(0)),
+                        lag: next.map(|next| end.saturating_sub(next.max(first))),
+                        pending: 0,
+                    }
+                })
+                .collect())
+        })
     }
 
     fn cursor(

@@ -24,7 +24,7 @@ mod group;
 
 use crate::connection::RedisConn;
 use crate::dead_letter::{self, DeadLetter};
-use crate::engine::{Engine, EngineCursor, Placed};
+use crate::engine::{Engine, EngineCursor, GroupPosition, Placed};
 use crate::error::{LogError, Result};
 use crate::event::Position;
 use crate::keys::Keys;
@@ -166,6 +166,41 @@ impl Engine for StreamEngine {
             group,
             partition,
         ))
+    }
+
+    /// `XINFO GROUPS`: Redis keeps each group's last-delivered ID, its pending entries
+    /// and (Redis 7) its lag. A partition nobody wrote to has no stream and no groups.
+    fn positions(&self, partition: u32) -> BoxFuture<'_, Result<Vec<GroupPosition>>> {
+        Box::pin(async move {
+            let groups: redis::RedisResult<Vec<std::collections::HashMap<String, redis::Value>>> =
+                redis::cmd("XINFO")
+                    .arg("GROUPS")
+                    .arg(self.keys.stream(partition))
+                    .query_async(&mut self.conn.clone())
+                    .await;
+            let groups = match groups {
+                Ok(groups) => groups,
+                Err(e) if e.to_string().contains("no such key") => return Ok(Vec::new()),
+                Err(e) => return Err(e.into()),
+            };
+            let field = |info: &std::collections::HashMap<String, redis::Value>, name: &str| {
+                info.get(name)
+                    .and_then(|v| redis::from_redis_value_ref::<String>(v).ok())
+            };
+            Ok(groups
+                .iter()
+                .map(|info| GroupPosition {
+                    group: field(info, "name").unwrap_or_default(),
+                    position: Position::StreamId(
+                        field(info, "last-delivered-id").unwrap_or_else(|| "0-0".into()),
+                    ),
+                    lag: field(info, "lag").and_then(|lag| lag.parse().ok()),
+                    pending: field(info, "pending")
+                        .and_then(|n| n.parse().ok())
+                        .unwrap_or(0),
+                })
+                .collect())
+        })
     }
 
     fn cursor(

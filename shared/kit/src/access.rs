@@ -1,5 +1,6 @@
-//! Who may use the admin routes. They act on the queue (`POST /resque/failed/retry` sends
-//! every parked mail again) and show what it holds (the failed list holds addresses), so a
+//! Who may use a strategy's admin routes (strategy 5's `/resque/...` JSON API) and its
+//! dashboard's actions. They act on the queue (`POST /resque/failed/retry` sends every
+//! parked mail again) and show what it holds (the failed list holds addresses), so a
 //! request must come from an operator, not from a web page open in an operator's browser,
 //! and, beyond this machine, not from just anyone on the network:
 //!
@@ -13,12 +14,17 @@
 //!   beyond loopback is allowed only with a token, and then every admin request needs it.
 //!
 //! GETs from this machine stay open: `curl localhost:8080/resque/stats` works as before.
+//!
+//! A browser cannot send a bearer token, and its form POSTs are not JSON: the dashboard's
+//! own rules ([`crate::dashboard::guard`]) are built on the same pieces ([`AdminAccess::token`],
+//! [`AdminAccess::is_own_origin`], [`same_secret`]).
 
 use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HOST, ORIGIN};
 use hyper::{HeaderMap, Method, StatusCode};
 use std::net::IpAddr;
 
 /// The rules of one web front: where it listens, and its token, if any.
+#[derive(Clone)]
 pub struct AdminAccess {
     token: Option<String>,
     /// Listening on a loopback address: only this machine can connect.
@@ -28,14 +34,14 @@ pub struct AdminAccess {
 }
 
 impl AdminAccess {
-    /// Refuses a web front on a non-loopback `host` without a token: its admin routes
-    /// would be open to the network.
+    /// Refuses a web front on a non-loopback `host` without a token: its admin routes and
+    /// dashboard would be open to the network.
     pub fn new(host: &str, port: u16, token: Option<String>) -> anyhow::Result<AdminAccess> {
         let loopback = is_loopback(host);
         if !loopback && token.is_none() {
             anyhow::bail!(
                 "--host {host} is not a loopback address, so anyone who can reach it could use \
-                 the /resque/... admin routes: give a token with --admin-token (or ADMIN_TOKEN), \
+                 its admin routes and dashboard actions: give a token with --admin-token (or ADMIN_TOKEN), \
                  or listen on 127.0.0.1"
             );
         }
@@ -66,15 +72,8 @@ impl AdminAccess {
         if !acts {
             return Ok(());
         }
-        if let Some(origin) = headers.get(ORIGIN) {
-            let origin = origin.to_str().unwrap_or_default();
-            if !self.is_own_origin(origin, header(headers, HOST)) {
-                return Err((
-                    StatusCode::FORBIDDEN,
-                    format!("admin requests from another origin ({origin}) are refused"),
-                ));
-            }
-        }
+        self.check_origin(headers)
+            .map_err(|why| (StatusCode::FORBIDDEN, format!("admin {why}")))?;
         let content_type = header(headers, CONTENT_TYPE).unwrap_or_default();
         let essence = content_type.split(';').next().unwrap_or_default().trim();
         if !essence.eq_ignore_ascii_case("application/json") {
@@ -86,9 +85,36 @@ impl AdminAccess {
         Ok(())
     }
 
+    /// The `--admin-token`, if one was given.
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
+    /// Listening on loopback only: reading needs no token.
+    pub fn loopback(&self) -> bool {
+        self.loopback
+    }
+
+    /// The request's `Origin`, if it names one, is this server's own; `Err` says why not.
+    pub fn check_origin(&self, headers: &HeaderMap) -> Result<(), String> {
+        match headers.get(ORIGIN) {
+            None => Ok(()),
+            Some(origin) => {
+                let origin = origin.to_str().unwrap_or_default();
+                if self.is_own_origin(origin, header(headers, HOST)) {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "requests from another origin ({origin}) are refused"
+                    ))
+                }
+            }
+        }
+    }
+
     /// A browser's `Origin` is `scheme://host:port`; this server's is `http://` and the
     /// name it was reached by, which on loopback must be one of its own loopback names.
-    fn is_own_origin(&self, origin: &str, host: Option<&str>) -> bool {
+    pub fn is_own_origin(&self, origin: &str, host: Option<&str>) -> bool {
         let Some(authority) = origin.strip_prefix("http://") else {
             return false;
         };
@@ -107,20 +133,24 @@ fn is_loopback(host: &str) -> bool {
         || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-fn header(headers: &HeaderMap, name: hyper::header::HeaderName) -> Option<&str> {
+pub(crate) fn header(headers: &HeaderMap, name: hyper::header::HeaderName) -> Option<&str> {
     headers.get(name).and_then(|value| value.to_str().ok())
 }
 
-/// `Authorization: Bearer <token>`, compared without an early exit, so the time an answer
-/// takes does not tell how much of a guess was right.
-fn bearer_is(headers: &HeaderMap, token: &str) -> bool {
-    let Some(given) = header(headers, AUTHORIZATION).and_then(|v| v.strip_prefix("Bearer ")) else {
-        return false;
-    };
-    given.len() == token.len()
+/// `Authorization: Bearer <token>`.
+pub fn bearer_is(headers: &HeaderMap, token: &str) -> bool {
+    header(headers, AUTHORIZATION)
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .is_some_and(|given| same_secret(given, token))
+}
+
+/// Two secrets compared without an early exit, so the time an answer takes does not tell
+/// how much of a guess was right.
+pub fn same_secret(given: &str, secret: &str) -> bool {
+    given.len() == secret.len()
         && given
             .bytes()
-            .zip(token.bytes())
+            .zip(secret.bytes())
             .fold(0u8, |differs, (a, b)| differs | (a ^ b))
             == 0
 }
