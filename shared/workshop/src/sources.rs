@@ -2,7 +2,7 @@
 //! one exercise's starter (or its solution) in place.
 
 use crate::git;
-use crate::markers::{self, Version};
+use crate::markers;
 use anyhow::Context;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -61,19 +61,16 @@ pub fn files_of(root: &Path, id: &str) -> anyhow::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// Rewrites every file of exercise `id` in the checkout at `root` as `version`; returns
+/// Rewrites every file of exercise `id` in the checkout at `root` as its starter; returns
 /// the files it rewrote.
-pub fn put_in_place(root: &Path, id: &str, version: Version) -> anyhow::Result<Vec<PathBuf>> {
+pub fn put_starter_in_place(root: &Path, id: &str) -> anyhow::Result<Vec<PathBuf>> {
     let files = files_of(root, id)?;
     for path in &files {
         let full = root.join(path);
         let text = std::fs::read_to_string(&full)?;
         let comment = markers::comment_token(path);
-        let swapped = match version {
-            Version::Starter => markers::to_starter(&text, comment, id),
-            Version::Solution => markers::to_solution(&text, comment, id),
-        }
-        .with_context(|| format!("in {}", path.display()))?;
+        let swapped = markers::to_starter(&text, comment, id)
+            .with_context(|| format!("in {}", path.display()))?;
         std::fs::write(&full, swapped)?;
     }
     Ok(files)
@@ -109,25 +106,24 @@ mod tests {
     }
 
     #[test]
-    fn the_starter_goes_in_every_marked_file_and_the_solution_brings_them_back() {
+    fn the_starter_goes_in_every_marked_file_and_the_files_keep_their_markers() {
         let dir = checkout();
         let root = dir.path();
         let rust = root.join("strategies/9-demo/src/lib.rs");
-        let finished = std::fs::read_to_string(&rust).unwrap();
-        let files = put_in_place(root, "9.1", Version::Starter).unwrap();
+        let files = put_starter_in_place(root, "9.1").unwrap();
         assert_eq!(files.len(), 2);
         let starter = std::fs::read_to_string(&rust).unwrap();
-        assert!(starter.contains("\n// fn a() {}\n") && starter.contains("\nfn b() {}\n"));
+        assert!(!starter.contains("fn a()") && starter.contains("\nfn b() {}\n"));
         let lua = std::fs::read_to_string(root.join("strategies/9-demo/src/lua/x.lua")).unwrap();
-        assert!(lua.contains("\n-- return 1\n"));
-        put_in_place(root, "9.1", Version::Solution).unwrap();
-        assert_eq!(std::fs::read_to_string(&rust).unwrap(), finished);
+        assert!(!lua.contains("return 1"));
+        // The empty markers still name the exercise: `solution` finds its files again.
+        assert_eq!(files_of(root, "9.1").unwrap(), files);
     }
 
     #[test]
     fn an_id_without_markers_is_refused_and_only_strategies_are_read() {
         let dir = checkout();
-        let error = put_in_place(dir.path(), "9.2", Version::Starter).unwrap_err();
+        let error = put_starter_in_place(dir.path(), "9.2").unwrap_err();
         assert_eq!(error.to_string(), "no workshop markers for exercise 9.2");
         let ids: Vec<_> = marked_files(dir.path())
             .unwrap()

@@ -21,7 +21,6 @@ use crate::check::{self, Place, Scorecard, TestOutcome, Tiers};
 use crate::context::{self, Workshop};
 use crate::exercise::Exercise;
 use crate::logged;
-use crate::markers::Version;
 use crate::progress;
 use crate::{git, sources};
 use std::collections::BTreeSet;
@@ -81,7 +80,7 @@ pub fn verify(workshop: &Workshop, options: &Options) -> anyhow::Result<bool> {
     for (number, group) in rounds(&selected).iter().enumerate() {
         let clock = Instant::now();
         for exercise in group {
-            sources::put_in_place(&tree, &exercise.id, Version::Starter)?;
+            sources::put_starter_in_place(&tree, &exercise.id)?;
         }
         let build_logs = verify_dir
             .join("logs")

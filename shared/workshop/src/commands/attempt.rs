@@ -10,7 +10,6 @@
 use crate::context::{branch_of, id_of_branch, Workshop};
 use crate::exercise::Exercise;
 use crate::git;
-use crate::markers::Version;
 use crate::progress::{Entry, Progress, Status};
 use crate::sources;
 use std::path::Path;
@@ -46,7 +45,7 @@ pub fn start(workshop: &Workshop, id: &str) -> anyhow::Result<()> {
         None => git::head(root)?,
     };
     git::git(root, &["checkout", "--quiet", "-b", &branch, &base])?;
-    let files = sources::put_in_place(root, id, Version::Starter)?;
+    let files = sources::put_starter_in_place(root, id)?;
     let starter = git::commit(
         root,
         &files,
