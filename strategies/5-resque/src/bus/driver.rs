@@ -50,6 +50,8 @@ impl Bus {
         let now = chrono::Utc::now().timestamp();
         let mut riders = Vec::new();
         let mut unusable = Vec::new();
+        // workshop 5.3: solution begin
+        // Every match gets its own rider: this is what makes it a bus and not a queue.
         for (app, subs) in &subscriptions {
             for (field, sub) in subs {
                 match sub {
@@ -61,6 +63,23 @@ impl Bus {
                 }
             }
         }
+        // workshop 5.3: solution end
+        // workshop 5.3: starter
+        // // Like any Resque job, the event goes to one taker: the first subscription
+        // // that matches.
+        // 'first_match: for (app, subs) in &subscriptions {
+        //     for (field, sub) in subs {
+        //         match sub {
+        //             Ok(sub) if sub.matcher.matches(event) => {
+        //                 riders.push((sub.queue_name.clone(), rider(event, app, sub, now)));
+        //                 break 'first_match;
+        //             }
+        //             Ok(_) => {}
+        //             Err(why) => unusable.push(format!("{app}/{field}: {why}")),
+        //         }
+        //     }
+        // }
+        // workshop 5.3: starter end
         // 3. Every rider job in one MULTI: Redis runs all of them or none, so a driver that
         //    dies here leaves no event delivered to some apps and not to others.
         if !riders.is_empty() {
