@@ -103,8 +103,14 @@ impl Incoming {
     }
 }
 
-/// Writes queued messages in order. Whatever has piled up is written in one go, so a busy
-/// child makes one syscall for many messages.
+/// The most bytes one batch takes from the queue before it is written (the last message may
+/// take it past this). Without a bound, a child that queued faster than it wrote would
+/// encode everything queued into one batch: all of it handed on, none of it revocable,
+/// however long the supervisor stays frozen.
+const BATCH_BYTES: usize = 64 * 1024;
+
+/// Writes queued messages in order. What has piled up is written in one go, up to
+/// [`BATCH_BYTES`], so a busy child makes one syscall for many messages.
 ///
 /// A message is taken for good when it is encoded into that batch. While the supervisor
 /// does not read (it is frozen, or too busy), `write_all` waits with the batch, and what is
@@ -121,7 +127,10 @@ async fn write_all(mut queue: mpsc::UnboundedReceiver<Outgoing>, mut write_half:
     };
     while let Some(first) = queue.recv().await {
         let mut item = Some(first);
-        while let Some(next) = item.take().or_else(|| queue.try_recv().ok()) {
+        while let Some(next) = item
+            .take()
+            .or_else(|| (bytes.len() < BATCH_BYTES).then(|| queue.try_recv().ok())?)
+        {
             match next {
                 Outgoing::Message(message) => encode(message, &mut bytes),
                 // Taken back already: its sender has told its client it was not handed on.
