@@ -58,8 +58,12 @@ impl Scenario {
         }
     }
 
-    /// Whether this scenario means anything for `strategy` (no Redis, no Redis restart).
+    /// Whether this scenario means anything for `strategy` (no Redis, no Redis restart; no
+    /// mail, the floor: only the steady scenario).
     pub fn applies_to(self, strategy: &Strategy) -> bool {
+        if !strategy.sends_mail() {
+            return self == Scenario::Steady;
+        }
         self != Scenario::RedisRestart || strategy.uses_redis
     }
 
