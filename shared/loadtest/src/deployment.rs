@@ -99,6 +99,17 @@ impl Deployment {
         format!("http://127.0.0.1:{}{path}", self.web_port)
     }
 
+    /// Every running process by role name, and the redis-server as `redis`: what a probe
+    /// reads the CPU time of.
+    pub fn pids(&self) -> Vec<(&'static str, u32)> {
+        let roles = self
+            .parts
+            .iter()
+            .filter_map(|part| Some((part.role.name, part.process.pid()?)));
+        let redis = self.redis.as_ref().and_then(RedisServer::pid);
+        roles.chain(redis.map(|pid| ("redis", pid))).collect()
+    }
+
     /// The Redis URL, for a strategy that uses Redis.
     pub fn redis_url(&self) -> Option<String> {
         self.redis.as_ref().map(RedisServer::url)
