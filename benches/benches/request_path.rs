@@ -4,12 +4,12 @@
 //! Each strategy is measured three ways, one after the other:
 //!
 //! * `web alone`: only its web role, against a Redis of its own without persistence: the
-//!   request path and nothing else on the machine; then `web alone, aof`, the same against a
-//!   Redis that syncs its append-only file on every write (`appendfsync always`), as the
-//!   harness's Redis does.
+//!   request path and nothing else on the machine; then `web alone, fsync`, the same against
+//!   a Redis that syncs its append-only file before answering each write (`appendfsync
+//!   always`): what a disk sync per request costs.
 //! * `harness`: every role the load harness starts (workers, scheduler, web), against the
-//!   harness's Redis, as `--bench strategies` and `loadtest compare` run it: what the workers
-//!   cost the web.
+//!   harness's Redis (append-only file synced once a second), as `--bench strategies` and
+//!   `loadtest compare` run it: what the workers cost the web.
 //! * `role all`: `--role all`, one process doing everything, against a Redis without
 //!   persistence.
 //!
@@ -89,7 +89,7 @@ fn main() {
         let variant = &strategy.variants[0];
         runtime.block_on(async {
             // Web alone, against a Redis without persistence, then against one that syncs
-            // its append-only file on every write, as the harness's Redis does.
+            // its append-only file before answering each write.
             let web = strategy
                 .roles
                 .iter()
@@ -115,7 +115,7 @@ fn main() {
                 let label = format!(
                     "{} web alone{}",
                     strategy.id,
-                    if aof { ", aof" } else { "" }
+                    if aof { ", fsync" } else { "" }
                 );
                 results.push(
                     measure(

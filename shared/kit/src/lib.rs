@@ -38,5 +38,5 @@ pub mod service;
 pub mod shutdown;
 
 pub use config::{HttpArgs, MailArgs, RedisArgs};
-pub use redis_server::{RedisOptions, RedisServer};
+pub use redis_server::{Fsync, RedisOptions, RedisServer};
 pub use service::{BoxFuture, EmailService, Refusal};
