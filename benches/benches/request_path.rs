@@ -83,7 +83,7 @@ fn main() {
     };
     results.push(floor(&runtime));
     for (index, strategy) in strategies.iter().enumerate() {
-        if index == strategies.len() / 2 {
+        if index > 0 && index == strategies.len() / 2 {
             results.push(floor(&runtime));
         }
         let variant = &strategy.variants[0];
@@ -108,25 +108,12 @@ fn main() {
                 })
                 .unwrap();
                 let process = start(&bin_dir, strategy.binary, &args, &redis, &sink.url()).await;
-                let pids = vec![
-                    ("web", process.pid().unwrap()),
-                    ("redis", redis.pid().unwrap()),
-                ];
                 let label = format!(
                     "{} web alone{}",
                     strategy.id,
                     if aof { ", fsync" } else { "" }
                 );
-                results.push(
-                    measure(
-                        &label,
-                        &process.url("/emails"),
-                        Some(&redis.url()),
-                        &pids,
-                        requests,
-                    )
-                    .await,
-                );
+                results.push(measure_one(&label, &process, "web", &redis, requests).await);
             }
 
             // As the harness runs it.
@@ -157,21 +144,8 @@ fn main() {
                 &sink.url(),
             )
             .await;
-            let pids = vec![
-                ("all", process.pid().unwrap()),
-                ("redis", redis.pid().unwrap()),
-            ];
             let label = format!("{} role all", strategy.id);
-            results.push(
-                measure(
-                    &label,
-                    &process.url("/emails"),
-                    Some(&redis.url()),
-                    &pids,
-                    requests,
-                )
-                .await,
-            );
+            results.push(measure_one(&label, &process, "all", &redis, requests).await);
         });
     }
     results.push(floor(&runtime));
@@ -191,6 +165,22 @@ async fn start(
     ChildProcess::start_http(bin_dir.join(binary), args, &envs)
         .await
         .unwrap()
+}
+
+/// [`measure`] for one process of ours (named `role`) and its own Redis.
+async fn measure_one(
+    label: &str,
+    process: &ChildProcess,
+    role: &str,
+    redis: &RedisServer,
+    requests: usize,
+) -> Measured {
+    let pids = [
+        (role, process.pid().unwrap()),
+        ("redis", redis.pid().unwrap()),
+    ];
+    let url = process.url("/emails");
+    measure(label, &url, Some(&redis.url()), &pids, requests).await
 }
 
 /// A warm-up, then `requests` closed-loop `POST /emails`.

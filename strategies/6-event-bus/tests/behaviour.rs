@@ -48,18 +48,7 @@ async fn events_of_a_partition_are_handled_in_publish_order(backend: Backend) {
     consumer.stop().await;
 
     // Per key (so per partition), the handler saw the events in the order they were sent.
-    let mut seq_by_key: HashMap<String, Vec<u64>> = HashMap::new();
-    for event in recorder.seen.lock().unwrap().iter() {
-        seq_by_key
-            .entry(event.key.clone())
-            .or_default()
-            .push(event.payload["seq"].as_u64().unwrap());
-    }
-    for (key, seqs) in seq_by_key {
-        let mut sorted = seqs.clone();
-        sorted.sort();
-        assert_eq!(seqs, sorted, "key {key} out of order");
-    }
+    assert_each_key_in_order(&recorder);
 }
 
 /// A busy partition sends more than one mail at a time: its batch is one chain per key, the
@@ -93,6 +82,11 @@ async fn keys_of_a_partition_are_handled_concurrently_each_key_in_order(backend:
         *recorder.overlapping_keys.lock().unwrap(),
         Vec::<String>::new()
     );
+    assert_each_key_in_order(&recorder);
+}
+
+/// Each key's events reached the handler in publish order (`payload.seq` grows).
+fn assert_each_key_in_order(recorder: &Recorder) {
     let mut seq_by_key: HashMap<String, Vec<u64>> = HashMap::new();
     for event in recorder.seen.lock().unwrap().iter() {
         seq_by_key
