@@ -16,56 +16,23 @@
 //! Criterion drives a closed loop (one request after another), which is right for the cost
 //! of one request; throughput and loss under load belong to `loadtest compare`.
 
-use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion};
-use http_body_util::Full;
-use hyper::service::service_fn;
-use hyper::Response;
-use hyper_util::rt::TokioIo;
 use kit::client::HttpClient;
-use loadtest::catalog::STRATEGIES;
+use loadtest::catalog::{Strategy, FLOOR, STRATEGIES};
 use loadtest::deployment::Deployment;
 use mailer::{Faults, Latency, Sink, SinkConfig};
 use serde_json::json;
-use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::time::Duration;
 
-/// A hyper server that answers "hello" to everything, on its own thread and runtime as a
-/// strategy would be in its own process: the cost of HTTP alone.
-fn start_hello_server() -> SocketAddr {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    listener.set_nonblocking(true).unwrap();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Runtime::new().unwrap();
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
-                };
-                let _ = stream.set_nodelay(true);
-                tokio::spawn(async move {
-                    let hello = service_fn(|_request| async {
-                        Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"hello"))))
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), hello)
-                        .await;
-                });
-            }
-        });
-    });
-    addr
-}
-
-/// One group: the floor, then every strategy of the catalog (its first variant), each
-/// against a sink that takes `mailer_latency_ms` per message.
+/// One group: the floor (the harness's `0 hyper-hello`, a bare hyper server started as a
+/// process like the strategies), then every strategy of the catalog (its first variant),
+/// each against a sink that takes `mailer_latency_ms` per message.
 fn group(c: &mut Criterion, name: &str, mailer_latency_ms: u64) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let bin_dir = loadtest::binaries::profile_dir().unwrap();
-    let packages: Vec<&str> = STRATEGIES.iter().map(|s| s.binary).collect();
+    let floor_and_strategies: Vec<&'static Strategy> =
+        std::iter::once(&FLOOR).chain(STRATEGIES).collect();
+    let packages: Vec<&str> = floor_and_strategies.iter().map(|s| s.binary).collect();
     loadtest::binaries::build(&bin_dir, &packages).unwrap();
     let sink = runtime
         .block_on(Sink::start_local(SinkConfig {
@@ -84,13 +51,7 @@ fn group(c: &mut Criterion, name: &str, mailer_latency_ms: u64) {
         .sample_size(30)
         .measurement_time(Duration::from_secs(5));
 
-    let hello = format!("http://{}/", start_hello_server());
-    group.bench_function("0-hyper-hello", |b| {
-        b.to_async(&runtime)
-            .iter(|| async { client.get(&hello).await.unwrap() })
-    });
-
-    for strategy in STRATEGIES {
+    for strategy in floor_and_strategies {
         let variant = &strategy.variants[0];
         let started = runtime.block_on(Deployment::start(
             strategy,

@@ -43,5 +43,5 @@ pub mod service;
 pub mod shutdown;
 
 pub use config::{AdminArgs, HttpArgs, MailArgs, RedisArgs};
-pub use redis_server::{RedisOptions, RedisServer};
+pub use redis_server::{Fsync, RedisOptions, RedisServer};
 pub use service::{BoxFuture, EmailService, Refusal};

@@ -29,11 +29,29 @@ pub enum RedisLaunchError {
     NoAnswer(String),
 }
 
+/// When Redis syncs its append-only file to disk (`appendfsync`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Fsync {
+    /// `always`: before answering any write, so an acknowledged write survives even a
+    /// SIGKILL of Redis or a power cut. The price: every write waits for the disk, in the
+    /// one thread that serves every client, so a slow sync (a disk shared with a build)
+    /// holds up every command queued behind it.
+    #[default]
+    EveryWrite,
+    /// `everysec`, Redis's own default: once a second, off the serving thread. A SIGTERM
+    /// (how [`RedisServer::stop`] and [`RedisServer::restart`] stop it) still writes and
+    /// syncs everything first; a SIGKILL or a power cut loses up to the last second.
+    EverySecond,
+}
+
 /// Options for a private server.
 #[derive(Debug, Clone, Default)]
 pub struct RedisOptions {
-    /// Append-only file on (`appendfsync always`), so acknowledged writes survive a restart.
+    /// Append-only file on, so acknowledged writes survive a restart (how they are synced:
+    /// `fsync`).
     pub aof: bool,
+    /// With `aof`: when the file is synced to disk.
+    pub fsync: Fsync,
     /// Listen on this port instead of a free one.
     pub port: Option<u16>,
     /// Extra `--name value` arguments for redis-server, e.g. `("cluster-enabled", "yes")`.
@@ -89,7 +107,11 @@ impl RedisServer {
             .arg(self.log_path())
             .args(["--appendonly", if self.options.aof { "yes" } else { "no" }]);
         if self.options.aof {
-            command.args(["--appendfsync", "always"]);
+            let when = match self.options.fsync {
+                Fsync::EveryWrite => "always",
+                Fsync::EverySecond => "everysec",
+            };
+            command.args(["--appendfsync", when]);
         }
         for (name, value) in &self.options.extra_args {
             command.arg(format!("--{name}")).arg(value);

@@ -1,7 +1,7 @@
 //! The redis-server launcher against the real binary.
 
 use kit::redis_server::ping;
-use kit::{RedisOptions, RedisServer};
+use kit::{Fsync, RedisOptions, RedisServer};
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 
@@ -31,6 +31,37 @@ fn two_servers_run_side_by_side() {
     assert_ne!(a.port(), b.port());
     command(a.port(), "SET where a");
     assert_eq!(command(b.port(), "EXISTS where"), ":0");
+}
+
+/// The harness's Redis: synced once a second, and stopped with SIGTERM, which writes and
+/// syncs the file before Redis exits, so nothing it acknowledged is lost by a restart.
+#[test]
+fn a_restart_keeps_acknowledged_writes_when_the_file_is_synced_once_a_second() {
+    let mut server = RedisServer::start_with(RedisOptions {
+        aof: true,
+        fsync: Fsync::EverySecond,
+        ..RedisOptions::default()
+    })
+    .unwrap();
+    let port = server.port();
+    for n in 1..=100 {
+        assert_eq!(command(port, "RPUSH jobs one"), format!(":{n}"));
+    }
+    server.restart().unwrap();
+    assert_eq!(command(port, "LLEN jobs"), ":100");
+    // And it is the setting asked for: the last line of `*2 $11 appendfsync $8 everysec`.
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.write_all(b"CONFIG GET appendfsync\r\n").unwrap();
+    let lines: Vec<String> = BufReader::new(stream)
+        .lines()
+        .take(5)
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        lines.last().map(String::as_str),
+        Some("everysec"),
+        "{lines:?}"
+    );
 }
 
 #[test]

@@ -107,6 +107,11 @@ impl Strategy {
         }
     }
 
+    /// False for the [`FLOOR`] only: what it accepts is never mail to deliver.
+    pub fn sends_mail(&self) -> bool {
+        self.id != FLOOR.id
+    }
+
     /// `"2 fire-and-forget"`, or `"5 resque (reliable)"` for a variant other than the first.
     pub fn label(&self, variant: &Variant) -> String {
         if self.variants.len() > 1 {
@@ -291,9 +296,33 @@ pub const STRATEGIES: &[Strategy] = &[
     },
 ];
 
-/// The entry for `id` (`"1"` to `"6"`).
+/// The floor, `0 hyper-hello`: `loadtest hello`, a bare hyper server that answers 202 and
+/// does no work (see [`crate::floor`]). Not a strategy: it sends no mail, so it runs only in
+/// the steady scenario, where every comparison runs it too, and its HTTP latency is what
+/// the strategies' latencies are read against.
+pub const FLOOR: Strategy = Strategy {
+    id: "0",
+    title: "hyper-hello",
+    binary: "loadtest",
+    uses_redis: false,
+    roles: &[Role {
+        name: "web",
+        args: &["hello"],
+        ready: Ready::Http,
+    }],
+    variants: &[Variant {
+        name: "default",
+        args: &[],
+        worker_crash: CrashPromise::NoPromise,
+    }],
+    crash: Crash::Restart("web"),
+};
+
+/// The entry for `id` (`"0"`, the floor, to `"6"`).
 pub fn find(id: &str) -> Option<&'static Strategy> {
-    STRATEGIES.iter().find(|s| s.id == id)
+    std::iter::once(&FLOOR)
+        .chain(STRATEGIES)
+        .find(|s| s.id == id)
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! The matrix: every selected strategy, each of its variants, under every selected scenario,
 //! one run at a time (they share two cores; overlapping runs would measure each other).
 
-use crate::catalog::{Strategy, Variant};
+use crate::catalog::{Strategy, Variant, FLOOR};
 use crate::report::{Report, RunReport, Settings};
 use crate::run::{run, RunSettings};
 use crate::scenario::Scenario;
@@ -27,22 +27,25 @@ impl Planned {
 
 /// Every run of the matrix, skipping scenarios that mean nothing for a strategy (a Redis
 /// restart for a strategy without Redis). `variants` keeps only the variants of those
-/// names; empty, every variant runs.
+/// names; empty, every variant runs. The floor ([`FLOOR`]) comes first, selected or not,
+/// so that a report with a steady run always has the floor measured beside it.
 pub fn plan(
     strategies: &[&'static Strategy],
     scenarios: &[Scenario],
     variants: &[String],
 ) -> Vec<Planned> {
+    let floor = strategies.iter().all(|s| s.sends_mail()).then_some(&FLOOR);
     let mut planned = Vec::new();
     for &scenario in scenarios {
-        for &strategy in strategies {
+        for strategy in floor.into_iter().chain(strategies.iter().copied()) {
             if !scenario.applies_to(strategy) {
                 continue;
             }
-            let selected = strategy
-                .variants
-                .iter()
-                .filter(|v| variants.is_empty() || variants.iter().any(|name| name == v.name));
+            let selected = strategy.variants.iter().filter(|v| {
+                variants.is_empty()
+                    || !strategy.sends_mail()
+                    || variants.iter().any(|name| name == v.name)
+            });
             for variant in selected {
                 planned.push(Planned {
                     strategy,
@@ -137,9 +140,11 @@ mod tests {
     fn the_default_matrix_runs_every_variant_and_restarts_redis_only_where_there_is_one() {
         let all: Vec<&'static Strategy> = STRATEGIES.iter().collect();
         let planned = plan(&all, &Scenario::ALL, &[]);
-        // 11 variants (3, 4 and 6 have two, 5 three) in 3 scenarios, and the 7 variants of 4
-        // to 6 (with Redis, and a worker process of their own) in redis-restart and late-worker.
-        assert_eq!(planned.len(), 11 * 3 + 7 + 7);
+        // The floor in steady, 11 variants (3, 4 and 6 have two, 5 three) in 3 scenarios, and
+        // the 7 variants of 4 to 6 (with Redis, and a worker process of their own) in
+        // redis-restart and late-worker.
+        assert_eq!(planned.len(), 1 + 11 * 3 + 7 + 7);
+        assert_eq!(planned[0].dir_name(), "0-default-steady");
         assert!(planned
             .iter()
             .filter(|p| p.scenario == Scenario::RedisRestart)
@@ -161,5 +166,21 @@ mod tests {
         let planned = plan(&resque, &[Scenario::WorkerCrash], &["reliable".into()]);
         let names: Vec<String> = planned.iter().map(Planned::dir_name).collect();
         assert_eq!(names, ["5-reliable-worker-crash"]);
+    }
+
+    #[test]
+    fn the_floor_runs_once_in_steady_whatever_the_selection() {
+        let resque = vec![crate::catalog::find("5").unwrap()];
+        let planned = plan(&resque, &Scenario::ALL, &["reliable".into()]);
+        let names: Vec<String> = planned.iter().map(Planned::dir_name).collect();
+        assert_eq!(names[0], "0-default-steady");
+        assert_eq!(names.iter().filter(|n| n.starts_with("0-")).count(), 1);
+        let with_floor = vec![&FLOOR, crate::catalog::find("5").unwrap()];
+        let planned = plan(&with_floor, &[Scenario::Steady], &[]);
+        assert_eq!(
+            planned.len(),
+            1 + 3,
+            "the floor once, and 5's three variants"
+        );
     }
 }

@@ -17,7 +17,8 @@
 //! ```
 //!
 //! * [`catalog`]: the table of strategies: their binaries, roles, variants, what to kill.
-//!   Adding a strategy is one entry there.
+//!   Adding a strategy is one entry there. Its [`catalog::FLOOR`] runs [`floor`], a bare
+//!   hyper server doing no work, in every steady run: the latency the others are read against.
 //! * [`scenario`]: the five scenarios and the faults each one injects.
 //! * [`deployment`]: starts one strategy's processes with their own sink and Redis, kills
 //!   and restarts parts of it; [`keeper`] is the thread every child is started from.
@@ -40,6 +41,7 @@ pub mod binaries;
 pub mod catalog;
 pub mod compare;
 pub mod deployment;
+pub mod floor;
 pub mod keeper;
 pub mod load;
 pub mod parked;

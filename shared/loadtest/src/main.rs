@@ -27,6 +27,19 @@ enum Command {
     /// Run every selected strategy (and variant) under every selected scenario, then write
     /// report.json, report.md and SVG charts.
     Compare(CompareArgs),
+    /// Serve the floor every report carries as `0 hyper-hello`: a bare hyper server that
+    /// answers 202 to `POST /emails` and does no work (the harness starts it by itself).
+    Hello(HelloArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct HelloArgs {
+    /// Port to listen on.
+    #[arg(long, default_value_t = 3000)]
+    port: u16,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
 }
 
 #[derive(clap::Args, Debug)]
@@ -94,7 +107,12 @@ fn parse_rate(s: &str) -> Result<f64, String> {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let Command::Compare(args) = Cli::parse().command;
+    let args = match Cli::parse().command {
+        Command::Compare(args) => args,
+        Command::Hello(args) => {
+            return loadtest::floor::serve(&format!("{}:{}", args.host, args.port)).await
+        }
+    };
     let bin_dir = match args.bin_dir {
         Some(dir) => dir,
         None => loadtest::binaries::profile_dir()?,

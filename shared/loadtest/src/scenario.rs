@@ -69,8 +69,12 @@ impl Scenario {
         }
     }
 
-    /// Whether this scenario means anything for `strategy` (no Redis, no Redis restart).
+    /// Whether this scenario means anything for `strategy` (no Redis, no Redis restart; no
+    /// mail, the floor: only the steady scenario).
     pub fn applies_to(self, strategy: &Strategy) -> bool {
+        if !strategy.sends_mail() {
+            return self == Scenario::Steady;
+        }
         match self {
             Scenario::RedisRestart => strategy.uses_redis,
             Scenario::LateWorker => strategy.worker_role().is_some(),

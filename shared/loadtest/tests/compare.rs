@@ -84,6 +84,11 @@ fn steady_loses_nothing_and_a_flaky_mailer_is_refused_by_1_and_lost_by_2() {
         "100",
     ]);
 
+    // The floor ran beside them, answered everything, and is not counted as losing mail.
+    let floor = find(&report, "0", "default", "steady");
+    assert_eq!((floor.tally.accepted, floor.tally.lost), (100, 0));
+    assert!(floor.tally.latency_ms.p99.is_some());
+
     for strategy in ["1", "2"] {
         let steady = find(&report, strategy, "default", "steady");
         assert_eq!(steady.tally.accepted, 100, "strategy {strategy}");
@@ -239,8 +244,9 @@ fn a_strategy_that_is_not_built_gets_a_row_that_says_so() {
     let report: Report =
         serde_json::from_str(&std::fs::read_to_string(out.path().join("report.json")).unwrap())
             .unwrap();
-    // Strategy 1, and the three variants of 5.
-    assert_eq!(report.runs.len(), 4);
+    // The floor, strategy 1, and the three variants of 5.
+    assert_eq!(report.runs.len(), 5);
+    assert_eq!(report.runs[0].label(), "0 hyper-hello");
     for run in &report.runs {
         let error = run.error.as_deref().unwrap_or_default();
         assert!(error.starts_with("not built"), "{run:#?}");

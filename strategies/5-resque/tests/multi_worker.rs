@@ -9,6 +9,7 @@ use serde_json::json;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
+use strategy_5::events::WorkerEvent;
 use strategy_5::worker::{MultiWorker, MultiWorkerOptions, WorkerOptions};
 use strategy_5::{EventSender, JobDef, Jobs};
 
@@ -144,4 +145,49 @@ async fn cpu_bound_jobs_on_the_blocking_pool_leave_the_runtime_free() {
     .await;
     stop.cancel();
     task.await.unwrap();
+}
+
+/// A burst finds every slot busy, and the slots double instead of growing one per check
+/// (node-resque's pace, `max` checks to meet it): some `+` adds more than one slot.
+#[tokio::test]
+async fn slots_double_while_every_slot_is_busy() {
+    let s = setup().await;
+    enqueue(&s, 800).await;
+    let jobs = Jobs::new().with(
+        "job",
+        JobDef::new(|_| async {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            Ok(json!(null))
+        }),
+    );
+    let (multi, events) = start(&s, jobs, 16);
+    let mut actions = events.subscribe();
+    let (status, stop) = (multi.status(), multi.stop_token());
+    let task = tokio::spawn(multi.run());
+    wait_until("sixteen slots", || async {
+        status.most_slots.load(Ordering::Relaxed) == 16
+    })
+    .await;
+    stop.cancel();
+    task.await.unwrap();
+    let mut grown_by = Vec::new();
+    let mut before = 1;
+    loop {
+        match actions.try_recv() {
+            Ok(event) => {
+                if let WorkerEvent::MultiWorkerAction { verb, slots, .. } = event.event {
+                    if verb == "+" {
+                        grown_by.push(slots.saturating_sub(before));
+                    }
+                    before = slots;
+                }
+            }
+            Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) => continue,
+            Err(_) => break,
+        }
+    }
+    assert!(
+        grown_by.iter().any(|added| *added > 1),
+        "slots added per +: {grown_by:?}"
+    );
 }

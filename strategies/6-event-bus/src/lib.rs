@@ -55,8 +55,13 @@
 //!   mailer group checks each payload again before it becomes a mail: a bad one is parked
 //!   at once and never reaches SMTP
 //!   (`the_mailer_group_parks_what_it_cannot_send_and_never_mails_a_bad_payload`).
-//! * Order has a price: while an event is retried, the events behind it in its partition
-//!   wait (the other partitions do not). That is why retries are bounded and end in the
+//! * Order is per key: a batch is handled as one chain per key, the chains concurrently,
+//!   each key's events one after the other, and the offset moves only past the contiguous
+//!   prefix of finished events (`keys_of_a_partition_are_handled_concurrently_each_key_in_order`).
+//!   So a busy partition has up to `--batch-size` sends in flight, an idle one one.
+//! * Order has a price: while an event is retried, the events of its key behind it wait, and
+//!   so does the partition's next batch (the other keys of its batch and the other
+//!   partitions do not). That is why retries are bounded and end in the
 //!   dead letters instead of blocking a partition forever.
 //! * Bytes in the log that are not an event (not UTF-8, not JSON: written by something
 //!   else) are parked at once, escaped, and the events around them flow

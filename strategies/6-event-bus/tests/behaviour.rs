@@ -6,11 +6,13 @@ use common::*;
 use kit::RedisServer;
 use redis::AsyncCommands;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Duration;
 use strategy_6::{Backend, Delivery, LogError, NewEvent, Position, ReplayTarget};
 
 on_both_backends!(
     events_of_a_partition_are_handled_in_publish_order,
+    keys_of_a_partition_are_handled_concurrently_each_key_in_order,
     every_group_sees_every_event,
     two_members_of_a_group_split_the_partitions_without_duplicates,
     an_event_published_after_the_consumer_went_idle_is_not_skipped,
@@ -46,6 +48,45 @@ async fn events_of_a_partition_are_handled_in_publish_order(backend: Backend) {
     consumer.stop().await;
 
     // Per key (so per partition), the handler saw the events in the order they were sent.
+    assert_each_key_in_order(&recorder);
+}
+
+/// A busy partition sends more than one mail at a time: its batch is one chain per key, the
+/// chains at the same time, so more events are in the handler at once than there are
+/// partitions (one at a time per partition would cap it at 4). Never two of one key, and
+/// each key's events in publish order.
+async fn keys_of_a_partition_are_handled_concurrently_each_key_in_order(backend: Backend) {
+    let redis = RedisServer::start().unwrap();
+    let log = log_on(&redis, backend).await;
+    // Published before the consumer starts: every read finds a full batch.
+    log.publish_batch(events(120, 24)).await.unwrap();
+    let recorder = Arc::new(Recorder {
+        delay: Some(Duration::from_millis(20)),
+        ..Recorder::default()
+    });
+    let consumer = start(&log, config("mailer"), recorder.clone()).await;
+    assert!(
+        wait_until(|| recorder.count() == 120).await,
+        "handled {}",
+        recorder.count()
+    );
+    consumer.stop().await;
+
+    let partitions = log.config().partitions as usize;
+    let most = *recorder.most_in_flight.lock().unwrap();
+    assert!(
+        most > partitions,
+        "at most {most} events in the handler at once"
+    );
+    assert_eq!(
+        *recorder.overlapping_keys.lock().unwrap(),
+        Vec::<String>::new()
+    );
+    assert_each_key_in_order(&recorder);
+}
+
+/// Each key's events reached the handler in publish order (`payload.seq` grows).
+fn assert_each_key_in_order(recorder: &Recorder) {
     let mut seq_by_key: HashMap<String, Vec<u64>> = HashMap::new();
     for event in recorder.seen.lock().unwrap().iter() {
         seq_by_key
@@ -54,9 +95,7 @@ async fn events_of_a_partition_are_handled_in_publish_order(backend: Backend) {
             .push(event.payload["seq"].as_u64().unwrap());
     }
     for (key, seqs) in seq_by_key {
-        let mut sorted = seqs.clone();
-        sorted.sort();
-        assert_eq!(seqs, sorted, "key {key} out of order");
+        assert!(seqs.is_sorted(), "key {key} out of order: {seqs:?}");
     }
 }
 
@@ -233,7 +272,12 @@ async fn a_failing_event_is_dead_lettered_after_max_attempts_and_the_rest_flows(
         recorder.clone(),
     )
     .await;
+    // The events behind it are of other keys: they are handled while it is retried, and it
+    // is parked once its attempts are spent.
     assert!(wait_until(|| recorder.count() == 5).await);
+    assert!(
+        wait_until_async(|| async { !log.dead_letters("mailer").await.unwrap().is_empty() }).await
+    );
     let letters = log.dead_letters("mailer").await.unwrap();
     assert_eq!(letters.len(), 1);
     assert_eq!(letters[0].attempts, 3);

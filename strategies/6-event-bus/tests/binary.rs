@@ -203,9 +203,16 @@ async fn a_consumer_rides_out_a_redis_restart() {
 /// Returns (events published, unique mails delivered, mails delivered in total).
 async fn kill_mid_batch(backend: Backend, delivery: &str) -> (usize, usize, usize) {
     let redis = RedisServer::start().unwrap();
+    // Sends of 50 to 500 ms: a batch's keys are sent concurrently, so with one fixed
+    // latency a whole batch would finish in the same instant and the kill could fall
+    // between two batches. Spread out, most of the batch is still in flight when the first
+    // three mails arrive.
     let sink = Sink::start_local(SinkConfig {
         faults: Faults {
-            latency: Latency::fixed(100),
+            latency: Latency {
+                min_ms: 50,
+                max_ms: 500,
+            },
             ..Faults::default()
         },
         ..SinkConfig::default()
@@ -230,7 +237,7 @@ async fn kill_mid_batch(backend: Backend, delivery: &str) -> (usize, usize, usiz
     let mut first = consumer(&redis, &sink, &args);
     ready(&first).await;
     assert!(sink.wait_for(3, DEADLINE).await, "{}", first.logs());
-    first.kill(); // mid-batch: each partition has a batch of 10 in flight at 100 ms a mail
+    first.kill(); // mid-batch: each partition has most of a batch of 10 in flight
 
     let mut second = consumer(&redis, &sink, &args);
     ready(&second).await;

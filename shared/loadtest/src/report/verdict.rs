@@ -19,6 +19,13 @@ pub fn verdict(run: &RunReport) -> String {
         return capitalized(format!("{}.", short_error(error).trim_end_matches('.')));
     }
     let t = &run.tally;
+    if is_floor(run) {
+        return format!(
+            "The floor: answered {} of {} requests and sends no mail; its HTTP latency is what \
+             HTTP alone costs in this run.",
+            t.accepted, t.requests
+        );
+    }
     let mut parts = Vec::new();
     if t.accepted == 0 {
         parts.push("accepted no request at all".to_string());
@@ -98,10 +105,17 @@ enum Rank {
     Clean,
 }
 
+/// The floor's row: it sends no mail, so no mail count says anything about it.
+fn is_floor(run: &RunReport) -> bool {
+    crate::catalog::find(&run.strategy).is_some_and(|s| !s.sends_mail())
+}
+
 fn news_of(run: &RunReport) -> (Rank, String) {
     let t = &run.tally;
     let rank = if run.error.is_some() {
         Rank::NotRun
+    } else if is_floor(run) {
+        Rank::Other
     } else if t.lost > 0 {
         Rank::SilentLoss
     } else if t.parked > 0 {
@@ -160,6 +174,14 @@ mod tests {
             "{verdict}"
         );
         assert!(verdict.contains("refused 5 of 100 requests"), "{verdict}");
+    }
+
+    #[test]
+    fn the_floor_is_not_praised_for_mail_it_never_had_to_send() {
+        let floor = fixtures::run("0", "default", "steady", tally(0, 0, 0));
+        let verdict = verdict(&floor);
+        assert!(verdict.starts_with("The floor: answered"), "{verdict}");
+        assert!(!across_scenarios(&[&floor]).contains("Delivered"));
     }
 
     #[test]

@@ -43,11 +43,14 @@ pub struct Args {
     /// Fewest concurrent job slots.
     #[arg(long, env = "MIN_WORKERS", default_value_t = 1)]
     pub min: usize,
-    /// Most concurrent job slots (added while the runtime keeps up).
-    #[arg(long, env = "MAX_WORKERS", default_value_t = 10)]
+    /// Most concurrent job slots (added while the runtime keeps up). A slot sends one mail
+    /// at a time: 1000 mails a second against a 50 ms mail server need 50 (node-resque's
+    /// default, 10, carries 200 a second at best).
+    #[arg(long, env = "MAX_WORKERS", default_value_t = 64)]
     pub max: usize,
-    /// How often the multi-worker measures runtime lag and rescales.
-    #[arg(long, env = "CHECK_MS", default_value_t = 500)]
+    /// How often the multi-worker measures runtime lag and rescales (slots double while
+    /// all are busy, so a burst is met within a few checks).
+    #[arg(long, env = "CHECK_MS", default_value_t = 250)]
     pub check_ms: u64,
     /// Runtime lag above which the runtime counts as blocked (no slot is added).
     #[arg(long, env = "MAX_LAG_MS", default_value_t = 10)]

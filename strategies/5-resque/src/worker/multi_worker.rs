@@ -2,13 +2,13 @@
 //!
 //! Every `check_interval` it reads the [`LagProbe`] and picks node-resque's verb:
 //!
-//! | condition                                               | verb |
-//! |---------------------------------------------------------|------|
-//! | lag over `max_lag`, more than `min` slots               | `-`  |
-//! | lag fine, fewer than `min` slots                        | `+`  |
-//! | lag fine, below `max`, no slot yet or over half busy    | `+`  |
-//! | lag fine, above `min`, under half busy                  | `-`  |
-//! | otherwise                                               | `x`  |
+//! | condition                                               | verb                         |
+//! |---------------------------------------------------------|------------------------------|
+//! | lag over `max_lag`, more than `min` slots               | `-`                          |
+//! | lag fine, fewer than `min` slots                        | `+` (up to `min`)            |
+//! | lag fine, below `max`, no slot yet or over half busy    | `+` (doubles if all are busy) |
+//! | lag fine, above `min`, under half busy                  | `-`                          |
+//! | otherwise                                               | `x`                          |
 //!
 //! I/O-bound jobs leave the runtime free, so slots are added up to `max`. Jobs that hog
 //! the runtime make it late, so no slot is added: in Rust, mark such jobs
@@ -143,10 +143,12 @@ impl MultiWorker {
             let verb = self.decide(&slots, lag);
             match verb {
                 "+" => {
-                    let id = (1..)
-                        .find(|id| !slots.iter().chain(&retiring).any(|s| s.id == *id))
-                        .expect("a free id");
-                    slots.push(self.start_slot(id));
+                    for _ in 0..self.slots_to_add(&slots) {
+                        let id = (1..)
+                            .find(|id| !slots.iter().chain(&retiring).any(|s| s.id == *id))
+                            .expect("a free id");
+                        slots.push(self.start_slot(id));
+                    }
                 }
                 "-" => {
                     if let Some(slot) = slots.pop() {
@@ -201,6 +203,24 @@ impl MultiWorker {
         } else {
             "x"
         }
+    }
+
+    /// How many slots a `+` adds. node-resque adds one per check, which takes `max` checks
+    /// to meet a burst (10 slots at 500 ms: 5 s of backlog). When every slot is busy the
+    /// load is at least as large as the slots, so they double instead (1, 2, 4, 8, ... up
+    /// to `max`): a few checks to any size. Otherwise one, as node-resque does.
+    fn slots_to_add(&self, slots: &[Slot]) -> usize {
+        let max = self.options.max.max(self.options.min);
+        let n = slots.len();
+        let all_busy = n > 0 && slots.iter().all(|s| s.working.load(Ordering::Relaxed));
+        let wanted = if n < self.options.min {
+            self.options.min - n
+        } else if all_busy {
+            n
+        } else {
+            1
+        };
+        wanted.min(max.saturating_sub(n)).max(1)
     }
 
     /// Drops the slots whose task has ended. A slot that ended on its own (it could not

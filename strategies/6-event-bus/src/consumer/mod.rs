@@ -4,17 +4,20 @@
 //! Consumer::start ─┬─ heartbeat task: counts live members -> fair share of partitions
 //!                  └─ one worker per partition:
 //!                       lease free and below share? take it ── lease renewed in background
-//!                       loop: next_batch (blocks when idle) -> handle each (retry, backoff,
-//!                             dead-letter) -> commit -> above share? give it back
+//!                       loop: next_batch (blocks when idle) -> handle it, keys concurrently,
+//!                             each key in order (retry, backoff, dead-letter) -> commit ->
+//!                             above share? give it back
 //! ```
 //!
 //! Files, in reading order: `worker.rs` is the core loop (lease, read, handle, commit),
+//! `by_key.rs` handles a batch as one chain per key, the chains concurrently,
 //! `attempts.rs` runs one event through the handler with retries, `heartbeat.rs` sizes this
 //! member's share, `stuck_report.rs` says (once) that a partition cannot be read;
 //! `config.rs`, [`handler`] and [`retry`] hold what a caller sets, `shared.rs` what the
 //! tasks share.
 
 mod attempts;
+mod by_key;
 mod config;
 pub mod handler;
 mod heartbeat;

@@ -7,7 +7,8 @@
 //!   no lease?            reserve a slot of our share, take the lease, open a cursor
 //!   lease lost?          drop everything: the partition is someone else's now
 //!   above our share?     give the lease back, between two batches
-//!   one batch:           read (blocks while idle) -> handle each -> commit what succeeded
+//!   one batch:           read (blocks while idle) -> handle it, one chain per key, the
+//!                        chains concurrently (by_key.rs) -> commit what succeeded
 //!                        (a failing event: retries, then commit before it, park it, move on)
 //!   unreadable data?     say so once, keep the lease, look again every 2 s
 //! on stop:               finish the batch in flight, commit, release the lease
@@ -21,7 +22,8 @@
 //! none is lost. At-most-once, the read had already moved the group past the batch: what
 //! was not handled is lost.
 
-use crate::consumer::attempts::{self, Outcome};
+use crate::consumer::attempts::Outcome;
+use crate::consumer::by_key::{self, Step};
 use crate::consumer::shared::Shared;
 use crate::consumer::stuck_report::{StuckReport, STUCK_RECHECK};
 use crate::cursor::Cursor;
@@ -213,25 +215,24 @@ async fn work_one_batch(shared: &Shared, lease: &Lease, cursor: &mut Cursor) -> 
     // so the loop comes back to notice shutdown, a lost lease or a smaller share.
     // At-most-once, this read has already moved the group past the whole batch.
     let batch = cursor.next_batch(config.batch_size, config.block).await?;
+    // Handled concurrently across keys, in order within a key (`by_key.rs`); then walked
+    // here in offset order, so what follows decides the offset as if they had run one by one.
+    let steps = by_key::handle_batch(shared, lease, &batch).await;
     // What succeeded and is not committed yet: always a prefix of the batch, in order.
     let mut handled: Vec<Record> = Vec::with_capacity(batch.len());
     let size = batch.len();
-    for (index, record) in batch.into_iter().enumerate() {
-        // The lease may run out while a slow handler works. Stop before the next event:
-        // the new owner reads from our last commit, and carrying on would send what it
-        // sends too. (On the list engine our commit would be refused anyway: commit.lua
-        // checks the lease.)
-        if lease.is_lost() {
-            return Err(LogError::LeaseLost(record.partition));
-        }
-        match attempts::handle(shared, &record).await {
-            Outcome::Handled => {
+    for (index, (record, step)) in batch.into_iter().zip(steps).enumerate() {
+        match step {
+            // Our commit would be refused anyway on the list engine (commit.lua checks
+            // the lease): the new owner reads from our last commit.
+            Step::LeaseLost => return Err(LogError::LeaseLost(record.partition)),
+            Step::Ran(Outcome::Handled) => {
                 shared.stats.handled.fetch_add(1, Ordering::Relaxed);
                 // Not committed yet: one commit per batch is one round trip per batch, not
                 // per event. A crash before it only means this prefix is handled again.
                 handled.push(record);
             }
-            Outcome::GiveUp(attempts, error) => {
+            Step::Ran(Outcome::GiveUp(attempts, error)) => {
                 // Commit what came before first. The list engine's offset would jump past
                 // them anyway, but Streams acknowledges entry by entry: without this the
                 // handled ones would stay pending and be delivered again after the next
@@ -255,19 +256,20 @@ async fn work_one_batch(shared: &Shared, lease: &Lease, cursor: &mut Cursor) -> 
                     record.partition
                 );
             }
-            Outcome::Interrupted => {
-                // The offset already moved past the whole batch (at-most-once): this event
-                // and the ones behind it in the batch are never handled.
+            Step::Ran(Outcome::Interrupted) | Step::NotRun => {
+                // The offset already moved past the whole batch (at-most-once): the events
+                // from here on that no chain finished are never handled.
                 if config.delivery == Delivery::AtMostOnce {
                     let lost = size - index;
                     tracing::warn!(
-                        "consumer stopping: {lost} event(s) from {} on partition {} are lost (at-most-once)",
+                        "consumer stopping: up to {lost} event(s) from {} on partition {} are lost (at-most-once)",
                         record.position,
                         record.partition
                     );
                 }
                 // At-least-once: commit below what succeeded so far; this event and the
-                // rest stay uncommitted for the next holder.
+                // rest stay uncommitted for the next holder (events of other keys behind it
+                // that were handled already are handled again: duplicates, never a loss).
                 break;
             }
         }

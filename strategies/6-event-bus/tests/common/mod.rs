@@ -74,6 +74,12 @@ pub struct Recorder {
     pub attempts: Mutex<Vec<String>>,
     /// Handling takes this long (to catch a consumer mid-batch).
     pub delay: Option<Duration>,
+    /// The keys being handled right now, one entry per event in the handler.
+    pub in_flight: Mutex<Vec<String>>,
+    /// The most events that were in the handler at once.
+    pub most_in_flight: Mutex<usize>,
+    /// Keys whose event entered the handler while another of the same key was still in it.
+    pub overlapping_keys: Mutex<Vec<String>>,
 }
 
 impl Recorder {
@@ -106,8 +112,25 @@ impl Handler for Recorder {
 
     fn handle<'a>(&'a self, event: &'a Event) -> BoxFuture<'a, Result<(), HandlerError>> {
         Box::pin(async move {
+            {
+                let mut in_flight = self.in_flight.lock().unwrap();
+                if in_flight.contains(&event.key) {
+                    self.overlapping_keys
+                        .lock()
+                        .unwrap()
+                        .push(event.key.clone());
+                }
+                in_flight.push(event.key.clone());
+                let mut most = self.most_in_flight.lock().unwrap();
+                *most = (*most).max(in_flight.len());
+            }
             if let Some(delay) = self.delay {
                 tokio::time::sleep(delay).await;
+            }
+            {
+                let mut in_flight = self.in_flight.lock().unwrap();
+                let mine = in_flight.iter().position(|key| *key == event.key);
+                in_flight.swap_remove(mine.expect("entered above"));
             }
             self.attempts.lock().unwrap().push(event.id.clone());
             if self.failing_keys.lock().unwrap().contains(&event.key) {

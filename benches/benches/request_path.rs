@@ -1,0 +1,348 @@
+//! Where a request's time goes on the web fronts that talk to Redis (4, 5, 6), beside the
+//! floor (`0 hyper-hello`), in one run: a probe, faster than criterion and with more to say.
+//!
+//! Each strategy is measured three ways, one after the other:
+//!
+//! * `web alone`: only its web role, against a Redis of its own without persistence: the
+//!   request path and nothing else on the machine; then `web alone, fsync`, the same against
+//!   a Redis that syncs its append-only file before answering each write (`appendfsync
+//!   always`): what a disk sync per request costs.
+//! * `harness`: every role the load harness starts (workers, scheduler, web), against the
+//!   harness's Redis (append-only file synced once a second), as `--bench strategies` and
+//!   `loadtest compare` run it: what the workers cost the web.
+//! * `role all`: `--role all`, one process doing everything, against a Redis without
+//!   persistence.
+//!
+//! For each: the closed-loop answer time (mean, p50, p99, and the mean as a ratio to the
+//! floor's, measured first and last), the Redis commands per request (`INFO commandstats`
+//! before and after, the probe's own INFO left out; with workers running, their polling is
+//! in it too), and the CPU time per request of every process (`/proc/<pid>/stat`).
+//!
+//! `cargo bench -p benches --bench request_path` (`PROBE_REQUESTS`, default 2000, per setup;
+//! `PROBE_STRATEGIES`, default `4,5,6`).
+//! On shared cores, read the ratios, never the absolute figures, and note the load average.
+
+use kit::client::HttpClient;
+use kit::{RedisOptions, RedisServer};
+use loadtest::catalog::{Ready, Strategy, FLOOR};
+use loadtest::deployment::Deployment;
+use mailer::{Sink, SinkConfig};
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+use testkit::ChildProcess;
+
+/// What one setup measured.
+struct Measured {
+    label: String,
+    answers_us: Vec<f64>,
+    /// Redis commands per request, by command, the probe's own `INFO` left out.
+    commands: BTreeMap<String, f64>,
+    /// CPU µs per request, by process.
+    cpu_us: Vec<(String, f64)>,
+}
+
+fn main() {
+    let requests: usize = std::env::var("PROBE_REQUESTS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(2000);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let bin_dir = loadtest::binaries::profile_dir().unwrap();
+    let ids_wanted = std::env::var("PROBE_STRATEGIES").unwrap_or_else(|_| "4,5,6".into());
+    let ids: Vec<&str> = ids_wanted.split(',').map(str::trim).collect();
+    let strategies: Vec<&'static Strategy> = ids
+        .iter()
+        .map(|id| loadtest::catalog::find(id).unwrap())
+        .collect();
+    let mut packages: Vec<&str> = strategies.iter().map(|s| s.binary).collect();
+    packages.push(FLOOR.binary);
+    loadtest::binaries::build(&bin_dir, &packages).unwrap();
+    let sink = runtime
+        .block_on(Sink::start_local(SinkConfig::default()))
+        .unwrap();
+
+    let mut results = Vec::new();
+    let floor = |runtime: &tokio::runtime::Runtime| {
+        runtime.block_on(async {
+            let deployment =
+                Deployment::start(&FLOOR, &FLOOR.variants[0], &bin_dir, &sink.url(), None)
+                    .await
+                    .unwrap();
+            let measured = measure(
+                "0 hyper-hello",
+                &deployment.url("/emails"),
+                None,
+                &deployment.pids(),
+                requests,
+            )
+            .await;
+            deployment.stop().await;
+            measured
+        })
+    };
+    results.push(floor(&runtime));
+    for (index, strategy) in strategies.iter().enumerate() {
+        if index > 0 && index == strategies.len() / 2 {
+            results.push(floor(&runtime));
+        }
+        let variant = &strategy.variants[0];
+        runtime.block_on(async {
+            // Web alone, against a Redis without persistence, then against one that syncs
+            // its append-only file before answering each write.
+            let web = strategy
+                .roles
+                .iter()
+                .find(|role| matches!(role.ready, Ready::Http))
+                .unwrap();
+            let args: Vec<&str> = web
+                .args
+                .iter()
+                .copied()
+                .chain(variant.args_for(web.name))
+                .collect();
+            for aof in [false, true] {
+                let redis = RedisServer::start_with(RedisOptions {
+                    aof,
+                    ..RedisOptions::default()
+                })
+                .unwrap();
+                let process = start(&bin_dir, strategy.binary, &args, &redis, &sink.url()).await;
+                let label = format!(
+                    "{} web alone{}",
+                    strategy.id,
+                    if aof { ", fsync" } else { "" }
+                );
+                results.push(measure_one(&label, &process, "web", &redis, requests).await);
+            }
+
+            // As the harness runs it.
+            let deployment = Deployment::start(strategy, variant, &bin_dir, &sink.url(), None)
+                .await
+                .unwrap();
+            let label = format!("{} harness", strategy.id);
+            let redis_url = deployment.redis_url();
+            results.push(
+                measure(
+                    &label,
+                    &deployment.url("/emails"),
+                    redis_url.as_deref(),
+                    &deployment.pids(),
+                    requests,
+                )
+                .await,
+            );
+            deployment.stop().await;
+
+            // One process, against a Redis without persistence.
+            let redis = RedisServer::start().unwrap();
+            let process = start(
+                &bin_dir,
+                strategy.binary,
+                &["--role", "all"],
+                &redis,
+                &sink.url(),
+            )
+            .await;
+            let label = format!("{} role all", strategy.id);
+            results.push(measure_one(&label, &process, "all", &redis, requests).await);
+        });
+    }
+    results.push(floor(&runtime));
+    report(&results, requests);
+}
+
+/// Starts `binary` with `args` (and `--port`), against `redis` and the sink, until healthy.
+async fn start(
+    bin_dir: &Path,
+    binary: &str,
+    args: &[&str],
+    redis: &RedisServer,
+    smtp_url: &str,
+) -> ChildProcess {
+    let redis_url = redis.url();
+    let envs = [("REDIS_URL", redis_url.as_str()), ("SMTP_URL", smtp_url)];
+    ChildProcess::start_http(bin_dir.join(binary), args, &envs)
+        .await
+        .unwrap()
+}
+
+/// [`measure`] for one process of ours (named `role`) and its own Redis.
+async fn measure_one(
+    label: &str,
+    process: &ChildProcess,
+    role: &str,
+    redis: &RedisServer,
+    requests: usize,
+) -> Measured {
+    let pids = [
+        (role, process.pid().unwrap()),
+        ("redis", redis.pid().unwrap()),
+    ];
+    let url = process.url("/emails");
+    measure(label, &url, Some(&redis.url()), &pids, requests).await
+}
+
+/// A warm-up, then `requests` closed-loop `POST /emails`.
+async fn measure(
+    label: &str,
+    url: &str,
+    redis_url: Option<&str>,
+    pids: &[(&str, u32)],
+    requests: usize,
+) -> Measured {
+    let client = HttpClient::new(Duration::from_secs(10));
+    let email = json!({"to": "probe@example.com", "subject": "Hello", "text": "World"});
+    for _ in 0..requests / 10 {
+        client.post_json(url, &email).await.unwrap();
+    }
+    let mut redis = match redis_url {
+        Some(url) => Some(
+            redis::Client::open(url)
+                .unwrap()
+                .get_multiplexed_async_connection()
+                .await
+                .unwrap(),
+        ),
+        None => None,
+    };
+    let commands_before = match &mut redis {
+        Some(con) => command_calls(con).await,
+        None => BTreeMap::new(),
+    };
+    let cpu_before: Vec<u64> = pids.iter().map(|(_, pid)| cpu_ticks(*pid)).collect();
+    let mut answers_us = Vec::with_capacity(requests);
+    for _ in 0..requests {
+        let started = Instant::now();
+        let answer = client.post_json(url, &email).await.unwrap();
+        answers_us.push(started.elapsed().as_secs_f64() * 1e6);
+        assert!(answer.status.is_success(), "{label}: {}", answer.json);
+    }
+    let cpu_us = pids
+        .iter()
+        .zip(cpu_before)
+        .map(|((name, pid), before)| {
+            let ticks = cpu_ticks(*pid).saturating_sub(before);
+            (
+                name.to_string(),
+                ticks as f64 * 1e6 / ticks_per_second() / requests as f64,
+            )
+        })
+        .collect();
+    let commands = match &mut redis {
+        Some(con) => {
+            let after = command_calls(con).await;
+            after
+                .into_iter()
+                .map(|(name, calls)| {
+                    let before = commands_before.get(&name).copied().unwrap_or(0);
+                    (name, (calls - before) as f64 / requests as f64)
+                })
+                .filter(|(_, per_request)| *per_request > 0.0)
+                .collect()
+        }
+        None => BTreeMap::new(),
+    };
+    eprintln!("{label}: done");
+    Measured {
+        label: label.to_string(),
+        answers_us,
+        commands,
+        cpu_us,
+    }
+}
+
+/// `INFO commandstats`: calls by command, without `info` itself.
+async fn command_calls(con: &mut redis::aio::MultiplexedConnection) -> BTreeMap<String, u64> {
+    let info: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query_async(con)
+        .await
+        .unwrap();
+    info.lines()
+        .filter_map(|line| {
+            let (name, stats) = line.strip_prefix("cmdstat_")?.split_once(':')?;
+            let calls = stats.split(',').find_map(|kv| kv.strip_prefix("calls="))?;
+            Some((name.to_string(), calls.parse().ok()?))
+        })
+        .filter(|(name, _)| name != "info")
+        .collect()
+}
+
+/// User + system CPU time of a process, all its threads, in clock ticks.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command name (in parentheses, which may hold spaces).
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    // utime and stime are fields 14 and 15; `fields[0]` is field 3.
+    let field = |n: usize| {
+        fields
+            .get(n - 3)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    field(14) + field(15)
+}
+
+fn ticks_per_second() -> f64 {
+    // SAFETY: sysconf reads a constant of the system.
+    (unsafe { libc::sysconf(libc::_SC_CLK_TCK) }) as f64
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() as f64 * p) as usize).min(sorted.len() - 1)]
+}
+
+fn report(results: &[Measured], requests: usize) {
+    let mean = |m: &Measured| m.answers_us.iter().sum::<f64>() / m.answers_us.len() as f64;
+    let floors: Vec<f64> = results
+        .iter()
+        .filter(|m| m.label.starts_with("0 "))
+        .map(mean)
+        .collect();
+    let floor = floors.iter().sum::<f64>() / floors.len() as f64;
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    println!(
+        "\n{requests} closed-loop POST /emails per setup; floor mean {floor:.0} µs (runs: {}); load average {}",
+        floors.iter().map(|f| format!("{f:.0}")).collect::<Vec<_>>().join(", "),
+        load.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+    );
+    println!(
+        "{:<16} {:>8} {:>8} {:>8} {:>7}  {:<40} cpu µs/request",
+        "setup", "mean µs", "p50", "p99", "x floor", "redis commands/request"
+    );
+    for m in results {
+        let mut sorted = m.answers_us.clone();
+        sorted.sort_by(f64::total_cmp);
+        let total: f64 = m.commands.values().sum();
+        let commands = if m.commands.is_empty() {
+            "-".to_string()
+        } else {
+            let each: Vec<String> = m
+                .commands
+                .iter()
+                .map(|(name, n)| format!("{name} {n:.2}"))
+                .collect();
+            format!("{total:.2}: {}", each.join(", "))
+        };
+        let cpu: Vec<String> = m
+            .cpu_us
+            .iter()
+            .map(|(name, us)| format!("{name} {us:.0}"))
+            .collect();
+        println!(
+            "{:<16} {:>8.0} {:>8.0} {:>8.0} {:>7.2}  {:<40} {}",
+            m.label,
+            mean(m),
+            percentile(&sorted, 0.5),
+            percentile(&sorted, 0.99),
+            mean(m) / floor,
+            commands,
+            cpu.join(", ")
+        );
+    }
+}
