@@ -15,10 +15,13 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "ok: $*"; }
 
+# free_port: a port nothing listens on, below the kernel's ephemeral range (where any
+# outgoing connection may take a port between this check and our bind).
 free_port() {
-  local port
+  local port lowest
+  lowest="$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)"
   while :; do
-    port=$((20000 + RANDOM % 40000))
+    port=$((10000 + RANDOM % (lowest - 10000)))
     (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
   done
 }
