@@ -14,9 +14,16 @@
 //!   persistence.
 //!
 //! For each: the closed-loop answer time (mean, p50, p99, and the mean as a ratio to the
-//! floor's, measured first and last), the Redis commands per request (`INFO commandstats`
-//! before and after, the probe's own INFO left out; with workers running, their polling is
-//! in it too), and the CPU time per request of every process (`/proc/<pid>/stat`).
+//! floor's, measured first, in the middle and last), the Redis round trips per request
+//! (`total_writes_processed` of `INFO stats`: a pipeline or a script is one), the Redis
+//! commands per request (`INFO commandstats` before and after, the probe's own INFO left
+//! out, the commands a script runs counted one by one; with workers running, their polling
+//! is in both), and the CPU time per request of every process (`/proc/<pid>/stat`).
+//!
+//! Beside each floor it times one Redis round trip (`PING` through redis-rs), so the report
+//! can say what the least a request path with one round trip costs on this machine at that
+//! moment: floor + round trip. On a 2-core machine a loopback Redis round trip costs about
+//! as much as the whole bare HTTP exchange, so that sum is already near 2x the floor.
 //!
 //! `cargo bench -p benches --bench request_path` (`PROBE_REQUESTS`, default 2000, per setup;
 //! `PROBE_STRATEGIES`, default `4,5,6`).
@@ -39,6 +46,9 @@ struct Measured {
     answers_us: Vec<f64>,
     /// Redis commands per request, by command, the probe's own `INFO` left out.
     commands: BTreeMap<String, f64>,
+    /// Redis round trips per request: replies Redis wrote to its sockets
+    /// (`total_writes_processed`; pipelined commands share one write, a script is one).
+    round_trips: Option<f64>,
     /// CPU µs per request, by process.
     cpu_us: Vec<(String, f64)>,
 }
@@ -82,10 +92,14 @@ fn main() {
             measured
         })
     };
+    // Each time the floor is measured, one Redis round trip is too, right after it.
+    let mut round_trips_us = Vec::new();
     results.push(floor(&runtime));
+    round_trips_us.push(runtime.block_on(redis_round_trip_us(requests)));
     for (index, strategy) in strategies.iter().enumerate() {
         if index > 0 && index == strategies.len() / 2 {
             results.push(floor(&runtime));
+            round_trips_us.push(runtime.block_on(redis_round_trip_us(requests)));
         }
         let variant = &strategy.variants[0];
         runtime.block_on(async {
@@ -150,7 +164,8 @@ fn main() {
         });
     }
     results.push(floor(&runtime));
-    report(&results, requests);
+    round_trips_us.push(runtime.block_on(redis_round_trip_us(requests)));
+    report(&results, &round_trips_us, requests);
 }
 
 /// Starts `binary` with `args` (and `--port`), against `redis` and the sink, until healthy.
@@ -211,6 +226,10 @@ async fn measure(
         Some(con) => command_calls(con).await,
         None => BTreeMap::new(),
     };
+    let writes_before = match &mut redis {
+        Some(con) => Some(socket_writes(con).await),
+        None => None,
+    };
     let cpu_before: Vec<u64> = pids.iter().map(|(_, pid)| cpu_ticks(*pid)).collect();
     let mut answers_us = Vec::with_capacity(requests);
     for _ in 0..requests {
@@ -230,6 +249,15 @@ async fn measure(
             )
         })
         .collect();
+    // The reply to the `INFO` that read `writes_before` was written after it: one write of
+    // the probe's own to leave out.
+    let round_trips = match (&mut redis, writes_before) {
+        (Some(con), Some(before)) => {
+            let after = socket_writes(con).await;
+            Some(after.saturating_sub(before + 1) as f64 / requests as f64)
+        }
+        _ => None,
+    };
     let commands = match &mut redis {
         Some(con) => {
             let after = command_calls(con).await;
@@ -249,8 +277,50 @@ async fn measure(
         label: label.to_string(),
         answers_us,
         commands,
+        round_trips,
         cpu_us,
     }
+}
+
+/// `total_writes_processed` of `INFO stats`: how many times Redis wrote replies to a
+/// client socket. A request that costs one round trip costs one write, however many
+/// commands its pipeline or script holds.
+async fn socket_writes(con: &mut redis::aio::MultiplexedConnection) -> u64 {
+    let info: String = redis::cmd("INFO")
+        .arg("stats")
+        .query_async(con)
+        .await
+        .unwrap();
+    info.lines()
+        .find_map(|line| line.strip_prefix("total_writes_processed:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// The mean time of one Redis round trip (`PING`) from this process through redis-rs, the
+/// client the strategies use, against a Redis without persistence: what one round trip adds
+/// to a request at the least.
+async fn redis_round_trip_us(requests: usize) -> f64 {
+    let redis = RedisServer::start().unwrap();
+    let con = redis::Client::open(redis.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let ping = || {
+        let mut con = con.clone();
+        async move {
+            let _: String = redis::cmd("PING").query_async(&mut con).await.unwrap();
+        }
+    };
+    for _ in 0..requests / 10 {
+        ping().await;
+    }
+    let started = Instant::now();
+    for _ in 0..requests {
+        ping().await;
+    }
+    started.elapsed().as_secs_f64() * 1e6 / requests as f64
 }
 
 /// `INFO commandstats`: calls by command, without `info` itself.
@@ -297,7 +367,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 * p) as usize).min(sorted.len() - 1)]
 }
 
-fn report(results: &[Measured], requests: usize) {
+fn report(results: &[Measured], round_trips_us: &[f64], requests: usize) {
     let mean = |m: &Measured| m.answers_us.iter().sum::<f64>() / m.answers_us.len() as f64;
     let floors: Vec<f64> = results
         .iter()
@@ -311,9 +381,21 @@ fn report(results: &[Measured], requests: usize) {
         floors.iter().map(|f| format!("{f:.0}")).collect::<Vec<_>>().join(", "),
         load.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
     );
+    let round_trip = round_trips_us.iter().sum::<f64>() / round_trips_us.len() as f64;
     println!(
-        "{:<16} {:>8} {:>8} {:>8} {:>7}  {:<40} cpu µs/request",
-        "setup", "mean µs", "p50", "p99", "x floor", "redis commands/request"
+        "one Redis round trip (PING through redis-rs) {round_trip:.0} µs (runs: {}): a request \
+         path with one round trip costs at least floor + round trip = {:.0} µs, {:.2}x the floor",
+        round_trips_us
+            .iter()
+            .map(|f| format!("{f:.0}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        floor + round_trip,
+        (floor + round_trip) / floor
+    );
+    println!(
+        "{:<18} {:>8} {:>8} {:>8} {:>7} {:>6}  {:<40} cpu µs/request",
+        "setup", "mean µs", "p50", "p99", "x floor", "trips", "redis commands/request"
     );
     for m in results {
         let mut sorted = m.answers_us.clone();
@@ -334,13 +416,17 @@ fn report(results: &[Measured], requests: usize) {
             .iter()
             .map(|(name, us)| format!("{name} {us:.0}"))
             .collect();
+        let trips = m
+            .round_trips
+            .map_or("-".to_string(), |trips| format!("{trips:.2}"));
         println!(
-            "{:<16} {:>8.0} {:>8.0} {:>8.0} {:>7.2}  {:<40} {}",
+            "{:<18} {:>8.0} {:>8.0} {:>8.0} {:>7.2} {:>6}  {:<40} {}",
             m.label,
             mean(m),
             percentile(&sorted, 0.5),
             percentile(&sorted, 0.99),
             mean(m) / floor,
+            trips,
             commands,
             cpu.join(", ")
         );
