@@ -8,6 +8,17 @@
 //! * `6 consumer`: the strategy-6 binary's consumer role, ready, then as many email events
 //!   published in one batch; timed the same way.
 //!
+//! * `5 worker, pool 64`, then `5 worker, 64 slots, pool 64`: the same with as many SMTP
+//!   connections as the ceiling's client keeps (`SMTP_POOL_SIZE=64`), then also with every
+//!   slot started at once (`--min 64`): what the default pool of 10 and the slot ramp cost.
+//!
+//! For each, where the time goes: the CPU time per mail of every process (`/proc/<pid>/stat`;
+//! the sink runs inside this probe, so the ceiling's row is client and sink together, and the
+//! drains' `sink` row also holds the enqueue and the probe's waiting), the rate those CPU
+//! times allow on this machine's cores if nothing else ran (cores / CPU per mail), and the
+//! Redis commands per mail (`INFO commandstats` before and after; a script's commands are
+//! counted one by one, so this is Redis's work, not the round trips).
+//!
 //! `cargo bench -p benches --bench email_ceiling` (`CEILING_MAILS`, default 4000;
 //! `CEILING_LATENCY_MS`, the sink's latency per message, default 0). Read the ratios.
 
@@ -15,10 +26,13 @@ use kit::RedisServer;
 use loadtest::binaries;
 use mailer::{Email, Faults, Latency, Mailer, Sink, SinkConfig};
 use serde_json::json;
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use testkit::ChildProcess;
+
+mod measure;
 
 const SENDERS: usize = 64;
 const DEADLINE: Duration = Duration::from_secs(300);
@@ -30,6 +44,84 @@ fn env_or(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
+/// One row: a rate and where it went.
+struct Drain {
+    label: &'static str,
+    rate: f64,
+    /// CPU µs per mail, by process.
+    cpu_us: Vec<(&'static str, f64)>,
+    /// Redis commands per mail, by command.
+    commands: BTreeMap<String, f64>,
+}
+
+/// CPU (and Redis command) counts taken when the timer starts, to subtract at the end.
+struct Meter {
+    pids: Vec<(&'static str, u32)>,
+    ticks: Vec<u64>,
+    redis: Option<redis::aio::MultiplexedConnection>,
+    commands: BTreeMap<String, u64>,
+}
+
+impl Meter {
+    async fn start(pids: Vec<(&'static str, u32)>, redis: Option<&RedisServer>) -> Meter {
+        let mut redis = match redis {
+            Some(server) => Some(
+                redis::Client::open(server.url())
+                    .unwrap()
+                    .get_multiplexed_async_connection()
+                    .await
+                    .unwrap(),
+            ),
+            None => None,
+        };
+        let commands = match &mut redis {
+            Some(con) => measure::command_calls(con).await,
+            None => BTreeMap::new(),
+        };
+        let ticks = pids
+            .iter()
+            .map(|(_, pid)| measure::cpu_ticks(*pid))
+            .collect();
+        Meter {
+            pids,
+            ticks,
+            redis,
+            commands,
+        }
+    }
+
+    async fn finish(mut self, label: &'static str, mails: usize, elapsed: Duration) -> Drain {
+        let cpu_us = self
+            .pids
+            .iter()
+            .zip(&self.ticks)
+            .map(|((name, pid), before)| {
+                let ticks = measure::cpu_ticks(*pid).saturating_sub(*before);
+                let us = ticks as f64 * 1e6 / measure::ticks_per_second() / mails as f64;
+                (*name, us)
+            })
+            .collect();
+        let commands = match &mut self.redis {
+            Some(con) => measure::command_calls(con)
+                .await
+                .into_iter()
+                .map(|(name, calls)| {
+                    let before = self.commands.get(&name).copied().unwrap_or(0);
+                    (name, calls.saturating_sub(before) as f64 / mails as f64)
+                })
+                .filter(|(_, per_mail)| *per_mail >= 0.01)
+                .collect(),
+            None => BTreeMap::new(),
+        };
+        Drain {
+            label,
+            rate: mails as f64 / elapsed.as_secs_f64(),
+            cpu_us,
+            commands,
+        }
+    }
+}
+
 fn main() {
     let mails = env_or("CEILING_MAILS", 4000) as usize;
     let latency_ms = env_or("CEILING_LATENCY_MS", 0);
@@ -37,34 +129,61 @@ fn main() {
     let bin_dir = binaries::profile_dir().unwrap();
     binaries::build(&bin_dir, &["strategy-5", "strategy-6"]).unwrap();
     let results = runtime.block_on(async {
-        let ceiling = mails as f64 / ceiling(mails, latency_ms).await.as_secs_f64();
-        let resque = mails as f64
-            / resque_drain(&bin_dir, mails, latency_ms)
-                .await
-                .as_secs_f64();
-        let log = mails as f64
-            / event_log_drain(&bin_dir, mails, latency_ms)
-                .await
-                .as_secs_f64();
-        [
-            ("ceiling", ceiling),
-            ("5 worker", resque),
-            ("6 consumer", log),
+        vec![
+            ceiling(mails, latency_ms).await,
+            resque_drain(&bin_dir, mails, latency_ms, Slots::Defaults).await,
+            resque_drain(&bin_dir, mails, latency_ms, Slots::Pool64).await,
+            resque_drain(&bin_dir, mails, latency_ms, Slots::All64).await,
+            event_log_drain(&bin_dir, mails, latency_ms).await,
         ]
     });
+    report(&results, mails, latency_ms);
+}
+
+fn report(results: &[Drain], mails: usize, latency_ms: u64) {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!(
-        "\n{mails} mails, sink latency {latency_ms} ms; load average {}",
+        "\n{mails} mails, sink latency {latency_ms} ms, {cores} cores; load average {}",
         load.split_whitespace()
             .take(3)
             .collect::<Vec<_>>()
             .join(" ")
     );
-    let top = results[0].1;
-    for (name, rate) in results {
+    println!(
+        "{:<30} {:>8} {:>8}  {:<44} {:>10}  redis commands/mail",
+        "setup", "mails/s", "x top", "cpu µs/mail", "cpu bound"
+    );
+    let top = results[0].rate;
+    for drain in results {
+        let total: f64 = drain.cpu_us.iter().map(|(_, us)| us).sum();
+        let mut cpu: Vec<String> = drain
+            .cpu_us
+            .iter()
+            .map(|(name, us)| format!("{name} {us:.0}"))
+            .collect();
+        cpu.insert(0, format!("{total:.0}:"));
+        let commands = if drain.commands.is_empty() {
+            "-".to_string()
+        } else {
+            let each: Vec<String> = drain
+                .commands
+                .iter()
+                .map(|(name, n)| format!("{name} {n:.2}"))
+                .collect();
+            let all: f64 = drain.commands.values().sum();
+            format!("{all:.2}: {}", each.join(", "))
+        };
+        // If these processes had the cores to themselves: cores / CPU per mail.
+        let bound = cores as f64 * 1e6 / total;
         println!(
-            "{name:<12} {rate:>8.0} mails/s  {:>5.2} of the ceiling",
-            rate / top
+            "{:<30} {:>8.0} {:>8.2}  {:<44} {:>10.0}  {}",
+            drain.label,
+            drain.rate,
+            drain.rate / top,
+            cpu.join(" "),
+            bound,
+            commands
         );
     }
 }
@@ -91,9 +210,10 @@ fn email(i: usize) -> Email {
 }
 
 /// `mails` sends from [`SENDERS`] tasks through one pooled client.
-async fn ceiling(mails: usize, latency_ms: u64) -> Duration {
+async fn ceiling(mails: usize, latency_ms: u64) -> Drain {
     let sink = sink(latency_ms).await;
     let mailer = Arc::new(Mailer::from_url(&sink.url(), SENDERS as u32).unwrap());
+    let meter = Meter::start(vec![("client + sink", std::process::id())], None).await;
     let started = Instant::now();
     let tasks: Vec<_> = (0..SENDERS)
         .map(|sender| {
@@ -108,7 +228,7 @@ async fn ceiling(mails: usize, latency_ms: u64) -> Duration {
     for task in tasks {
         task.await.unwrap();
     }
-    started.elapsed()
+    meter.finish("ceiling", mails, started.elapsed()).await
 }
 
 /// Starts `binary` with `args` against `redis` and `sink`, until it logs its ready line.
@@ -116,15 +236,17 @@ async fn start_ready(
     bin_dir: &Path,
     binary: &str,
     args: &[&str],
+    extra_envs: &[(&str, &str)],
     role: &str,
     redis: &RedisServer,
     sink: &Sink,
 ) -> ChildProcess {
     let (redis_url, smtp_url) = (redis.url(), sink.url());
-    let envs = [
+    let mut envs = vec![
         ("REDIS_URL", redis_url.as_str()),
         ("SMTP_URL", smtp_url.as_str()),
     ];
+    envs.extend_from_slice(extra_envs);
     let process = ChildProcess::start(bin_dir.join(binary), args, &envs).unwrap();
     assert!(
         process
@@ -141,17 +263,43 @@ async fn drained(sink: &Sink, mails: usize, started: Instant, process: &ChildPro
     started.elapsed()
 }
 
-async fn resque_drain(bin_dir: &Path, mails: usize, latency_ms: u64) -> Duration {
+/// The process, its Redis and the sink (this probe's own process).
+fn drain_pids(
+    name: &'static str,
+    process: &ChildProcess,
+    redis: &RedisServer,
+) -> Vec<(&'static str, u32)> {
+    vec![
+        (name, process.pid().unwrap()),
+        ("redis", redis.pid().unwrap()),
+        ("sink", std::process::id()),
+    ]
+}
+
+/// How the strategy-5 worker is started for one row.
+#[derive(Clone, Copy)]
+enum Slots {
+    /// The binary's defaults: slots ramp up from 1, 10 SMTP connections.
+    Defaults,
+    /// The defaults but 64 SMTP connections, one per slot at most.
+    Pool64,
+    /// 64 slots from the start (`--min 64`) and 64 SMTP connections.
+    All64,
+}
+
+async fn resque_drain(bin_dir: &Path, mails: usize, latency_ms: u64, slots: Slots) -> Drain {
     let (redis, sink) = (RedisServer::start().unwrap(), sink(latency_ms).await);
-    let worker = start_ready(
-        bin_dir,
-        "strategy-5",
-        &["--role", "worker"],
-        "worker",
-        &redis,
-        &sink,
-    )
-    .await;
+    let pool_64: &[(&str, &str)] = &[("SMTP_POOL_SIZE", "64")];
+    let (args, envs, label): (&[&str], _, _) = match slots {
+        Slots::Defaults => (&["--role", "worker"], &[][..], "5 worker"),
+        Slots::Pool64 => (&["--role", "worker"], pool_64, "5 worker, pool 64"),
+        Slots::All64 => (
+            &["--role", "worker", "--min", "64"],
+            pool_64,
+            "5 worker, 64 slots, pool 64",
+        ),
+    };
+    let worker = start_ready(bin_dir, "strategy-5", args, envs, "worker", &redis, &sink).await;
     let queue = strategy_5::Queue::connect(&redis.url()).await.unwrap();
     let jobs: Vec<_> = (0..mails)
         .map(|i| {
@@ -160,15 +308,17 @@ async fn resque_drain(bin_dir: &Path, mails: usize, latency_ms: u64) -> Duration
             ("emailQueue".to_string(), "sendEmail".to_string(), args)
         })
         .collect();
+    let meter = Meter::start(drain_pids("worker", &worker, &redis), Some(&redis)).await;
     let started = Instant::now();
     queue.enqueue_bulk(&jobs).await.unwrap();
-    drained(&sink, mails, started, &worker).await
+    let elapsed = drained(&sink, mails, started, &worker).await;
+    meter.finish(label, mails, elapsed).await
 }
 
-async fn event_log_drain(bin_dir: &Path, mails: usize, latency_ms: u64) -> Duration {
+async fn event_log_drain(bin_dir: &Path, mails: usize, latency_ms: u64) -> Drain {
     let (redis, sink) = (RedisServer::start().unwrap(), sink(latency_ms).await);
     let args = ["--role", "consumer", "--group", "mailer"];
-    let consumer = start_ready(bin_dir, "strategy-6", &args, "consumer", &redis, &sink).await;
+    let consumer = start_ready(bin_dir, "strategy-6", &args, &[], "consumer", &redis, &sink).await;
     let log = strategy_6::Log::connect(
         strategy_6::Connector::Single(redis.url()),
         strategy_6::LogConfig::default(),
@@ -182,7 +332,9 @@ async fn event_log_drain(bin_dir: &Path, mails: usize, latency_ms: u64) -> Durat
             strategy_6::NewEvent::new("emailEvent", e.to.clone(), payload)
         })
         .collect();
+    let meter = Meter::start(drain_pids("consumer", &consumer, &redis), Some(&redis)).await;
     let started = Instant::now();
     log.publish_batch(events).await.unwrap();
-    drained(&sink, mails, started, &consumer).await
+    let elapsed = drained(&sink, mails, started, &consumer).await;
+    meter.finish("6 consumer", mails, elapsed).await
 }

@@ -1,4 +1,5 @@
-# Shared by scripts/peers/*: a private redis-server, node-resque from npm in a temp folder,
+# Shared by scripts/peers/*: a private redis-server, node-resque (and nodemailer, for the
+# email benchmark) from npm in a temp folder,
 # our binary, and helpers. Source it; it cleans up on exit.
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -45,7 +46,7 @@ start_redis() {
 install_node_resque() {
   command -v node >/dev/null || fail "node is not installed"
   cp "$ROOT/scripts/peers/peer.js" "$WORK/"
-  (cd "$WORK" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund node-resque@9.7.1 >/dev/null) \
+  (cd "$WORK" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund node-resque@9.7.1 nodemailer@6.10.1 >/dev/null) \
     || fail "npm install node-resque failed"
 }
 
@@ -80,3 +81,32 @@ wait_for_log() {
 }
 
 rcli() { redis-cli -p "$REDIS_PORT" --raw "$@"; }
+
+# start_sink: our SMTP sink (mailer-sink, built with the workspace) on a free port, so ours and
+# node-resque's workers send to the same server; sets SMTP_PORT and SMTP_URL (not exported:
+# our binary gets it only where a run passes it). Its per-mail log
+# lines are off (RUST_LOG=warn): at thousands of mails a second they would cost more than the mail.
+start_sink() {
+  (cd "$ROOT" && cargo build -q --release -p mailer --bin mailer-sink) || fail "building mailer-sink"
+  SMTP_PORT="$(free_port)"
+  RUST_LOG=warn NO_COLOR=1 "${CARGO_TARGET_DIR:-$ROOT/target}/release/mailer-sink" \
+    --port "$SMTP_PORT" >"$WORK/sink.log" 2>&1 &
+  PIDS+=($!)
+  SINK_PID=$!
+  for _ in $(seq 300); do (echo >"/dev/tcp/127.0.0.1/$SMTP_PORT") 2>/dev/null && break; sleep 0.1; done
+  (echo >"/dev/tcp/127.0.0.1/$SMTP_PORT") 2>/dev/null || { cat "$WORK/sink.log" >&2; fail "mailer-sink did not listen"; }
+  SMTP_URL="smtp://127.0.0.1:$SMTP_PORT"
+}
+
+# command_calls: Redis's `INFO commandstats` as "name calls" lines, INFO itself left out.
+command_calls() {
+  rcli info commandstats | tr -d '\r' | sed -n 's/^cmdstat_\([^:]*\):calls=\([0-9]*\).*/\1 \2/p' | grep -v '^info '
+}
+
+# commands_per_job BEFORE AFTER N: the commands Redis ran between two command_calls, per job:
+# "total: name n, name n".
+commands_per_job() {
+  awk -v n="$3" 'NR == FNR { before[$1] = $2; next }
+    { d = ($2 - before[$1]) / n; if (d > 0.005) { total += d; parts = parts sprintf("%s%s %.2f", sep, $1, d); sep = ", " } }
+    END { printf "%.2f: %s\n", total, parts }' <(echo "$1") <(echo "$2")
+}

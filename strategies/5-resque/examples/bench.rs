@@ -9,6 +9,8 @@
 //! bench REDIS_URL work N SLOTS       run N queued no-op jobs with SLOTS worker slots
 //! bench REDIS_URL latency N          idle pick-up: enqueue -> job starts, N times (p50/p99 ms)
 //! bench REDIS_URL load-email N       queue N sendEmail jobs for the strategy-5 binary
+//! bench REDIS_URL wait-processed N   seconds from now until `stat:processed` reaches N (start
+//!                                    it, then the worker: the time includes the worker's start)
 //! ```
 
 use futures_util::stream::{self, StreamExt, TryStreamExt};
@@ -41,7 +43,7 @@ fn main() -> anyhow::Result<()> {
 
 async fn run(args: Vec<String>) -> anyhow::Result<()> {
     let usage =
-        "usage: bench REDIS_URL enqueue|enqueue-64|enqueue-bulk|load|work|latency|load-email N [SLOTS]";
+        "usage: bench REDIS_URL enqueue|enqueue-64|enqueue-bulk|load|work|latency|load-email|wait-processed N [SLOTS]";
     let (url, command) = (args.get(1).expect(usage), args.get(2).expect(usage));
     let n: usize = args.get(3).expect(usage).parse()?;
     let client = redis::Client::open(url.as_str())?;
@@ -94,6 +96,7 @@ async fn run(args: Vec<String>) -> anyhow::Result<()> {
                 .collect();
             queue.enqueue_bulk(&emails).await?;
         }
+        "wait-processed" => wait_processed(&queue, n).await?,
         "latency" => return latency(queue, client, n).await,
         "work" => {
             let slots: usize = args.get(4).map(|s| s.parse()).transpose()?.unwrap_or(1);
@@ -122,21 +125,26 @@ async fn work(queue: Queue, client: redis::Client, n: usize, slots: usize) -> an
     let stop = multi.stop_token();
     let started = Instant::now();
     let task = tokio::spawn(multi.run());
+    wait_processed(&queue, n).await?;
+    let seconds = started.elapsed().as_secs_f64();
+    stop.cancel();
+    task.await?;
+    println!("{}", json!({ "seconds": seconds }));
+    Ok(())
+}
+
+/// Returns once `n` jobs succeeded, by the counter every Resque worker increments.
+async fn wait_processed(queue: &Queue, n: usize) -> anyhow::Result<()> {
     // Polling the counter costs a few hundred round trips a second: noise next to the jobs.
     let mut con = queue.connection();
     loop {
         let processed: Option<usize> =
             redis::AsyncCommands::get(&mut con, "resque:stat:processed").await?;
         if processed.unwrap_or(0) >= n {
-            break;
+            return Ok(());
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    let seconds = started.elapsed().as_secs_f64();
-    stop.cancel();
-    task.await?;
-    println!("{}", json!({ "seconds": seconds }));
-    Ok(())
 }
 
 /// Enqueues one job at a time to an idle worker (blocked in BLPOP) and measures how long

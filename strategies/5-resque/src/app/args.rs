@@ -48,8 +48,9 @@ pub struct Args {
     /// default, 10, carries 200 a second at best).
     #[arg(long, env = "MAX_WORKERS", default_value_t = 64)]
     pub max: usize,
-    /// How often the multi-worker measures runtime lag and rescales (slots double while
-    /// all are busy, so a burst is met within a few checks).
+    /// How often the multi-worker rescales (it reads runtime lag every eighth of this; while
+    /// all slots are busy they double, checking again after an eighth, so a burst is met
+    /// within a few short steps).
     #[arg(long, env = "CHECK_MS", default_value_t = 250)]
     pub check_ms: u64,
     /// Runtime lag above which the runtime counts as blocked (no slot is added).
