@@ -77,7 +77,32 @@ pub struct Tally {
     pub rejected_but_delivered: u64,
     pub latency_ms: LatencyMs,
     pub delivery_ms: DeliveryMs,
+    /// The same percentiles split by due time: the first second of the load, while pools,
+    /// slots and consumers ramp up, and the rest. Absent in reports written before the split.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phases: Option<Phases>,
 }
+
+/// Requests due in the first [`RAMP_UP`] of the load, and those due after.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Phases {
+    pub ramp_up: Phase,
+    pub steady: Phase,
+}
+
+/// The percentiles of the requests due in one part of the load.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Phase {
+    /// Requests due in this part.
+    pub requests: u64,
+    pub latency_ms: LatencyMs,
+    pub delivery_ms: DeliveryMs,
+}
+
+/// How long the ramp-up lasts, counted from the first due time. Pools of connections,
+/// worker slots and consumer concurrency grow with the load during it; kept apart, a slow
+/// start cannot hide in a long run's percentiles, nor a steady tail behind a slow start.
+pub const RAMP_UP: Duration = Duration::from_secs(1);
 
 /// Joins the client log with the deliveries and the parked ids.
 pub fn tally(records: &[ClientRecord], deliveries: &[Delivered], parked: &HashSet<u64>) -> Tally {
@@ -102,11 +127,21 @@ pub fn tally(records: &[ClientRecord], deliveries: &[Delivered], parked: &HashSe
         duplicates,
         ..Tally::default()
     };
-    let mut latency = histogram();
-    let mut to_delivery = histogram();
+    let mut all = Percentiles::default();
+    let (mut ramp_up, mut steady) = (Percentiles::default(), Percentiles::default());
+    let load_start = records.iter().map(|r| r.due_at).min();
     for record in records {
+        let in_ramp_up = load_start
+            .is_some_and(|start| (record.due_at - start).to_std().unwrap_or_default() < RAMP_UP);
+        let phase = if in_ramp_up {
+            &mut ramp_up
+        } else {
+            &mut steady
+        };
+        phase.requests += 1;
         if let Some(elapsed) = record.latency {
-            latency.saturating_record(micros(elapsed));
+            all.latency.saturating_record(micros(elapsed));
+            phase.latency.saturating_record(micros(elapsed));
         }
         let delivered_at = first_delivery.get(&record.id);
         if !record.accepted {
@@ -118,24 +153,64 @@ pub fn tally(records: &[ClientRecord], deliveries: &[Delivered], parked: &HashSe
         match delivered_at {
             Some(at) => {
                 let elapsed = (*at - record.due_at).to_std().unwrap_or_default();
-                to_delivery.saturating_record(micros(elapsed));
+                all.delivery.saturating_record(micros(elapsed));
+                phase.delivery.saturating_record(micros(elapsed));
             }
             None if parked.contains(&record.id) => tally.parked += 1,
             None => tally.lost += 1,
         }
     }
-    tally.latency_ms = LatencyMs {
-        p50: quantile_ms(&latency, 0.5),
-        p90: quantile_ms(&latency, 0.9),
-        p99: quantile_ms(&latency, 0.99),
-        max: quantile_ms(&latency, 1.0),
-    };
-    tally.delivery_ms = DeliveryMs {
-        p50: quantile_ms(&to_delivery, 0.5),
-        p99: quantile_ms(&to_delivery, 0.99),
-        max: quantile_ms(&to_delivery, 1.0),
-    };
+    tally.latency_ms = all.latency_ms();
+    tally.delivery_ms = all.delivery_ms();
+    tally.phases = Some(Phases {
+        ramp_up: ramp_up.phase(),
+        steady: steady.phase(),
+    });
     tally
+}
+
+/// The histograms of one set of requests: answer latency, and due time to delivery.
+struct Percentiles {
+    requests: u64,
+    latency: Histogram<u64>,
+    delivery: Histogram<u64>,
+}
+
+impl Default for Percentiles {
+    fn default() -> Percentiles {
+        Percentiles {
+            requests: 0,
+            latency: histogram(),
+            delivery: histogram(),
+        }
+    }
+}
+
+impl Percentiles {
+    fn latency_ms(&self) -> LatencyMs {
+        LatencyMs {
+            p50: quantile_ms(&self.latency, 0.5),
+            p90: quantile_ms(&self.latency, 0.9),
+            p99: quantile_ms(&self.latency, 0.99),
+            max: quantile_ms(&self.latency, 1.0),
+        }
+    }
+
+    fn delivery_ms(&self) -> DeliveryMs {
+        DeliveryMs {
+            p50: quantile_ms(&self.delivery, 0.5),
+            p99: quantile_ms(&self.delivery, 0.99),
+            max: quantile_ms(&self.delivery, 1.0),
+        }
+    }
+
+    fn phase(&self) -> Phase {
+        Phase {
+            requests: self.requests,
+            latency_ms: self.latency_ms(),
+            delivery_ms: self.delivery_ms(),
+        }
+    }
 }
 
 /// 1 µs to 1 hour, 3 significant digits.
@@ -279,6 +354,62 @@ mod tests {
             DeliveryMs::default(),
             "nothing delivered"
         );
+    }
+
+    /// Accepted request `id`, due `due_ms` after the load started, answered in `latency_ms`.
+    fn due(id: u64, due_ms: i64, latency_ms: u64) -> ClientRecord {
+        ClientRecord {
+            due_at: t0() + chrono::Duration::milliseconds(due_ms),
+            ..answered(id, true, latency_ms)
+        }
+    }
+
+    #[test]
+    fn requests_due_in_the_first_second_are_the_ramp_up_and_the_rest_the_steady_part() {
+        // Due at 0, 500 and 999 ms: ramp-up, slow (100 ms answers, delivered 2 s later).
+        // Due at 1000 ms and after: steady, fast (2 ms answers, delivered 60 ms later).
+        let records = [
+            due(0, 0, 100),
+            due(1, 500, 100),
+            due(2, 999, 100),
+            due(3, 1000, 2),
+            due(4, 1500, 2),
+            due(5, 9000, 2),
+        ];
+        let deliveries: Vec<Delivered> = [(0, 2000), (1, 2500), (2, 2999)]
+            .into_iter()
+            .chain([(3, 1060), (4, 1560), (5, 9060)])
+            .map(|(id, at)| delivered(id, at))
+            .collect();
+        let tally = tally(&records, &deliveries, &HashSet::new());
+        let phases = tally.phases.expect("phases");
+        assert_eq!((phases.ramp_up.requests, phases.steady.requests), (3, 3));
+        // Three significant digits: 100 ms reads 100.03, 2 ms 2.0.
+        assert!(phases.ramp_up.latency_ms.p50.unwrap() > 99.0);
+        assert!(phases.steady.latency_ms.max.unwrap() < 2.1);
+        assert!(phases.ramp_up.delivery_ms.p50.unwrap() > 1990.0);
+        assert!(phases.steady.delivery_ms.max.unwrap() < 61.0);
+        // The whole run still has every request.
+        assert!(tally.latency_ms.max.unwrap() > 99.0);
+        assert!(tally.latency_ms.p50.unwrap() < 2.1);
+    }
+
+    #[test]
+    fn the_ramp_up_is_counted_from_the_earliest_due_time_whatever_the_order() {
+        let records = [due(1, 1800, 5), due(0, 900, 5), due(2, 1900, 5)];
+        let phases = tally(&records, &[], &HashSet::new()).phases.unwrap();
+        assert_eq!((phases.ramp_up.requests, phases.steady.requests), (2, 1));
+        assert_eq!(phases.steady.delivery_ms, DeliveryMs::default());
+    }
+
+    #[test]
+    fn a_report_without_phases_still_reads() {
+        let old = r#"{"requests":1,"accepted":1,"rejected":0,"delivered":1,"duplicates":0,
+            "lost":0,"parked":0,"rejected_but_delivered":0,
+            "latency_ms":{"p50":1.0,"p90":1.0,"p99":1.0,"max":1.0},
+            "delivery_ms":{"p50":2.0,"p99":2.0,"max":2.0}}"#;
+        let tally: Tally = serde_json::from_str(old).unwrap();
+        assert_eq!(tally.phases, None);
     }
 
     #[test]

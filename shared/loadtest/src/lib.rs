@@ -24,6 +24,8 @@
 //!   and restarts parts of it; [`keeper`] is the thread every child is started from.
 //! * [`load`]: the open-loop load generator.
 //! * [`account`]: the join of the client log with the deliveries, and the percentiles.
+//! * [`memory`]: the resident memory of each process, before the load and after it settled;
+//!   [`memory_run`] reads it at checkpoints over a long load (`loadtest memory`).
 //! * [`parked`]: asks a strategy's `GET /parked` what it accepted, gave up on, and keeps visible.
 //! * [`run`] runs one strategy × variant × scenario; [`compare`] runs the whole matrix.
 //! * [`report`]: `report.json`, the SVG charts, and `report.md` and `report.html`, which
@@ -44,6 +46,8 @@ pub mod deployment;
 pub mod floor;
 pub mod keeper;
 pub mod load;
+pub mod memory;
+pub mod memory_run;
 pub mod parked;
 pub mod report;
 pub mod run;

@@ -27,6 +27,10 @@ enum Command {
     /// Run every selected strategy (and variant) under every selected scenario, then write
     /// report.json, report.md and SVG charts.
     Compare(CompareArgs),
+    /// Run each selected strategy under a long steady load and print its processes'
+    /// resident memory (RSS, MiB) at the start, every `--every` requests, and at the end:
+    /// what stays flat is bounded, what keeps rising is not.
+    Memory(MemoryArgs),
     /// Serve the floor every report carries as `0 hyper-hello`: a bare hyper server that
     /// answers 202 to `POST /emails` and does no work (the harness starts it by itself).
     Hello(HelloArgs),
@@ -89,6 +93,80 @@ struct CompareArgs {
     bin_dir: Option<PathBuf>,
 }
 
+#[derive(clap::Args, Debug)]
+struct MemoryArgs {
+    /// Strategies to run, by number, one after another.
+    #[arg(long, value_delimiter = ',', value_parser = parse_strategy, required = true)]
+    strategies: Vec<&'static Strategy>,
+    /// The variant to run, by name, for the strategies that have it (default: each
+    /// strategy's first variant).
+    #[arg(long)]
+    variant: Option<String>,
+    /// Requests per strategy.
+    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    requests: u64,
+    /// Requests per second (open loop).
+    #[arg(long, default_value_t = 1000.0, value_parser = parse_rate)]
+    rate: f64,
+    /// Read RSS each time this many more requests were sent.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    every: u64,
+    /// The mail server's latency per message; a slow one makes the queues fill.
+    #[arg(long, default_value_t = 50)]
+    mailer_latency_ms: u64,
+    /// Longest wait, after the load, for delivery to settle.
+    #[arg(long, default_value_t = 60.0)]
+    settle_s: f64,
+    /// Delivery has settled once no new mail arrived for this long.
+    #[arg(long, default_value_t = 3.0)]
+    quiet_s: f64,
+    /// Where the strategy binaries are (default: the directory of this executable).
+    #[arg(long)]
+    bin_dir: Option<PathBuf>,
+}
+
+async fn memory(args: MemoryArgs) -> anyhow::Result<()> {
+    let settings = loadtest::memory_run::MemorySettings {
+        requests: args.requests as usize,
+        rate: args.rate,
+        every: args.every as usize,
+        mailer_latency_ms: args.mailer_latency_ms,
+        settle: Duration::from_secs_f64(args.settle_s.max(0.0)),
+        quiet: Duration::from_secs_f64(args.quiet_s.max(0.1)),
+        bin_dir: match args.bin_dir {
+            Some(dir) => dir,
+            None => loadtest::binaries::profile_dir()?,
+        },
+    };
+    if let Some(name) = &args.variant {
+        let known = args
+            .strategies
+            .iter()
+            .any(|s| s.variants.iter().any(|v| v.name == name));
+        anyhow::ensure!(known, "no selected strategy has a variant {name:?}");
+    }
+    println!(
+        "RSS in MiB; {} requests at {}/s, mail server latency {} ms\n",
+        settings.requests, settings.rate, settings.mailer_latency_ms
+    );
+    for strategy in args.strategies {
+        let variant = match &args.variant {
+            Some(name) => strategy
+                .variants
+                .iter()
+                .find(|v| v.name == name)
+                .unwrap_or(&strategy.variants[0]),
+            None => &strategy.variants[0],
+        };
+        let progress = |phase: String| eprintln!("{}: {phase}", strategy.label(variant));
+        let run = loadtest::memory_run::run(strategy, variant, &settings, &progress)
+            .await
+            .with_context(|| format!("strategy {}", strategy.id))?;
+        println!("{}", loadtest::memory_run::table(&run));
+    }
+    Ok(())
+}
+
 fn parse_strategy(id: &str) -> Result<&'static Strategy, String> {
     catalog::find(id.trim()).ok_or_else(|| {
         let ids: Vec<_> = catalog::STRATEGIES.iter().map(|s| s.id).collect();
@@ -109,6 +187,7 @@ fn parse_rate(s: &str) -> Result<f64, String> {
 async fn main() -> anyhow::Result<()> {
     let args = match Cli::parse().command {
         Command::Compare(args) => args,
+        Command::Memory(args) => return memory(args).await,
         Command::Hello(args) => {
             return loadtest::floor::serve(&format!("{}:{}", args.host, args.port)).await
         }

@@ -6,6 +6,9 @@
 //!  ─► settle (until the ledger is quiet) ─► read the failed list ─► stop ─► join by id
 //! ```
 //!
+//! Each process's resident memory is read just before the load and again once delivery
+//! settled ([`memory`]).
+//!
 //! The run's directory keeps the sink's ledger and every process's output, so a surprising
 //! number can be traced to the log line that explains it.
 
@@ -13,6 +16,7 @@ use crate::account::{our_deliveries, tally};
 use crate::catalog::{Strategy, Variant};
 use crate::deployment::Deployment;
 use crate::load::{self, RunningLoad};
+use crate::memory;
 use crate::parked::parked_ids;
 use crate::report::RunReport;
 use crate::scenario::Scenario;
@@ -57,6 +61,8 @@ pub async fn run(
         tally: Default::default(),
         rate: 0.0,
         notes: Vec::new(),
+        still_delivering_per_s: None,
+        memory: Vec::new(),
         error: None,
     };
     if let Err(e) = drive(
@@ -104,6 +110,7 @@ async fn drive(
     let mut deployment =
         Deployment::start(strategy, variant, &settings.bin_dir, &sink.url(), held_back).await?;
 
+    let memory_before = memory::sample(&deployment.pids());
     let load = load::start(deployment.url("/emails"), settings.requests, settings.rate);
     if scenario.has_mid_run_fault() {
         watch(&load, settings.requests / 2, settings.requests, progress).await;
@@ -138,7 +145,15 @@ async fn drive(
     let load = load.finish().await;
 
     progress("waiting for delivery to settle".into());
-    settle(&sink, settings.quiet, settings.settle, progress).await;
+    report.still_delivering_per_s = settle(&sink, settings.quiet, settings.settle, progress).await;
+    if let Some(per_s) = report.still_delivering_per_s {
+        report.notes.push(format!(
+            "delivery had not settled after {} s: mail was still arriving at {per_s} per second \
+             when the harness stopped waiting; what was still queued then counts as lost (not \
+             delivered in time)",
+            settings.settle.as_secs_f64()
+        ));
+    }
     let parked = match parked_ids(&deployment.url("/parked")).await {
         Ok(parked) => parked,
         Err(e) => {
@@ -148,6 +163,8 @@ async fn drive(
             Default::default()
         }
     };
+
+    report.memory = memory::pair(&memory_before, &memory::sample(&deployment.pids()));
 
     progress("stopping".into());
     for (role, log) in deployment.stop().await {
@@ -199,14 +216,28 @@ async fn watch(load: &RunningLoad, until: usize, total: usize, progress: &(dyn F
     }
 }
 
-/// Waits until the sink has accepted nothing new for `quiet`, or `limit` passed.
-async fn settle(sink: &Sink, quiet: Duration, limit: Duration, progress: &(dyn Fn(String) + Sync)) {
+/// Waits until the sink has accepted nothing new for `quiet`, or `limit` passed. Returns
+/// `None` when delivery settled (or nothing arrived in the wait's last second either), else
+/// the mails per second that arrived over that last second: a worker still draining its
+/// backlog, cut short by the limit.
+async fn settle(
+    sink: &Sink,
+    quiet: Duration,
+    limit: Duration,
+    progress: &(dyn Fn(String) + Sync),
+) -> Option<f64> {
     let deadline = Instant::now() + limit;
+    // (when, delivered) once per poll, the last second's worth, for the rate at the end.
+    let mut recent: std::collections::VecDeque<(Instant, u64)> = Default::default();
     let mut count = sink.stats().accepted;
     let mut last_change = Instant::now();
     while Instant::now() < deadline && last_change.elapsed() < quiet {
         tokio::time::sleep(Duration::from_millis(100)).await;
         let now = sink.stats().accepted;
+        recent.push_back((Instant::now(), now));
+        while recent.len() > 1 && recent[0].0.elapsed() > Duration::from_secs(1) {
+            recent.pop_front();
+        }
         if now != count {
             count = now;
             last_change = Instant::now();
@@ -215,4 +246,15 @@ async fn settle(sink: &Sink, quiet: Duration, limit: Duration, progress: &(dyn F
             ));
         }
     }
+    if last_change.elapsed() >= quiet {
+        return None;
+    }
+    let (first, last) = (recent.front()?, recent.back()?);
+    let seconds = (last.0 - first.0).as_secs_f64();
+    let per_s = if seconds > 0.0 {
+        (last.1 - first.1) as f64 / seconds
+    } else {
+        0.0
+    };
+    (per_s > 0.0).then_some((per_s * 10.0).round() / 10.0)
 }

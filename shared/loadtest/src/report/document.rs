@@ -8,7 +8,7 @@ use super::charts::Chart;
 use super::runs::{Report, RunReport};
 use super::table::Table;
 use super::verdict::{across_scenarios, verdict};
-use super::{details, summary};
+use super::{details, memory, phases, summary};
 use crate::scenario::Scenario;
 
 pub const TITLE: &str = "offload: the strategies side by side";
@@ -22,6 +22,14 @@ knows. Lost is the number a strategy must keep at zero. **dup** counts extra cop
 delivered more than once. **HTTP** columns are the latency of the answer, measured from the \
 moment the request was due (open loop, so a stall cannot hide); **delivery** columns go from \
 that moment to the mail's arrival at the mail server.";
+
+const PHASES: &str = "The same percentiles, split by due time: the ramp-up is the requests due in \
+the load's first second, while connection pools, worker slots and consumers grow to the load; \
+the steady part is the rest. A slow start shows in the first row without lifting the second.";
+
+const MEMORY: &str = "Resident memory (RSS) of each process, read just before the load and \
+again once delivery settled. One run's growth is warm-up as much as leak; `loadtest memory` \
+reads it at checkpoints over a long run, where growth without bound shows.";
 
 /// A run of text, plain or strong.
 #[derive(Debug, Clone, PartialEq)]
@@ -88,6 +96,10 @@ pub fn document<'a>(report: &Report, charts: &'a [Chart]) -> Vec<Block<'a>> {
             blocks.push(plain(known.description()));
         }
         blocks.push(Block::Table(details::table(&runs)));
+        if let Some(table) = phases::table(&runs) {
+            blocks.push(plain(PHASES));
+            blocks.push(Block::Table(table));
+        }
         blocks.push(Block::List(
             runs.iter()
                 .map(|run| labelled(&run.label(), &verdict(run)))
@@ -104,6 +116,10 @@ pub fn document<'a>(report: &Report, charts: &'a [Chart]) -> Vec<Block<'a>> {
         if !notes.is_empty() {
             blocks.push(plain("What the harness did and noticed:"));
             blocks.push(Block::List(notes));
+        }
+        if let Some(table) = memory::table(&runs) {
+            blocks.push(plain(MEMORY));
+            blocks.push(Block::Table(table));
         }
         blocks.extend(chart(&format!("latency-{scenario}.svg")));
         blocks.extend(chart(&format!("delivery-{scenario}.svg")));

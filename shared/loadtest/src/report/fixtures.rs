@@ -15,6 +15,8 @@ pub fn run(strategy: &str, variant: &str, scenario: &str, tally: Tally) -> RunRe
         tally,
         rate: 100.0,
         notes: Vec::new(),
+        still_delivering_per_s: None,
+        memory: Vec::new(),
         error: None,
     }
 }

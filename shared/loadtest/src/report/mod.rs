@@ -13,7 +13,9 @@
 //!
 //! * `runs`: what was measured, the data everything else is drawn from.
 //! * `summary`: the table the report opens with, one row per strategy variant.
-//! * `details`: the table of one scenario, every count and percentile.
+//! * `details`: the table of one scenario, every count and percentile; `phases` the same
+//!   percentiles for the ramp-up (requests due in the first second) and the steady part;
+//!   `memory` each process's resident size before the load and after it settled.
 //! * `table`: a table as data (cells with a tone: lost mail, not run, does not apply),
 //!   so markdown and HTML render the same cells.
 //! * `verdict`: the plain words: per run, and per variant across scenarios.
@@ -26,6 +28,8 @@ mod document;
 mod fixtures;
 mod html;
 mod markdown;
+mod memory;
+mod phases;
 mod runs;
 mod summary;
 mod table;

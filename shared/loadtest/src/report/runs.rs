@@ -3,6 +3,7 @@
 //! drawn from these.
 
 use crate::account::Tally;
+use crate::memory::ProcessMemory;
 use serde::{Deserialize, Serialize};
 
 /// One strategy × variant × scenario.
@@ -20,6 +21,14 @@ pub struct RunReport {
     /// What was injected mid-run and anything the harness noticed, in words.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// Mails per second still arriving when the settle limit ran out (`None`: delivery
+    /// settled). Mail still queued in a worker then is counted lost, and the stop abandons
+    /// it, though its fault is being late: "not delivered in time".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub still_delivering_per_s: Option<f64>,
+    /// Each process's resident memory before the load and after delivery settled.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub memory: Vec<ProcessMemory>,
     /// Why the run did not happen (not built, did not start); its numbers are all zero.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,

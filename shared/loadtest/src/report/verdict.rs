@@ -52,6 +52,12 @@ pub fn verdict(run: &RunReport) -> String {
             t.accepted
         ));
     }
+    if let Some(per_s) = run.still_delivering_per_s {
+        parts.push(format!(
+            "delivery had not settled when the harness stopped waiting (still {per_s} mails/s): \
+             mail still queued then counts as lost, it was not delivered in time"
+        ));
+    }
     if t.rejected > 0 {
         parts.push(format!(
             "refused {} of {} requests and said so (the client can retry)",
@@ -174,6 +180,19 @@ mod tests {
             "{verdict}"
         );
         assert!(verdict.contains("refused 5 of 100 requests"), "{verdict}");
+    }
+
+    #[test]
+    fn mail_still_arriving_at_the_settle_limit_is_said_to_be_late() {
+        let mut late = run(tally(150, 0, 0));
+        late.still_delivering_per_s = Some(19.6);
+        let verdict = verdict(&late);
+        assert!(verdict.starts_with("Lost 150 of 200"), "{verdict}");
+        assert!(
+            verdict.contains("still 19.6 mails/s") && verdict.contains("not delivered in time"),
+            "{verdict}"
+        );
+        assert!(!super::verdict(&run(tally(5, 0, 0))).contains("in time"));
     }
 
     #[test]
