@@ -27,8 +27,9 @@ impl Cursor {
         self.engine.next_batch(max, block).await
     }
 
-    /// Moves the group past `handled` (a prefix of the last batch, in order). `Ok(false)`:
-    /// the group was moved meanwhile (a replay); drop the rest of the batch and read again.
+    /// Moves the group past `handled` (the oldest of what was read and not committed, in
+    /// order). `Ok(false)`: the group was moved meanwhile (a replay); drop what was read and
+    /// read again.
     pub async fn commit(&mut self, handled: &[Record]) -> Result<bool> {
         self.engine.commit(handled).await
     }

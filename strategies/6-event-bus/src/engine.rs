@@ -107,15 +107,18 @@ pub trait Engine: Send + Sync {
 /// One group member's reader of one partition: each engine's way to hand out batches and
 /// to move the group past what was handled. The member must hold the partition's lease.
 pub trait EngineCursor: Send {
-    /// Up to `max` records; if none are there, waits up to `block` for some.
+    /// Up to `max` records after the last ones it returned (the caller reads on before it
+    /// commits); if none are there, waits up to `block` for some.
     fn next_batch(&mut self, max: usize, block: Duration) -> BoxFuture<'_, Result<Vec<Record>>>;
 
-    /// Moves the group past `handled` (a prefix of the last batch, in order). `Ok(false)`:
-    /// the group was moved meanwhile (a replay); the caller drops the rest of its batch.
+    /// Moves the group past `handled` (the oldest of what was read and not committed, in
+    /// order: the caller may have read further). `Ok(false)`: the group was moved meanwhile
+    /// (a replay); the caller drops what it read. After an error or `Ok(false)`, the next
+    /// batch starts again from what is committed.
     fn commit<'a>(&'a mut self, handled: &'a [Record]) -> BoxFuture<'a, Result<bool>>;
 
-    /// Parks `record` in the group's dead letters and moves past it. The records before it
-    /// in the batch must be committed first. `Ok(false)` as for [`EngineCursor::commit`].
+    /// Parks `record` in the group's dead letters and moves past it. The records read before
+    /// it must be committed first. `Ok(false)` as for [`EngineCursor::commit`].
     fn dead_letter<'a>(
         &'a mut self,
         record: &'a Record,

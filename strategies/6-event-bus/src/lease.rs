@@ -189,6 +189,12 @@ impl Membership {
         self.held.fetch_sub(1, Ordering::AcqRel);
     }
 
+    /// Whether this member holds more partitions than its share: some worker should give
+    /// one back (`try_shed` decides which).
+    pub fn above_share(&self) -> bool {
+        self.held() > self.share()
+    }
+
     /// True if this member holds more than its share and the caller should give one back
     /// (the count is already decremented).
     pub fn try_shed(&self) -> bool {

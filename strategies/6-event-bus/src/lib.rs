@@ -14,9 +14,11 @@
 //!          group "mailer" (offset per partition)   group "audit" (its own offsets)
 //!          member A: lease on P0,P1                 member C: lease on P0..P3
 //!          member B: lease on P2,P3
-//!          read.lua (batch at offset) ─► handler ─► commit.lua (offset += batch)
-//!                                         │ failing: retry with backoff, then
-//!                                         └► dead_letter.lua: park it, move past it
+//!          read.lua (read on, ahead of the offset) ─► handlers in flight, one per key
+//!            ▲ while sends are in flight              │ each as soon as it is read
+//!            └──── commit.lua (offset past the contiguous finished prefix) ◄┘
+//!                   failing: retry with backoff, then
+//!                   dead_letter.lua: park it, move past it
 //! ```
 //!
 //! ## Offsets
@@ -42,12 +44,14 @@
 //! ## Delivery guarantees
 //!
 //! * **At-least-once** (default, `--delivery at-least-once`): the offset moves only after
-//!   the handler succeeded. A consumer SIGKILLed mid-batch leaves its offset behind; the
-//!   next lease holder handles the batch again. Nothing is lost; the mails of that batch that
+//!   the handler succeeded. A consumer SIGKILLed with sends in flight leaves its offset
+//!   behind them; the next lease holder handles again what was past it (at most
+//!   `--max-in-flight` events per partition). Nothing is lost; the mails among them that
 //!   were already sent are sent twice (`sigkill_mid_batch_loses_nothing_at_least_once_*`).
 //! * **At-most-once** (`--delivery at-most-once`, the original design): `read.lua` advances
-//!   the offset as it reads. A consumer SIGKILLed mid-batch loses the rest of its batch,
-//!   silently; nothing is sent twice (`sigkill_mid_batch_loses_the_batch_at_most_once_*`).
+//!   the offset as it reads. A consumer SIGKILLed with sends in flight loses what it had
+//!   read and not sent, silently; nothing is sent twice
+//!   (`sigkill_mid_batch_loses_the_batch_at_most_once_*`).
 //! * Either way, a handler that fails is retried with backoff; after `--max-attempts`
 //!   (or at once for a permanent failure) the event is parked in the dead letters,
 //!   `{events:P}:dead:GROUP`, and the group moves on: visible, not lost
@@ -55,14 +59,17 @@
 //!   mailer group checks each payload again before it becomes a mail: a bad one is parked
 //!   at once and never reaches SMTP
 //!   (`the_mailer_group_parks_what_it_cannot_send_and_never_mails_a_bad_payload`).
-//! * Order is per key: a batch is handled as one chain per key, the chains concurrently,
-//!   each key's events one after the other, and the offset moves only past the contiguous
-//!   prefix of finished events (`keys_of_a_partition_are_handled_concurrently_each_key_in_order`).
-//!   So a busy partition has up to `--batch-size` sends in flight, an idle one one.
-//! * Order has a price: while an event is retried, the events of its key behind it wait, and
-//!   so does the partition's next batch (the other keys of its batch and the other
-//!   partitions do not). That is why retries are bounded and end in the
-//!   dead letters instead of blocking a partition forever.
+//! * Order is per key, and the consumer is a pipeline, as Confluent's Parallel Consumer is
+//!   with key ordering: it reads on while sends are in flight, starts each event as soon as
+//!   it is read unless an earlier event of its key is still in flight, and moves the offset
+//!   only past the contiguous prefix of finished events
+//!   (`keys_of_a_partition_are_handled_concurrently_each_key_in_order`,
+//!   `an_event_of_another_key_is_sent_while_a_slow_one_is_in_flight`). So concurrency
+//!   follows the load, up to `--max-in-flight` events per partition.
+//! * Order has a price: while an event is retried, the events of its key behind it wait;
+//!   the other keys go on, until the events finished behind it fill the partition's
+//!   `--max-in-flight` (the offset cannot move past it). That is why retries are bounded
+//!   and end in the dead letters instead of blocking a partition forever.
 //! * Bytes in the log that are not an event (not UTF-8, not JSON: written by something
 //!   else) are parked at once, escaped, and the events around them flow
 //!   (`an_entry_that_is_not_utf8_is_parked_and_its_batch_flows_*`).
@@ -78,7 +85,7 @@
 //!   events a slow group never read (the read reports how many it skipped).
 //! * Known limits: a handler's attempts are counted in the member's memory, so an event
 //!   that kills its consumer every time (rather than failing) is never dead-lettered and
-//!   holds its partition up; and an idle member notices a replay at its next read (after
+//!   holds its partition up; an idle member notices a replay at its next read (after
 //!   at most its blocking wait, 1 s), not at once.
 //!
 //! ## What was wrong with the original ("eventr")
@@ -123,9 +130,10 @@
 //!   [`streams::StreamEngine`], Redis Streams.
 //! * [`cursor`]: [`Cursor`](cursor::Cursor), one member's reader of one partition, over
 //!   either engine's cursor.
-//! * [`consumer`]: the group member runtime. Read `consumer/worker.rs` first, the core loop
-//!   (lease, read, handle, commit), then `attempts.rs` (retries) and `heartbeat.rs` (the
-//!   share). [`lease`]: partition ownership within a group.
+//! * [`consumer`]: the group member runtime. Read `consumer/worker.rs` first (the lease),
+//!   then `pipeline.rs`, the core loop (read on, start, commit the finished prefix),
+//!   `by_key.rs` (the window, in order per key), `attempts.rs` (retries) and
+//!   `heartbeat.rs` (the share). [`lease`]: partition ownership within a group.
 //! * What flows through: [`event`] (what is published, where it lands, which partition),
 //!   [`record`] (what a consumer reads), [`dead_letter`] (what a group parks), [`replay`]
 //!   (where a replay goes), [`stuck`] (a partition a group cannot read, for `/healthz`);

@@ -33,13 +33,17 @@ pub struct Args {
     /// Key prefix of the log in Redis (keys look like `{events:0}:log`).
     #[arg(long, env = "EVENT_PREFIX", default_value = "events")]
     pub prefix: String,
-    /// Most events a consumer reads per round trip, and so the most sends in flight per
-    /// partition (a batch's keys are handled concurrently): 1000 mails a second against a
-    /// 50 ms mail server need 50 in flight, 13 per partition of 4, and a batch waits for its
-    /// slowest event, so 32 leaves room. A consumer killed mid-batch sends up to that many
-    /// twice (at-least-once).
+    /// Most events a consumer reads per round trip. It reads on while sends are in flight,
+    /// so this only sizes the round trips; `--max-in-flight` bounds the sends.
     #[arg(long, env = "BATCH_SIZE", default_value_t = 32)]
     pub batch_size: usize,
+    /// Most events per partition read and not yet committed (sends in flight, events
+    /// waiting for an earlier one of their key, finished ones behind an unfinished one):
+    /// 1000 mails a second against a 50 ms mail server need 50 in flight, 13 per partition
+    /// of 4, so 256 leaves room for a slow send. A consumer killed mid-flight sends up to
+    /// that many twice (at-least-once).
+    #[arg(long, env = "MAX_IN_FLIGHT", default_value_t = 256)]
+    pub max_in_flight: usize,
     /// Handler runs per event before it goes to the dead letters.
     #[arg(long, env = "MAX_ATTEMPTS", default_value_t = 5)]
     pub max_attempts: u32,
@@ -101,6 +105,7 @@ impl Args {
         ConsumerConfig {
             delivery: self.delivery,
             batch_size: self.batch_size.max(1),
+            max_in_flight: self.max_in_flight.max(1),
             max_attempts: self.max_attempts.max(1),
             backoff: Backoff {
                 base: Duration::from_millis(self.retry_base_ms),

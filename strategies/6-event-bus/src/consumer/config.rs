@@ -13,6 +13,9 @@ pub struct ConsumerConfig {
     pub delivery: Delivery,
     /// Most events read per round trip.
     pub batch_size: usize,
+    /// Most events read and not committed yet, per partition: sends in flight, events
+    /// waiting for their key's turn, and finished ones behind an unfinished one.
+    pub max_in_flight: usize,
     /// Handler runs per event before it is dead-lettered (transient failures).
     pub max_attempts: u32,
     pub backoff: Backoff,
@@ -29,6 +32,7 @@ impl ConsumerConfig {
             member: new_member_id(),
             delivery: Delivery::AtLeastOnce,
             batch_size: 10,
+            max_in_flight: 256,
             max_attempts: 5,
             backoff: Backoff {
                 base: Duration::from_millis(100),

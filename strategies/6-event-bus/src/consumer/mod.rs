@@ -4,13 +4,15 @@
 //! Consumer::start ─┬─ heartbeat task: counts live members -> fair share of partitions
 //!                  └─ one worker per partition:
 //!                       lease free and below share? take it ── lease renewed in background
-//!                       loop: next_batch (blocks when idle) -> handle it, keys concurrently,
-//!                             each key in order (retry, backoff, dead-letter) -> commit ->
-//!                             above share? give it back
+//!                       pipeline: read on while sends are in flight (blocks when idle),
+//!                             start each event at once unless its key has one in flight
+//!                             (retry, backoff, dead-letter), commit the finished prefix;
+//!                             above share? drain, commit, give it back
 //! ```
 //!
-//! Files, in reading order: `worker.rs` is the core loop (lease, read, handle, commit),
-//! `by_key.rs` handles a batch as one chain per key, the chains concurrently,
+//! Files, in reading order: `worker.rs` is the outer loop (the lease), `pipeline.rs` the
+//! core loop (read, start, commit), `by_key.rs` the window of what was read and not
+//! committed, each event started as soon as its key allows,
 //! `attempts.rs` runs one event through the handler with retries, `heartbeat.rs` sizes this
 //! member's share, `stuck_report.rs` says (once) that a partition cannot be read;
 //! `config.rs`, [`handler`] and [`retry`] hold what a caller sets, `shared.rs` what the
@@ -21,6 +23,7 @@ mod by_key;
 mod config;
 pub mod handler;
 mod heartbeat;
+mod pipeline;
 pub mod retry;
 mod shared;
 mod stuck_report;
@@ -39,7 +42,7 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-/// A running consumer. [`ConsumerHandle::stop`] finishes the batches in flight, commits,
+/// A running consumer. [`ConsumerHandle::stop`] finishes the sends in flight, commits,
 /// and gives the partitions back.
 pub struct ConsumerHandle {
     shutdown: CancellationToken,
@@ -68,11 +71,11 @@ impl ConsumerHandle {
         &self.config.member
     }
 
-    /// Stops reading, lets in-flight batches finish and commit, releases the leases.
+    /// Stops reading, lets the sends in flight finish and commit, releases the leases.
     pub async fn stop(self) {
-        // Workers look at the token between batches, and inside one only while waiting to
-        // retry a failing event; what they handled before that is committed on the way
-        // out. So a clean stop leaves nothing handled but uncommitted, nothing to handle
+        // Workers stop reading at the token and let their sends in flight finish (a send
+        // waiting to retry ends at once, uncommitted); what they handled is committed on the
+        // way out. So a clean stop leaves nothing handled but uncommitted, nothing to handle
         // twice.
         self.shutdown.cancel();
         self.tasks.close();

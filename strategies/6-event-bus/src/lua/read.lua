@@ -8,6 +8,8 @@
 -- ARGV[2] member (must hold the lease)
 -- ARGV[3] batch size
 -- ARGV[4] '1' to advance the offset now (at-most-once), '0' to leave it to commit.lua
+-- ARGV[5] the offset to read from, when the member reads ahead of its commit (at-least-once,
+--         with events in flight); '' to read from the group's stored offset
 -- Returns {offset of the first event, events skipped by retention, {event, ...}}.
 
 -- 1. Only the lease holder reads: a member whose lease expired (it was paused, its
@@ -29,13 +31,20 @@ end
 
 -- 3. Where the group stands. A new group starts at the oldest retained event, and so does
 --    a group whose next event was trimmed away by retention (the skip is reported).
+--    A member with events in flight reads on from the end of what it has read: the stored
+--    offset stays below them until they are committed.
+local ahead = ARGV[5] ~= ''
 local offset = stored or base
+if ahead then
+  offset = tonumber(ARGV[5])
+end
 local skipped = 0
 if offset < base then
   skipped = base - offset
   offset = base
 end
-if stored == nil or skipped > 0 then
+-- Reading ahead, the stored offset is the member's to move (commit.lua compares it).
+if not ahead and (stored == nil or skipped > 0) then
   redis.call('HSET', KEYS[3], ARGV[1], offset)
 end
 

@@ -182,6 +182,15 @@ impl StreamCursor {
         Ok(true)
     }
 
+    /// After an error, what this cursor read and did not acknowledge (events in flight the
+    /// caller dropped) is still pending under our name, and `>` would never hand it out
+    /// again: claim the pending list again first, as a new holder does. Duplicates, no loss.
+    fn back_to_pending(&mut self) {
+        if self.delivery == Delivery::AtLeastOnce {
+            self.claiming = Some("0-0".to_string());
+        }
+    }
+
     /// The next batch: the group created if needed, what the previous holders left, new
     /// entries. See `next_batch` for what a WRONGTYPE on the way means.
     async fn next_entries(&mut self, max: usize, block: Duration) -> Result<Vec<Record>> {
@@ -221,7 +230,11 @@ impl StreamCursor {
 impl EngineCursor for StreamCursor {
     fn next_batch(&mut self, max: usize, block: Duration) -> BoxFuture<'_, Result<Vec<Record>>> {
         Box::pin(async move {
-            match self.next_entries(max, block).await {
+            let read = self.next_entries(max, block).await;
+            if read.is_err() {
+                self.back_to_pending();
+            }
+            match read {
                 // Something else overwrote the stream key (`SET {events:1}:stream x`): say
                 // which key holds what, and create the group again at the next batch, once
                 // the key is repaired.
@@ -236,7 +249,13 @@ impl EngineCursor for StreamCursor {
     }
 
     fn commit<'a>(&'a mut self, handled: &'a [Record]) -> BoxFuture<'a, Result<bool>> {
-        Box::pin(self.acknowledge(handled))
+        Box::pin(async move {
+            let acked = self.acknowledge(handled).await;
+            if acked.is_err() {
+                self.back_to_pending();
+            }
+            acked
+        })
     }
 
     /// Parks `record` in the dead letters, then acknowledges it. Two commands, not one
