@@ -32,7 +32,7 @@ impl ConsumerConfig {
             member: new_member_id(),
             delivery: Delivery::AtLeastOnce,
             batch_size: 10,
-            max_in_flight: 256,
+            max_in_flight: 64,
             max_attempts: 5,
             backoff: Backoff {
                 base: Duration::from_millis(100),

@@ -109,7 +109,15 @@ pub(crate) async fn run(
         }
         // 4. The window is full: wait for a handler to finish before reading more. This is
         //    what bounds the memory, and what a SIGKILL can send twice, per partition.
+        //    Nearly full counts as full: with a backlog, reading the one or two places a
+        //    finished send freed costs a round trip per event (and its commit another);
+        //    waiting until a whole batch fits reads `--batch-size` events per round trip.
         let room = config.max_in_flight.saturating_sub(window.len());
+        let worth_a_read = config.batch_size.min(config.max_in_flight).max(1);
+        if room < worth_a_read && window.is_running() {
+            window.next_finished(shared, lease).await;
+            continue;
+        }
         if room == 0 {
             window.next_finished(shared, lease).await;
             continue;
