@@ -3,7 +3,7 @@
 //! a longer run, `loadtest memory`, checked for growth without bound).
 
 use super::runs::RunReport;
-use super::table::{Align, Cell, Table};
+use super::table::{Cell, Table};
 
 const COLUMNS: [&str; 5] = ["strategy", "process", "RSS before", "after", "growth"];
 
@@ -24,18 +24,7 @@ pub fn table(runs: &[&RunReport]) -> Option<Table> {
             })
         })
         .collect();
-    if rows.is_empty() {
-        return None;
-    }
-    let columns = COLUMNS
-        .iter()
-        .enumerate()
-        .map(|(i, name)| {
-            let align = if i < 2 { Align::Left } else { Align::Right };
-            (name.to_string(), align)
-        })
-        .collect();
-    Some(Table { columns, rows })
+    Table::labelled(&COLUMNS, 2, rows)
 }
 
 /// `12.3 MiB`; `–` when the process was not there to read.

@@ -3,7 +3,7 @@
 //! and a steady tail are each seen for what they are.
 
 use super::runs::RunReport;
-use super::table::{ms, Align, Cell, Table};
+use super::table::{ms, Cell, Table};
 use crate::account::Phase;
 
 const COLUMNS: [&str; 9] = [
@@ -32,18 +32,7 @@ pub fn table(runs: &[&RunReport]) -> Option<Table> {
             ]
         })
         .collect();
-    if rows.is_empty() {
-        return None;
-    }
-    let columns = COLUMNS
-        .iter()
-        .enumerate()
-        .map(|(i, name)| {
-            let align = if i < 2 { Align::Left } else { Align::Right };
-            (name.to_string(), align)
-        })
-        .collect();
-    Some(Table { columns, rows })
+    Table::labelled(&COLUMNS, 2, rows)
 }
 
 fn row(label: &str, part: &str, phase: &Phase) -> Vec<Cell> {

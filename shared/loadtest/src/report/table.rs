@@ -64,6 +64,29 @@ pub struct Table {
 
 /// A latency in the unit that reads best: `1.6 ms`, `54 ms`, `4.4 s`; `–` when nothing was
 /// measured.
+impl Table {
+    /// A table whose first `labels` columns are text (left-aligned) and the rest figures
+    /// (right-aligned); `None` when there are no rows, so the report leaves it out.
+    pub fn labelled(names: &[&str], labels: usize, rows: Vec<Vec<Cell>>) -> Option<Table> {
+        if rows.is_empty() {
+            return None;
+        }
+        let columns = names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let align = if i < labels {
+                    Align::Left
+                } else {
+                    Align::Right
+                };
+                (name.to_string(), align)
+            })
+            .collect();
+        Some(Table { columns, rows })
+    }
+}
+
 pub fn ms(value: Option<f64>) -> String {
     match value {
         None => "–".to_string(),

@@ -10,7 +10,8 @@
 //!                           came before it, then dead-letter it, which moves past it)
 //!    stopping?              (shutdown, or our share shrank) read no more; once nothing
 //!                           runs, hand back to the worker, everything finished committed
-//!    window full?           (--max-in-flight) wait for a handler to finish
+//!    window full?           (--max-in-flight, or less room than a batch while sends
+//!                           run) wait for a handler to finish
 //!    read:                  up to the room left; while the read is out, finished handlers
 //!                           are recorded and their key's next event started. Nothing in
 //!                           hand: the read blocks until an append. Sends in flight: it
